@@ -1,0 +1,188 @@
+"""/api/v1 endpoints for identity and tenancy: me, sign-in, organizations, members,
+API keys and the permission check. Each endpoint: input schema → service → output schema."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login as django_login
+from django.contrib.auth import logout as django_logout
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.utils import check_csrf
+
+from adminapp.accounts import permissions as perms
+from adminapp.accounts import selectors, services
+from adminapp.accounts.schemas import (
+    ApiKeyCreateIn,
+    LoginIn,
+    MemberAddIn,
+    MemberUpdateIn,
+    SwitchOrgIn,
+    api_key_out,
+    member_out,
+    organization_out,
+    user_out,
+)
+from adminapp.api.auth import INPROCESS_ATTR, SESSION_ORG_KEY, principal_for_session
+from adminapp.api.params import PageParams
+from adminapp.client import models as wire
+from adminapp.core.errors import BadRequest, NotFound, PermissionDenied
+from adminapp.core.principal import Principal
+
+router = Router(tags=["identity"])
+
+
+def _me(principal: Principal) -> wire.Me:
+    org = selectors.organization_get(actor=principal, org_id=principal.org_id)
+    user = selectors.user_get(user_id=principal.user_id) if principal.user_id else None
+    return wire.Me(
+        principal_type=principal.actor_type,
+        user=user_out(user) if user else None,
+        api_key_id=principal.key_id,
+        organization=organization_out(org, principal.role),
+        role=principal.role,
+        is_instance_admin=principal.is_superuser,
+        permissions=sorted(perms.permissions_of(principal)),
+    )
+
+
+@router.get("/me", response=wire.Me, summary="Who am I")
+def me(request: HttpRequest):
+    return _me(request.auth)
+
+
+@router.post("/auth/login", response=wire.Me, auth=None, summary="Sign in (browser session)")
+def login(request: HttpRequest, payload: LoginIn):
+    if not getattr(request, INPROCESS_ATTR, False):
+        csrf_error = check_csrf(request)
+        if csrf_error:
+            raise PermissionDenied("CSRF check failed: send the X-CSRFToken header.")
+    user = services.user_login_check(
+        email=payload.email, password=payload.password, ip=getattr(request, "client_ip", None)
+    )
+    django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    principal = principal_for_session(request)
+    if principal is None:  # a superuser with no organization
+        raise BadRequest("This account belongs to no organization yet.", code="no_organization")
+    return _me(principal)
+
+
+@router.post("/auth/logout", response={204: None}, summary="Sign out (browser session)")
+def logout(request: HttpRequest):
+    django_logout(request)
+    return 204, None
+
+
+@router.post("/me/organization", response=wire.Me, summary="Switch the session's organization")
+def switch_organization(request: HttpRequest, payload: SwitchOrgIn):
+    principal: Principal = request.auth
+    if principal.key_id:
+        raise BadRequest("An API key is bound to its organization; it cannot switch.")
+    if selectors.membership_get(user_id=principal.user_id, org_id=payload.organization_id) is None:
+        raise NotFound(f"Organization {payload.organization_id} not found.")
+    request.session[SESSION_ORG_KEY] = payload.organization_id
+    return _me(principal_for_session(request))
+
+
+@router.get("/organizations", response=wire.OrganizationPage, summary="My organizations")
+def list_organizations(request: HttpRequest):
+    principal: Principal = request.auth
+    if principal.kind == "user" and not principal.key_id:
+        rows = [
+            organization_out(m.organization, m.account_role)
+            for m in selectors.organizations_for_user(user_id=principal.user_id)
+        ]
+    else:  # an API key sees the one org it is bound to
+        org = selectors.organization_get(actor=principal, org_id=principal.org_id)
+        rows = [organization_out(org, principal.role)]
+    return {"items": rows, "pagination": {"has_more": False, "next_cursor": None}}
+
+
+@router.get("/organizations/{org_id}", response=wire.Organization)
+def get_organization(request: HttpRequest, org_id: str):
+    principal: Principal = request.auth
+    org = selectors.organization_get(actor=principal, org_id=org_id)
+    membership = (
+        selectors.membership_get(user_id=principal.user_id, org_id=org_id)
+        if principal.user_id
+        else None
+    )
+    return organization_out(org, membership.account_role if membership else principal.role)
+
+
+@router.get("/organizations/{org_id}/members", response=wire.OrgMemberPage)
+def list_members(
+    request: HttpRequest, org_id: str, page: Query[PageParams], email: str | None = None
+):
+    result = selectors.org_member_list(
+        actor=request.auth, org_id=org_id, email=email, limit=page.limit, cursor=page.cursor
+    )
+    return page.response([member_out(m) for m in result.items], result)
+
+
+@router.post("/organizations/{org_id}/members", response={201: wire.OrgMember})
+def add_member(request: HttpRequest, org_id: str, payload: MemberAddIn):
+    membership = services.org_member_add(
+        actor=request.auth,
+        org_id=org_id,
+        email=payload.email,
+        role=payload.role.value,
+        name=payload.name,
+        password=payload.password,
+    )
+    return 201, member_out(membership)
+
+
+@router.patch("/organizations/{org_id}/members/{user_id}", response=wire.OrgMember)
+def update_member(request: HttpRequest, org_id: str, user_id: str, payload: MemberUpdateIn):
+    membership = services.org_member_update_role(
+        actor=request.auth, org_id=org_id, user_id=user_id, role=payload.role.value
+    )
+    return member_out(membership)
+
+
+@router.delete("/organizations/{org_id}/members/{user_id}", response={204: None})
+def remove_member(request: HttpRequest, org_id: str, user_id: str):
+    services.org_member_remove(actor=request.auth, org_id=org_id, user_id=user_id)
+    return 204, None
+
+
+@router.get("/api-keys", response=wire.ApiKeyPage, tags=["api keys"])
+def list_api_keys(request: HttpRequest, page: Query[PageParams], include_revoked: bool = False):
+    result = selectors.api_key_list(
+        actor=request.auth, include_revoked=include_revoked, limit=page.limit, cursor=page.cursor
+    )
+    return page.response([api_key_out(k) for k in result.items], result)
+
+
+@router.post("/api-keys", response={201: wire.ApiKeyCreated}, tags=["api keys"])
+def create_api_key(request: HttpRequest, payload: ApiKeyCreateIn):
+    key, secret = services.api_key_create(
+        actor=request.auth,
+        label=payload.label,
+        description=payload.description,
+        kind=payload.kind.value,
+        role=payload.role.value if payload.role else None,
+        expires_at=payload.expires_at,
+    )
+    return 201, api_key_out(key, secret=secret)
+
+
+@router.get("/api-keys/{key_id}", response=wire.ApiKey, tags=["api keys"])
+def get_api_key(request: HttpRequest, key_id: str):
+    return api_key_out(selectors.api_key_get(actor=request.auth, key_id=key_id))
+
+
+@router.post("/api-keys/{key_id}/revoke", response=wire.ApiKey, tags=["api keys"])
+def revoke_api_key(request: HttpRequest, key_id: str):
+    return api_key_out(services.api_key_revoke(actor=request.auth, key_id=key_id))
+
+
+@router.get("/permissions/check", response=wire.PermissionCheck, tags=["permissions"])
+def check_permission(
+    request: HttpRequest, principal: str, action: str, resource: str | None = None
+):
+    return {
+        "has_permission": selectors.permission_check(
+            actor=request.auth, principal_ref=principal, action=action, resource=resource
+        )
+    }

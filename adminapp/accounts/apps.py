@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "adminapp.accounts"
+    label = "accounts"
+
+    def ready(self) -> None:
+        from adminapp.accounts.models import ApiKey, OrgMembership
+        from adminapp.accounts.permissions import register_resource
+
+        register_resource(
+            "key", lambda rid, org: ApiKey.objects.filter(id=rid, organization_id=org).exists()
+        )
+        register_resource(
+            "usr",
+            lambda rid, org: OrgMembership.objects.filter(
+                user_id=rid, organization_id=org
+            ).exists(),
+        )

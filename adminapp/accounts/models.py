@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+
+from adminapp.core.models import BaseModel, public_id
+
+
+class AccountRole(models.TextChoices):
+    OWNER = "OWNER"
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+    ANNOTATOR = "ANNOTATOR"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin, BaseModel):
+    id = public_id("usr")
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=150, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Organization(BaseModel):
+    id = public_id("org")
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=64, unique=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="org_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrgMembership(BaseModel):
+    id = public_id("mem")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="org_memberships")
+    account_role = models.CharField(max_length=16, choices=AccountRole.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="org_member_unique"),
+            models.CheckConstraint(
+                condition=models.Q(account_role__in=AccountRole.values),
+                name="org_member_role_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "created_at", "id"])]
+
+
+class ApiKeyKind(models.TextChoices):
+    PERSONAL = "PERSONAL"  # acts as its user
+    SERVICE = "SERVICE"  # acts with an org role, recorded as its own principal
+
+
+class ApiKey(BaseModel):
+    """Only the SHA-256 digest of the secret is kept; ``display_prefix`` identifies it."""
+
+    id = public_id("key")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    kind = models.CharField(max_length=16, choices=ApiKeyKind.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="api_keys"
+    )
+    role = models.CharField(max_length=16, choices=AccountRole.choices, blank=True, default="")
+    label = models.CharField(max_length=100)
+    description = models.CharField(max_length=500, blank=True, default="")
+    display_prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="PERSONAL", user__isnull=False, role="")
+                    | models.Q(kind="SERVICE", user__isnull=True, role__in=["ADMIN", "MEMBER"])
+                ),
+                name="api_key_kind_shape",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "created_at", "id"])]

@@ -1,0 +1,397 @@
+"""Writes for tenancy and identity: organizations, members, API keys, sign-in.
+
+Every function takes the acting ``Principal`` explicitly, checks permission through
+``accounts.permissions``, writes in one transaction and records an audit event in it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from adminapp.accounts import permissions as perms
+from adminapp.accounts.models import (
+    AccountRole,
+    ApiKey,
+    ApiKeyKind,
+    Organization,
+    OrgMembership,
+    User,
+)
+from adminapp.audit.services import audit_record
+from adminapp.core import crypto, ratelimit
+from adminapp.core.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from adminapp.core.principal import Principal
+
+API_KEY_PREFIX = "adm"
+# Refresh last_used_at at most this often, so authenticating is not a write per request.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def _clean_text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(f"{field} must not be empty.", fields={field: ["Required."]})
+    if len(value) > max_length:
+        raise ValidationFailed(
+            f"{field} must be at most {max_length} characters.",
+            fields={field: [f"At most {max_length} characters."]},
+        )
+    return value
+
+
+# --- organizations ---------------------------------------------------------------------
+@transaction.atomic
+def organization_create(
+    *, actor: Principal, name: str, owner: User, slug: str = ""
+) -> Organization:
+    """Instance admins (or the system, e.g. the demo seed) create organizations."""
+    if actor.kind != "system" and not actor.is_superuser:
+        raise PermissionDenied("Only instance admins can create organizations.")
+    name = _clean_text(name, field="name", max_length=255)
+    slug = slugify(slug or name)[:64]
+    if not slug:
+        raise ValidationFailed(
+            "The name needs at least one letter or digit.", fields={"name": ["Invalid."]}
+        )
+    if (
+        Organization.objects.filter(name__iexact=name).exists()
+        or Organization.objects.filter(slug=slug).exists()
+    ):
+        raise Conflict(
+            f"An organization named {name!r} already exists.", fields={"name": ["Taken."]}
+        )
+    org = Organization.objects.create(name=name, slug=slug)
+    OrgMembership.objects.create(organization=org, user=owner, account_role=AccountRole.OWNER)
+    audit_record(
+        actor=actor,
+        org_id=org.id,
+        action="organization.create",
+        target_type="organization",
+        target_id=org.id,
+        details={"name": name, "owner": owner.email},
+    )
+    return org
+
+
+# --- members ----------------------------------------------------------------------------
+def _membership(org_id: str, user_id: str) -> OrgMembership:
+    try:
+        return OrgMembership.objects.select_related("user").get(
+            organization_id=org_id, user_id=user_id
+        )
+    except OrgMembership.DoesNotExist:
+        raise NotFound(f"User {user_id} is not a member of this organization.") from None
+
+
+def _check_org(actor: Principal, org_id: str) -> None:
+    """An org the caller is not acting in does not exist for them (404, not 403)."""
+    if actor.kind != "system" and org_id != actor.org_id:
+        raise NotFound(f"Organization {org_id} not found.")
+
+
+def _check_role_grant(actor: Principal, role: str) -> None:
+    if role not in AccountRole.values:
+        raise ValidationFailed(
+            f"Unknown role {role!r}.", fields={"role": [f"One of {', '.join(AccountRole.values)}."]}
+        )
+    if role == AccountRole.OWNER:
+        perms.require(actor, perms.OWNER_MANAGE, "Only owners can grant the OWNER role.")
+
+
+def _owners_left_after(org_id: str, user_id: str) -> int:
+    return (
+        OrgMembership.objects.select_for_update()
+        .filter(organization_id=org_id, account_role=AccountRole.OWNER)
+        .exclude(user_id=user_id)
+        .count()
+    )
+
+
+@transaction.atomic
+def org_member_add(
+    *,
+    actor: Principal,
+    org_id: str,
+    email: str,
+    role: str,
+    name: str = "",
+    password: str | None = None,
+) -> OrgMembership:
+    """Add a user to the org by email, creating the account when it does not exist yet
+    (then ``password`` is required). An existing member gets a 409."""
+    _check_org(actor, org_id)
+    perms.require(actor, perms.MEMBER_MANAGE)
+    _check_role_grant(actor, role)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationFailed(
+            "Enter a valid email address.", fields={"email": ["Invalid email."]}
+        ) from None
+    name = _clean_text(name, field="name", max_length=150, required=False)
+    user = User.objects.filter(email=email).first()
+    created = user is None
+    if created:
+        if not password:
+            raise ValidationFailed(
+                "This email has no account yet: give an initial password for it.",
+                fields={"password": ["Required for a new account."]},
+            )
+        user = User(email=email, name=name)
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise ValidationFailed(
+                "The password is too weak.", fields={"password": list(exc.messages)}
+            ) from None
+        user.set_password(password)
+        user.save()
+    if OrgMembership.objects.filter(organization_id=org_id, user=user).exists():
+        raise Conflict(
+            f"{email} is already a member of this organization.",
+            fields={"email": ["Already a member."]},
+        )
+    membership = OrgMembership.objects.create(organization_id=org_id, user=user, account_role=role)
+    audit_record(
+        actor=actor,
+        action="member.add",
+        target_type="user",
+        target_id=user.id,
+        details={"email": email, "role": role, "account_created": created},
+    )
+    return membership
+
+
+@transaction.atomic
+def org_member_update_role(
+    *, actor: Principal, org_id: str, user_id: str, role: str
+) -> OrgMembership:
+    _check_org(actor, org_id)
+    perms.require(actor, perms.MEMBER_MANAGE)
+    _check_role_grant(actor, role)
+    membership = _membership(org_id, user_id)
+    if membership.account_role == AccountRole.OWNER and role != AccountRole.OWNER:
+        perms.require(actor, perms.OWNER_MANAGE, "Only owners can change an owner's role.")
+        if _owners_left_after(org_id, user_id) == 0:
+            raise Conflict(
+                "An organization needs at least one owner.", fields={"role": ["Last owner."]}
+            )
+    previous = membership.account_role
+    if previous != role:
+        membership.account_role = role
+        membership.save(update_fields=["account_role", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="member.update_role",
+            target_type="user",
+            target_id=user_id,
+            details={"from": previous, "to": role},
+        )
+    return membership
+
+
+@transaction.atomic
+def org_member_remove(*, actor: Principal, org_id: str, user_id: str) -> None:
+    _check_org(actor, org_id)
+    perms.require(actor, perms.MEMBER_MANAGE)
+    membership = _membership(org_id, user_id)
+    if membership.account_role == AccountRole.OWNER:
+        perms.require(actor, perms.OWNER_MANAGE, "Only owners can remove an owner.")
+        if _owners_left_after(org_id, user_id) == 0:
+            raise Conflict("An organization needs at least one owner.")
+    # The user's personal keys for this org stop working with the membership.
+    ApiKey.objects.filter(organization_id=org_id, user_id=user_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    membership.delete()
+    audit_record(
+        actor=actor,
+        action="member.remove",
+        target_type="user",
+        target_id=user_id,
+        details={"email": membership.user.email},
+    )
+
+
+# --- API keys ---------------------------------------------------------------------------
+@transaction.atomic
+def api_key_create(
+    *,
+    actor: Principal,
+    label: str,
+    description: str = "",
+    kind: str = ApiKeyKind.PERSONAL,
+    role: str | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its secret: the only time the secret exists."""
+    ratelimit.hit(
+        "api_key_create",
+        f"{actor.org_id}:{actor.actor_id}",
+        settings.RATE_LIMIT_KEY_CREATE,
+        message="Too many API keys created in a short time; wait and try again.",
+    )
+    label = _clean_text(label, field="label", max_length=100)
+    description = _clean_text(description, field="description", max_length=500, required=False)
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            raise ValidationFailed(
+                "expires_at needs a time zone.", fields={"expires_at": ["Include a UTC offset."]}
+            )
+        if expires_at <= timezone.now():
+            raise ValidationFailed(
+                "expires_at must be in the future.",
+                fields={"expires_at": ["Must be in the future."]},
+            )
+    if kind == ApiKeyKind.PERSONAL:
+        perms.require(actor, perms.API_KEY_OWN, "Only people can have personal API keys.")
+        if role:
+            raise ValidationFailed(
+                "A personal key acts as you; it takes no role.", fields={"role": ["Not allowed."]}
+            )
+        user_id, role = actor.user_id, ""
+    elif kind == ApiKeyKind.SERVICE:
+        perms.require(actor, perms.API_KEY_MANAGE, "Only org admins can create service keys.")
+        if role not in (AccountRole.ADMIN, AccountRole.MEMBER):
+            raise ValidationFailed(
+                "A service key needs role ADMIN or MEMBER.", fields={"role": ["ADMIN or MEMBER."]}
+            )
+        user_id = None
+    else:
+        raise ValidationFailed(
+            f"Unknown key kind {kind!r}.", fields={"kind": ["PERSONAL or SERVICE."]}
+        )
+
+    secret = f"{API_KEY_PREFIX}_{crypto.random_secret(40)}"
+    key = ApiKey.objects.create(
+        organization_id=actor.org_id,
+        kind=kind,
+        user_id=user_id,
+        role=role,
+        label=label,
+        description=description,
+        display_prefix=secret[:12],
+        digest=crypto.digest(secret),
+        created_by_id=actor.user_id,
+        expires_at=expires_at,
+    )
+    audit_record(
+        actor=actor,
+        action="api_key.create",
+        target_type="api_key",
+        target_id=key.id,
+        details={
+            "label": label,
+            "kind": kind,
+            "role": role,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return key, secret
+
+
+def _key_for_management(actor: Principal, key_id: str) -> ApiKey:
+    key = ApiKey.objects.filter(id=key_id, organization_id=actor.org_id).first()
+    if key is None:
+        raise NotFound(f"API key {key_id} not found.")
+    own = key.kind == ApiKeyKind.PERSONAL and key.user_id == actor.user_id and actor.user_id
+    if not perms.can(actor, perms.API_KEY_MANAGE):
+        if not own:
+            # A member cannot learn that someone else's key exists.
+            raise NotFound(f"API key {key_id} not found.")
+        perms.require(actor, perms.API_KEY_OWN)
+    return key
+
+
+@transaction.atomic
+def api_key_revoke(*, actor: Principal, key_id: str) -> ApiKey:
+    key = _key_for_management(actor, key_id)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="api_key.revoke",
+            target_type="api_key",
+            target_id=key.id,
+            details={"label": key.label},
+        )
+    return key
+
+
+def api_key_authenticate(*, token: str) -> ApiKey:
+    """Resolve a bearer token to a live key; every failure is a 401 saying why."""
+    if not token.startswith(f"{API_KEY_PREFIX}_") or len(token) > 200:
+        raise AuthenticationFailed("Malformed API key.", code="invalid_api_key")
+    token_digest = crypto.digest(token)
+    key = ApiKey.objects.select_related("user", "organization").filter(digest=token_digest).first()
+    if key is None or not crypto.digests_match(key.digest, token_digest):
+        raise AuthenticationFailed("Unknown API key.", code="invalid_api_key")
+    now = timezone.now()
+    if key.revoked_at is not None:
+        raise AuthenticationFailed("This API key has been revoked.", code="api_key_revoked")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise AuthenticationFailed("This API key has expired.", code="api_key_expired")
+    if key.user_id is not None and not key.user.is_active:
+        raise AuthenticationFailed("This API key's user is deactivated.", code="invalid_api_key")
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(id=key.id).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+# --- sign-in ----------------------------------------------------------------------------
+def user_login_check(*, email: str, password: str, ip: str | None) -> User:
+    """Check a password sign-in (rate limited per IP + email). The caller opens the session."""
+    email = (email or "").strip().lower()
+    ratelimit.hit(
+        "login",
+        f"{ip}:{email}",
+        settings.RATE_LIMIT_LOGIN,
+        message="Too many sign-in attempts; wait a minute and try again.",
+    )
+    if not email or not password:
+        raise ValidationFailed(
+            "Enter your email and password.",
+            fields={
+                k: ["Required."] for k, v in (("email", email), ("password", password)) if not v
+            },
+        )
+    user = authenticate(email=email, password=password)
+    if user is None:
+        raise AuthenticationFailed("Email or password is incorrect.", code="invalid_credentials")
+    if not OrgMembership.objects.filter(user=user).exists() and not user.is_superuser:
+        raise AuthenticationFailed(
+            "This account belongs to no organization yet.", code="no_organization"
+        )
+    return user
+
+
+def seed_user(*, email: str, password: str, name: str = "", superuser: bool = False) -> User:
+    """Create or reset a user for the demo seed and tests' setup (system use only)."""
+    try:
+        user, _ = User.objects.get_or_create(email=email.lower(), defaults={"name": name})
+    except IntegrityError as exc:  # pragma: no cover - concurrent seed
+        raise BadRequest(str(exc)) from exc
+    user.name = name or user.name
+    user.is_superuser = user.is_staff = superuser
+    user.set_password(password)
+    user.save()
+    return user

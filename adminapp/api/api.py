@@ -1,0 +1,31 @@
+"""``/api/v1``: one NinjaAPI assembled from the domain routers (STYLE 5)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from adminapp.accounts.api import router as accounts_router
+from adminapp.api.auth import AUTH
+from adminapp.api.errors import JsonParser, install_error_handlers
+from adminapp.audit.api import router as audit_router
+from adminapp.jobs.api import router as jobs_router
+
+api = NinjaAPI(
+    title="adminapp API",
+    version="1",
+    description=(
+        "The team admin portal's REST API. Authenticate with `Authorization: Bearer <API key>`."
+        ' Every error is `{"error": {"code", "message", "fields", "request_id"}}`;'
+        " lists are `{items, pagination: {has_more, next_cursor}}`."
+    ),
+    auth=AUTH,
+    parser=JsonParser(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+
+api.add_router("/", accounts_router)
+api.add_router("/audit", audit_router)
+api.add_router("/jobs", jobs_router)

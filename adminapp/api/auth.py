@@ -1,0 +1,109 @@
+"""How a request becomes a ``Principal`` (``request.auth``).
+
+Tried in order: the in-process channel (the dashboard's embedded SDK client), a bearer API
+key, then the browser session (with CSRF). The in-process channel is a Python attribute set
+on a request object the server built itself: nothing an HTTP caller sends can reach it.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja.security import APIKeyCookie, HttpBearer
+
+from adminapp.accounts import selectors as account_selectors
+from adminapp.accounts import services as account_services
+from adminapp.accounts.models import ApiKeyKind
+from adminapp.core.principal import Principal
+
+INPROCESS_ATTR = "_adminapp_inprocess"
+SESSION_ORG_KEY = "adminapp_org_id"
+
+
+def _stamp(request: HttpRequest, principal: Principal) -> Principal:
+    return principal.with_request(
+        ip=getattr(request, "client_ip", None), request_id=getattr(request, "request_id", None)
+    )
+
+
+def principal_for_session(request: HttpRequest) -> Principal | None:
+    """The signed-in user acting in the org chosen in their session (or their first org)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    membership = None
+    org_id = request.session.get(SESSION_ORG_KEY)
+    if org_id:
+        membership = account_selectors.membership_get(user_id=user.id, org_id=org_id)
+    if membership is None:
+        membership = account_selectors.default_org_for_user(user_id=user.id)
+    if membership is None:
+        return None
+    return _stamp(
+        request,
+        Principal(
+            kind="user",
+            org_id=membership.organization_id,
+            role=membership.account_role,
+            user_id=user.id,
+            label=user.email,
+            is_superuser=user.is_superuser,
+        ),
+    )
+
+
+class InProcessAuth:
+    """Accepts only requests built by ``adminapp.api.inprocess.InProcessTransport``."""
+
+    def __call__(self, request: HttpRequest) -> Principal | None:
+        if getattr(request, INPROCESS_ATTR, False) is True:
+            return principal_for_session(request)
+        return None
+
+
+class ApiKeyAuth(HttpBearer):
+    openapi_description = "An API key: `Authorization: Bearer adm_…`"
+
+    def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
+        key = account_services.api_key_authenticate(token=token)  # raises 401 with a reason
+        if key.kind == ApiKeyKind.SERVICE:
+            principal = Principal(
+                kind="service_key",
+                org_id=key.organization_id,
+                role=key.role,
+                key_id=key.id,
+                label=f"key:{key.label}",
+            )
+        else:
+            membership = account_selectors.membership_get(
+                user_id=key.user_id, org_id=key.organization_id
+            )
+            if membership is None:
+                return None
+            principal = Principal(
+                kind="user",
+                org_id=key.organization_id,
+                role=membership.account_role,
+                user_id=key.user_id,
+                key_id=key.id,
+                label=key.user.email,
+                is_superuser=key.user.is_superuser,
+            )
+        return _stamp(request, principal)
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session cookie; unsafe methods need the CSRF token (X-CSRFToken)."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        from django.conf import settings
+
+        self.param_name = settings.SESSION_COOKIE_NAME
+        super().__init__(csrf=True)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
+        return principal_for_session(request)
+
+
+AUTH = [InProcessAuth(), ApiKeyAuth(), SessionAuth()]

@@ -1,0 +1,140 @@
+"""The one mapping from exceptions to the API error body (STYLE 3)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.parser import Parser
+
+from adminapp.core.errors import ApplicationError, RateLimited
+from adminapp.core.http import error_response
+
+logger = logging.getLogger("adminapp.api")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "authentication_failed",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+class BodyParseError(ValueError):
+    pass
+
+
+class JsonParser(Parser):
+    """Like Ninja's parser, but a malformed body says where it broke (mapped to 422)."""
+
+    def parse_body(self, request: HttpRequest):
+        try:
+            return json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BodyParseError(f"Malformed JSON: {exc}") from exc
+
+
+def _field_path(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form", "file"}:
+        source = parts.pop(0)
+        # Ninja nests the body under the parameter name ("payload"); users never see it.
+        if source == "body" and len(parts) > 1:
+            parts.pop(0)
+        if not parts:
+            parts = [source]
+    return ".".join(parts) or "body"
+
+
+def validation_fields(errors: list[dict]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for err in errors:
+        msg = err.get("msg", "Invalid value.")
+        if err.get("type") == "extra_forbidden":
+            msg = "Unknown field."
+        fields.setdefault(_field_path(err.get("loc", ())), []).append(msg)
+    return fields
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(ApplicationError)
+    def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return error_response(
+            request,
+            status=exc.status_code,
+            code=exc.code,
+            message=exc.message,
+            fields=exc.fields,
+            headers=headers,
+        )
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        fields = validation_fields(exc.errors)
+        summary = "; ".join(f"{k}: {', '.join(v)}" for k, v in fields.items())
+        return error_response(
+            request,
+            status=422,
+            code="validation_error",
+            message=f"The request is not valid. {summary}",
+            fields=fields,
+        )
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, BodyParseError):
+            return error_response(
+                request,
+                status=422,
+                code="invalid_json",
+                message=str(exc.__cause__),
+                fields={"body": [str(exc.__cause__)]},
+            )
+        if isinstance(exc, AuthenticationError):
+            return error_response(
+                request,
+                status=401,
+                code="authentication_required",
+                message="Authentication required: send 'Authorization: Bearer <API key>' "
+                "or sign in.",
+            )
+        headers = None
+        if isinstance(exc, Throttled) and exc.wait:
+            headers = {"Retry-After": str(int(exc.wait) + 1)}
+        return error_response(
+            request,
+            status=exc.status_code,
+            code=_HTTP_CODES.get(exc.status_code, "error"),
+            message=exc.message if hasattr(exc, "message") else str(exc),
+            headers=headers,
+        )
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(request, status=404, code="not_found", message="Not found.")
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return error_response(
+            request, status=413, code="payload_too_large", message="The request body is too large."
+        )
+
+    @api.exception_handler(Exception)
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("Unhandled API error (request %s)", getattr(request, "request_id", "-"))
+        return error_response(
+            request,
+            status=500,
+            code="internal_error",
+            message="Something went wrong on our side; quote the request id when reporting it.",
+        )

@@ -1,0 +1,33 @@
+"""/api/v1/audit: read the log, record custom events, export it as CSV (a job)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Body, Query, Router
+
+from adminapp.api.params import PageParams
+from adminapp.audit import selectors, services
+from adminapp.audit.schemas import AuditFilterParams, audit_event_out
+from adminapp.client import models as wire
+
+router = Router(tags=["audit"])
+
+
+@router.get("", response=wire.AuditEventPage, summary="List audit events, newest first")
+def list_events(request: HttpRequest, filters: Query[AuditFilterParams], page: Query[PageParams]):
+    result = selectors.audit_list(
+        actor=request.auth, filters=filters.to_filters(), limit=page.limit, cursor=page.cursor
+    )
+    return page.response([audit_event_out(e) for e in result.items], result)
+
+
+@router.post(
+    "/custom/{event_type}", response={201: wire.AuditEvent}, summary="Record a custom event"
+)
+def custom_event(
+    request: HttpRequest, event_type: str, params: dict[str, Any] = Body(default_factory=dict)
+):
+    event = services.audit_record_custom(actor=request.auth, event_type=event_type, params=params)
+    return 201, audit_event_out(event)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Schema
+from pydantic import Field
+
+from adminapp.audit.models import AuditEvent
+from adminapp.audit.selectors import AuditFilters
+from adminapp.client import models as wire
+
+
+class AuditFilterParams(Schema):
+    actor: str | None = Field(None, max_length=255, description="Actor id or email.")
+    action: str | None = Field(
+        None, max_length=100, description="Exact action, or a prefix ending in '.' or '*'."
+    )
+    target: str | None = Field(None, max_length=64, description="Target id.")
+    since: datetime | None = Field(None, description="From this time (inclusive, ISO 8601).")
+    until: datetime | None = Field(None, description="Before this time (exclusive).")
+
+    def to_filters(self) -> AuditFilters:
+        return AuditFilters(
+            actor=self.actor,
+            action=self.action,
+            target=self.target,
+            since=self.since,
+            until=self.until,
+        )
+
+
+def audit_event_out(event: AuditEvent) -> wire.AuditEvent:
+    return wire.AuditEvent.model_validate(event)

@@ -1,0 +1,66 @@
+"""Reading the audit log: filters served by the (org, …, created_at, id) indexes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from adminapp.accounts import permissions as perms
+from adminapp.audit.models import AuditEvent
+from adminapp.core.errors import ValidationFailed
+from adminapp.core.pagination import Page, paginate
+from adminapp.core.principal import Principal
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor: str | None = None  # actor id (usr_…/key_…) or exact actor label (email)
+    action: str | None = None  # exact, or a prefix ending in "." / "*" ("api_key.")
+    target: str | None = None  # target id
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            k: (v.isoformat() if isinstance(v, datetime) else v)
+            for k, v in self.__dict__.items()
+            if v not in (None, "")
+        }
+
+
+def audit_queryset(*, actor: Principal, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    perms.require(actor, perms.AUDIT_READ, "Only org admins can read the audit log.")
+    if filters.since and filters.until and filters.since > filters.until:
+        raise ValidationFailed(
+            "since must be before until.", fields={"since": ["Must be before until."]}
+        )
+    qs = AuditEvent.objects.filter(organization_id=actor.org_id)
+    if filters.actor:
+        ref = filters.actor.strip()
+        if ref.startswith(("usr_", "key_")):
+            qs = qs.filter(actor_id=ref)
+        else:
+            qs = qs.filter(actor_label=ref.lower() if "@" in ref else ref)
+    if filters.action:
+        action = filters.action.strip()
+        if action.endswith("*"):
+            qs = qs.filter(action__startswith=action[:-1])
+        elif action.endswith("."):
+            qs = qs.filter(action__startswith=action)
+        else:
+            qs = qs.filter(action=action)
+    if filters.target:
+        qs = qs.filter(target_id=filters.target.strip())
+    if filters.since:
+        qs = qs.filter(created_at__gte=filters.since)
+    if filters.until:
+        qs = qs.filter(created_at__lt=filters.until)
+    return qs
+
+
+def audit_list(
+    *, actor: Principal, filters: AuditFilters, limit: int = 50, cursor: str | None = None
+) -> Page:
+    return paginate(audit_queryset(actor=actor, filters=filters), limit=limit, cursor=cursor)

@@ -1,0 +1,55 @@
+"""Writing audit events. Every service that mutates calls ``audit_record`` inside its own
+transaction, so an event exists exactly when the change does."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from adminapp.accounts import permissions as perms
+from adminapp.audit.models import AuditEvent
+from adminapp.core.errors import ValidationFailed
+from adminapp.core.principal import Principal
+
+CUSTOM_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+CUSTOM_PARAMS_MAX_BYTES = 8192
+
+
+def audit_record(
+    *,
+    actor: Principal,
+    action: str,
+    org_id: str | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        organization_id=org_id if org_id is not None else actor.org_id,
+        actor_type=actor.actor_type,
+        actor_id=actor.actor_id or "",
+        actor_label=actor.label,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        details=details or {},
+        request_id=actor.request_id or "",
+        ip=actor.ip,
+    )
+
+
+def audit_record_custom(*, actor: Principal, event_type: str, params: dict[str, Any]) -> AuditEvent:
+    """``POST /audit/custom/{type}``: any member may record an event about their own work."""
+    perms.require(actor, perms.AUDIT_WRITE_CUSTOM)
+    if not CUSTOM_TYPE_RE.match(event_type):
+        raise ValidationFailed(
+            "The event type must be 1–64 characters of a-z, 0-9, '_', '.', '-'.",
+            fields={"type": ["Use 1–64 characters of a-z, 0-9, '_', '.', '-'."]},
+        )
+    if len(json.dumps(params)) > CUSTOM_PARAMS_MAX_BYTES:
+        raise ValidationFailed(
+            f"Custom event params are limited to {CUSTOM_PARAMS_MAX_BYTES} bytes of JSON.",
+            fields={"params": [f"At most {CUSTOM_PARAMS_MAX_BYTES} bytes."]},
+        )
+    return audit_record(actor=actor, action=f"custom.{event_type}", details={"params": params})

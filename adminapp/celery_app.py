@@ -1,0 +1,60 @@
+"""The Celery application. Start a worker with ``celery -A adminapp.celery_app worker``.
+
+Settings come from Django settings (``CELERY_*``); the values that protect long work are set
+here so that one test can assert them together (soft < hard time limit < visibility timeout).
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adminapp.settings")
+
+app = Celery("adminapp")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def _configure() -> None:
+    from django.conf import settings
+
+    app.conf.update(
+        broker_url=settings.CELERY_BROKER_URL,
+        broker_transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        broker_connection_retry_on_startup=True,
+        task_default_queue="default",
+        task_queues=(Queue("default"), Queue("jobs")),
+        task_routes={"adminapp.jobs.run": {"queue": "jobs"}},
+        # A task is acknowledged only after it ran, and a worker holds one message at a
+        # time, so a killed worker's message goes back to the broker, not down with it.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.JOB_SOFT_TIME_LIMIT,
+        task_time_limit=settings.JOB_HARD_TIME_LIMIT,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        # Publishing must not hang a web request when the broker is down: the job row is
+        # the truth and the reaper publishes it again later.
+        task_publish_retry=True,
+        task_publish_retry_policy={
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
+        broker_connection_timeout=2,
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        beat_schedule={
+            "jobs-reaper": {
+                "task": "adminapp.jobs.reap",
+                "schedule": float(settings.JOB_REAPER_INTERVAL),
+            }
+        },
+    )
+
+
+_configure()
+app.autodiscover_tasks(["adminapp.jobs", "adminapp.audit"])

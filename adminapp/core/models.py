@@ -1,0 +1,40 @@
+"""The one small base model: public prefixed id and timestamps."""
+
+from django.db import models
+from django.utils.deconstruct import deconstructible
+
+from adminapp.core.ids import new_id
+
+
+@deconstructible
+class IdFactory:
+    """Default for a public id column; serialisable into migrations."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def __call__(self) -> str:
+        return new_id(self.prefix)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IdFactory) and other.prefix == self.prefix
+
+    def __hash__(self) -> int:
+        return hash(self.prefix)
+
+
+def public_id(prefix: str) -> models.CharField:
+    """Primary key holding an opaque prefixed id, assigned when the object is built."""
+    return models.CharField(
+        primary_key=True, max_length=40, editable=False, default=IdFactory(prefix)
+    )
+
+
+class BaseModel(models.Model):
+    """Subclasses declare ``id = public_id("xyz")``; ordering ties break on ``id``."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,85 @@
+"""Keyset (cursor) pagination: page 2,000 costs what page 1 costs (STYLE 6).
+
+Rows are ordered by ``(created_at, id)`` (unique). The cursor is an opaque token carrying
+the last row's sort key; the next page is "rows strictly after it", served by the index that
+leads with the filter columns and ends with ``created_at, id``. No ``COUNT(*)`` ever.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from adminapp.core.errors import ValidationFailed
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    has_more: bool
+    next_cursor: str | None
+
+
+def encode_cursor(created_at: datetime, pk: str) -> str:
+    raw = json.dumps([created_at.isoformat(), pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(created_at), str(pk)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ValidationFailed(
+            "The cursor is not valid; pass next_cursor from the previous page unchanged.",
+            fields={"cursor": ["Invalid cursor."]},
+        ) from exc
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(
+            f"limit must be between 1 and {MAX_LIMIT}.",
+            fields={"limit": [f"Must be between 1 and {MAX_LIMIT}."]},
+        )
+    return limit
+
+
+def paginate(
+    queryset: QuerySet,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    newest_first: bool = True,
+) -> Page:
+    check_limit(limit)
+    if newest_first:
+        queryset = queryset.order_by("-created_at", "-id")
+    else:
+        queryset = queryset.order_by("created_at", "id")
+    if cursor:
+        created_at, pk = decode_cursor(cursor)
+        # The leading range on created_at lets the index seek; the OR breaks ties on id.
+        if newest_first:
+            queryset = queryset.filter(created_at__lte=created_at).filter(
+                Q(created_at__lt=created_at) | Q(id__lt=pk)
+            )
+        else:
+            queryset = queryset.filter(created_at__gte=created_at).filter(
+                Q(created_at__gt=created_at) | Q(id__gt=pk)
+            )
+    rows = list(queryset[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more else None
+    return Page(items=rows, has_more=has_more, next_cursor=next_cursor)
