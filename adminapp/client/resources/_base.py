@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from adminapp.client._client import AdminClient
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def seg(value: str) -> str:
+    """One path segment, escaped (an id can never reach a different endpoint)."""
+    return quote(str(value), safe="")
+
+
+def body(**fields: Any) -> dict[str, Any]:
+    """A JSON body without the fields left at None (the server applies its defaults)."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+class Resource:
+    def __init__(self, client: AdminClient) -> None:
+        self._client = client
+
+    def _get(self, path: str, model: type[M], params: dict[str, Any] | None = None) -> M:
+        return model.model_validate(self._client.request("GET", path, params=params).json())
+
+    def _send(self, method: str, path: str, model: type[M], json: Any = None) -> M:
+        return model.model_validate(self._client.request(method, path, json=json).json())
+
+    def _send_empty(self, method: str, path: str, json: Any = None) -> None:
+        self._client.request(method, path, json=json)
