@@ -170,8 +170,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # Tests share the database with a worker process and a live server: use a file.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
+    # Tests share the database with a worker process and a live server: use a file, one
+    # per test run so parallel runs never clash (workers get its path in DATABASE_URL).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_db_{os.getpid()}.sqlite3")}
 # Services own their transactions (STYLE 11a): never wrap whole requests.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -221,6 +222,8 @@ JOB_HEARTBEAT_TIMEOUT = env_int("JOB_HEARTBEAT_TIMEOUT", 120)
 JOB_QUEUED_GRACE = env_int("JOB_QUEUED_GRACE", 60)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
 JOB_REAPER_INTERVAL = env_int("JOB_REAPER_INTERVAL", 30)
+# Rows per chunk of an audit export (each chunk is one checkpoint).
+AUDIT_EXPORT_CHUNK = env_int("AUDIT_EXPORT_CHUNK", 1000)
 # Test/benchmark knob: sleep this many ms between job chunks (0 in production).
 JOB_CHUNK_DELAY_MS = env_int("JOB_CHUNK_DELAY_MS", 0)
 

@@ -16,23 +16,27 @@ _seq = itertools.count(1)
 def make_user(*, email: str | None = None, name: str = "", superuser: bool = False) -> User:
     n = next(_seq)
     return services.seed_user(
-        email=email or f"user{n}@example.com", password=PASSWORD, name=name or f"User {n}",
+        email=email or f"user{n}@example.com",
+        password=PASSWORD,
+        name=name or f"User {n}",
         superuser=superuser,
     )
 
 
 def make_org(*, name: str | None = None, owner: User | None = None) -> Organization:
     owner = owner or make_user()
-    return services.organization_create(
-        actor=SYSTEM, name=name or f"Org {next(_seq)}", owner=owner
-    )
+    return services.organization_create(actor=SYSTEM, name=name or f"Org {next(_seq)}", owner=owner)
 
 
 def principal_for(user: User, org: Organization) -> Principal:
     membership = OrgMembership.objects.get(user=user, organization=org)
     return Principal(
-        kind="user", org_id=org.id, role=membership.account_role, user_id=user.id,
-        label=user.email, is_superuser=user.is_superuser,
+        kind="user",
+        org_id=org.id,
+        role=membership.account_role,
+        user_id=user.id,
+        label=user.email,
+        is_superuser=user.is_superuser,
     )
 
 
@@ -78,6 +82,10 @@ def make_tenant(name: str | None = None) -> Tenant:
     }
     keys = {role: make_key(user, org) for role, user in users.items()}
     return Tenant(
-        org=org, owner=owner, admin=users["ADMIN"], member=users["MEMBER"],
-        annotator=users["ANNOTATOR"], keys=keys,
+        org=org,
+        owner=owner,
+        admin=users["ADMIN"],
+        member=users["MEMBER"],
+        annotator=users["ANNOTATOR"],
+        keys=keys,
     )

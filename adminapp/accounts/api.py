@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.utils import check_csrf
 
 from adminapp.accounts import permissions as perms
@@ -69,7 +69,7 @@ def login(request: HttpRequest, payload: LoginIn):
 @router.post("/auth/logout", response={204: None}, summary="Sign out (browser session)")
 def logout(request: HttpRequest):
     django_logout(request)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/me/organization", response=wire.Me, summary="Switch the session's organization")
@@ -129,7 +129,7 @@ def add_member(request: HttpRequest, org_id: str, payload: MemberAddIn):
         name=payload.name,
         password=payload.password,
     )
-    return 201, member_out(membership)
+    return Status(201, member_out(membership))
 
 
 @router.patch("/organizations/{org_id}/members/{user_id}", response=wire.OrgMember)
@@ -143,7 +143,7 @@ def update_member(request: HttpRequest, org_id: str, user_id: str, payload: Memb
 @router.delete("/organizations/{org_id}/members/{user_id}", response={204: None})
 def remove_member(request: HttpRequest, org_id: str, user_id: str):
     services.org_member_remove(actor=request.auth, org_id=org_id, user_id=user_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/api-keys", response=wire.ApiKeyPage, tags=["api keys"])
@@ -164,7 +164,7 @@ def create_api_key(request: HttpRequest, payload: ApiKeyCreateIn):
         role=payload.role.value if payload.role else None,
         expires_at=payload.expires_at,
     )
-    return 201, api_key_out(key, secret=secret)
+    return Status(201, api_key_out(key, secret=secret))
 
 
 @router.get("/api-keys/{key_id}", response=wire.ApiKey, tags=["api keys"])

@@ -11,6 +11,10 @@ from adminapp.client import models as wire
 
 
 class AuditFilterParams(Schema):
+    """Filters for listing (query string) and for an export (JSON body; unknown keys refused)."""
+
+    model_config = {"extra": "forbid"}
+
     actor: str | None = Field(None, max_length=255, description="Actor id or email.")
     action: str | None = Field(
         None, max_length=100, description="Exact action, or a prefix ending in '.' or '*'."

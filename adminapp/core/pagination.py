@@ -46,11 +46,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from exc
 
 
-def check_limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_LIMIT:
+def check_limit(limit: int, max_limit: int = MAX_LIMIT) -> int:
+    if not 1 <= limit <= max_limit:
         raise ValidationFailed(
-            f"limit must be between 1 and {MAX_LIMIT}.",
-            fields={"limit": [f"Must be between 1 and {MAX_LIMIT}."]},
+            f"limit must be between 1 and {max_limit}.",
+            fields={"limit": [f"Must be between 1 and {max_limit}."]},
         )
     return limit
 
@@ -61,8 +61,10 @@ def paginate(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     newest_first: bool = True,
+    max_limit: int = MAX_LIMIT,
 ) -> Page:
-    check_limit(limit)
+    """One page of ``queryset``; ``max_limit`` is raised only by internal batch readers."""
+    check_limit(limit, max_limit)
     if newest_first:
         queryset = queryset.order_by("-created_at", "-id")
     else:

@@ -1,3 +1,113 @@
-from ninja import Router
+"""/api/v1/jobs: list, get, peek, abort, per-item outcomes and downloads."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from ninja import Query, Router
+
+from adminapp.api.params import PageParams
+from adminapp.client import models as wire
+from adminapp.core.errors import NotFound
+from adminapp.jobs import selectors, services
+from adminapp.jobs.models import JobState
+from adminapp.jobs.schemas import job_item_out, job_out
 
 router = Router(tags=["jobs"])
+
+
+@router.get("", response=wire.JobPage, summary="List jobs (own; org admins see all)")
+def list_jobs(
+    request: HttpRequest,
+    page: Query[PageParams],
+    state: wire.JobState | None = None,
+    kind: str | None = None,
+    mine: bool = False,
+):
+    result = selectors.job_list(
+        actor=request.auth,
+        state=state.value if state else None,
+        kind=kind,
+        mine=mine,
+        limit=page.limit,
+        cursor=page.cursor,
+    )
+    return page.response([job_out(j, include_result=False) for j in result.items], result)
+
+
+@router.get("/{job_id}", response=wire.Job, summary="Get a job with its result summary")
+def get_job(request: HttpRequest, job_id: str):
+    return job_out(selectors.job_get(actor=request.auth, job_id=job_id))
+
+
+@router.get("/{job_id}/peek", response=wire.Job, summary="Get a job's state without its result")
+def peek_job(request: HttpRequest, job_id: str):
+    return job_out(selectors.job_get(actor=request.auth, job_id=job_id), include_result=False)
+
+
+@router.post("/{job_id}/abort", response=wire.Job, summary="Abort a queued or running job")
+def abort_job(request: HttpRequest, job_id: str):
+    return job_out(services.job_abort(actor=request.auth, job_id=job_id))
+
+
+@router.get("/{job_id}/items", response=wire.JobItemPage, summary="Per-item outcomes, paged")
+def list_items(
+    request: HttpRequest,
+    job_id: str,
+    page: Query[PageParams],
+    status: wire.JobItemStatus | None = None,
+):
+    result = selectors.job_items(
+        actor=request.auth,
+        job_id=job_id,
+        status=status.value if status else None,
+        limit=page.limit,
+        cursor=page.cursor,
+    )
+    return page.response([job_item_out(i) for i in result.items], result)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@router.get("/{job_id}/items.csv", summary="Every per-item outcome as CSV")
+def items_csv(request: HttpRequest, job_id: str):
+    job = selectors.job_get(actor=request.auth, job_id=job_id)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(["seq", "status", "key", "error_code", "message", "data"])
+        for item in selectors.job_items_all(job=job):
+            yield writer.writerow(
+                [
+                    item.seq,
+                    item.status,
+                    item.key,
+                    item.error_code,
+                    item.message,
+                    json.dumps(item.data, separators=(",", ":")),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{job.kind}-{job.id}-items.csv"'
+    return response
+
+
+@router.get("/{job_id}/download", summary="The job's result file")
+def download(request: HttpRequest, job_id: str):
+    job = selectors.job_get(actor=request.auth, job_id=job_id)
+    if job.state != JobState.SUCCEEDED or not job.result_file:
+        raise NotFound("This job has no result file.", code="no_result_file")
+    path = (Path(settings.MEDIA_ROOT) / job.result_file).resolve()
+    if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()) or not path.exists():
+        raise NotFound("The result file is gone.", code="no_result_file")
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv"
+    )

@@ -1,0 +1,102 @@
+from django.db import models
+
+from adminapp.core.models import BaseModel, public_id
+
+
+class JobState(models.TextChoices):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    ABORTED = "ABORTED"
+
+
+TERMINAL_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.ABORTED)
+
+
+class Job(BaseModel):
+    """A unit of long work. This row, not the broker, is the source of truth: a task only
+    runs it after claiming it (QUEUED → RUNNING by a conditional update)."""
+
+    id = public_id("job")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="jobs"
+    )
+    kind = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
+    # The principal that started it: a user id (sessions and personal keys) or a service key id.
+    owner_id = models.CharField(max_length=40)
+    owner_label = models.CharField(max_length=255, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=128, blank=True, default="")
+    request_id = models.CharField(max_length=64, blank=True, default="")
+
+    progress_done = models.BigIntegerField(default=0)
+    progress_total = models.BigIntegerField(null=True, blank=True)
+    stage = models.CharField(max_length=64, blank=True, default="")
+    message = models.CharField(max_length=255, blank=True, default="")
+    # Where a re-run continues from; written together with the chunk it describes.
+    checkpoint = models.JSONField(default=dict, blank=True)
+
+    result = models.JSONField(null=True, blank=True)
+    result_file = models.CharField(max_length=255, blank=True, default="")
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+
+    abort_requested = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    published_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=JobState.values), name="job_state_valid"
+            ),
+            # A retried request with the same Idempotency-Key finds the job it started.
+            models.UniqueConstraint(
+                fields=["organization", "owner_id", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="job_idempotency_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at", "-id"], name="job_org_time"),
+            models.Index(
+                fields=["organization", "owner_id", "-created_at", "-id"], name="job_owner_time"
+            ),
+            models.Index(fields=["state", "created_at"], name="job_state_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.state})"
+
+
+class JobItemStatus(models.TextChoices):
+    SUCCESS = "SUCCESS"
+    ERROR = "ERROR"
+
+
+class JobItem(models.Model):
+    """One per-item outcome. ``seq`` is assigned by the work itself (deterministic per
+    chunk), so a re-run of a chunk writes the same rows again and duplicates are ignored."""
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
+    seq = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=JobItemStatus.choices)
+    key = models.CharField(max_length=255, blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    message = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "seq"], name="job_item_seq_unique"),
+        ]
+        indexes = [models.Index(fields=["job", "status", "seq"], name="job_item_status_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.seq} {self.status}"

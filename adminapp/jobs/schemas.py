@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from adminapp.client import models as wire
+from adminapp.jobs.models import Job, JobItem
+
+
+def job_out(job: Job, *, include_result: bool = True) -> wire.Job:
+    return wire.Job(
+        id=job.id,
+        kind=job.kind,
+        state=job.state,
+        progress=wire.JobProgress(
+            done=job.progress_done, total=job.progress_total, stage=job.stage, message=job.message
+        ),
+        owner=job.owner_label or job.owner_id,
+        has_result=job.result is not None,
+        result=job.result if include_result else None,
+        error=wire.JobError(code=job.error_code, message=job.error_message)
+        if job.error_code
+        else None,
+        abort_requested=job.abort_requested,
+        attempts=job.attempts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        heartbeat_at=job.heartbeat_at,
+    )
+
+
+def job_item_out(item: JobItem) -> wire.JobItem:
+    return wire.JobItem(
+        seq=item.seq,
+        status=item.status,
+        key=item.key,
+        data=item.data,
+        error_code=item.error_code,
+        message=item.message,
+    )

@@ -1,0 +1,83 @@
+"""Reading jobs: a principal sees its own jobs; org admins see every job of the org."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from adminapp.accounts import permissions as perms
+from adminapp.core.errors import NotFound, ValidationFailed
+from adminapp.core.pagination import Page, check_limit, paginate
+from adminapp.core.principal import Principal
+from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState
+
+
+def job_queryset(*, actor: Principal, mine: bool = False) -> QuerySet[Job]:
+    qs = Job.objects.filter(organization_id=actor.org_id)
+    if mine or not perms.can(actor, perms.JOB_READ_ALL):
+        qs = qs.filter(owner_id=actor.actor_id or "-")
+    return qs
+
+
+def job_get(*, actor: Principal, job_id: str) -> Job:
+    job = job_queryset(actor=actor).filter(id=job_id).first()
+    if job is None:
+        raise NotFound(f"Job {job_id} not found.")
+    return job
+
+
+def job_list(
+    *,
+    actor: Principal,
+    state: str | None = None,
+    kind: str | None = None,
+    mine: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    qs = job_queryset(actor=actor, mine=mine)
+    if state:
+        if state not in JobState.values:
+            raise ValidationFailed(
+                f"Unknown state {state!r}.",
+                fields={"state": [f"One of {', '.join(JobState.values)}."]},
+            )
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return paginate(qs, limit=limit, cursor=cursor)
+
+
+def job_items(
+    *,
+    actor: Principal,
+    job_id: str,
+    status: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Per-item outcomes in ``seq`` order; the cursor is the last seq seen."""
+    job = job_get(actor=actor, job_id=job_id)
+    check_limit(limit)
+    qs = JobItem.objects.filter(job=job).order_by("seq")
+    if status:
+        if status not in JobItemStatus.values:
+            raise ValidationFailed(
+                f"Unknown status {status!r}.", fields={"status": ["SUCCESS or ERROR."]}
+            )
+        qs = qs.filter(status=status)
+    if cursor:
+        try:
+            qs = qs.filter(seq__gt=int(cursor))
+        except ValueError:
+            raise ValidationFailed(
+                "Invalid cursor.", fields={"cursor": ["Invalid cursor."]}
+            ) from None
+    rows = list(qs[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, has_more=has_more, next_cursor=str(rows[-1].seq) if has_more else None)
+
+
+def job_items_all(*, job: Job, chunk_size: int = 2000):
+    """Every item of an already-authorised job, streamed in seq order (CSV download)."""
+    return JobItem.objects.filter(job=job).order_by("seq").iterator(chunk_size=chunk_size)
