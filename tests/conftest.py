@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 from tests.factories import Tenant, make_tenant
 
@@ -17,9 +16,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def _clear_rate_limits():
-    """Rate-limit counters live in the shared cache; each test starts with none."""
-    cache.clear()
+def _fresh_cache(settings):
+    """Each test gets an empty cache of its own (rate-limit counters start at zero).
+
+    Never ``cache.clear()`` here: with Redis that is FLUSHDB, which would also wipe the
+    Celery broker's queues and bindings when they share a database."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
     yield
 
 
