@@ -1,0 +1,170 @@
+"""The /api/v1/jobs endpoints: visibility, peek, abort, items and downloads."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from adminapp.jobs.models import Job, JobItem, JobState
+
+pytestmark = pytest.mark.django_db
+
+
+def make_job(tenant, owner, **fields) -> Job:
+    defaults = {
+        "organization": tenant.org,
+        "kind": "audit_export",
+        "owner_id": owner.id,
+        "owner_label": owner.email,
+    }
+    return Job.objects.create(**{**defaults, **fields})
+
+
+def get(client, tenant, role, path):
+    return client.get(f"/api/v1{path}", **tenant.auth(role))
+
+
+def test_members_see_only_their_own_jobs_and_admins_see_all(client, tenant):
+    mine = make_job(tenant, tenant.member)
+    theirs = make_job(tenant, tenant.admin)
+
+    member_ids = [j["id"] for j in get(client, tenant, "MEMBER", "/jobs").json()["items"]]
+    admin_ids = [j["id"] for j in get(client, tenant, "ADMIN", "/jobs").json()["items"]]
+    admin_own = [j["id"] for j in get(client, tenant, "ADMIN", "/jobs?mine=true").json()["items"]]
+
+    assert member_ids == [mine.id]
+    assert set(admin_ids) == {mine.id, theirs.id}
+    assert admin_own == [theirs.id]
+    assert get(client, tenant, "MEMBER", f"/jobs/{theirs.id}").status_code == 404
+
+
+def test_another_orgs_job_is_not_found(client, tenant, other_tenant):
+    foreign = make_job(other_tenant, other_tenant.admin)
+    for path in ("", "/peek", "/items", "/items.csv", "/download"):
+        response = get(client, tenant, "OWNER", f"/jobs/{foreign.id}{path}")
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+    response = client.post(f"/api/v1/jobs/{foreign.id}/abort", **tenant.auth("OWNER"))
+    assert response.status_code == 404
+    assert Job.objects.get(id=foreign.id).abort_requested is False
+
+
+def test_list_filters_by_state_and_kind_and_refuses_unknown_states(client, tenant):
+    make_job(tenant, tenant.admin, state=JobState.SUCCEEDED)
+    running = make_job(tenant, tenant.admin, state=JobState.RUNNING)
+    body = get(client, tenant, "ADMIN", "/jobs?state=RUNNING&kind=audit_export").json()
+    assert [j["id"] for j in body["items"]] == [running.id]
+    response = get(client, tenant, "ADMIN", "/jobs?state=SLEEPING")
+    assert response.status_code == 422
+    assert "state" in response.json()["error"]["fields"]
+
+
+def test_list_pages_with_a_cursor(client, tenant):
+    ids = {make_job(tenant, tenant.admin).id for _ in range(5)}
+    first = get(client, tenant, "ADMIN", "/jobs?limit=3").json()
+    assert first["pagination"]["has_more"] is True
+    second = get(
+        client, tenant, "ADMIN", f"/jobs?limit=3&cursor={first['pagination']['next_cursor']}"
+    ).json()
+    assert second["pagination"] == {"has_more": False, "next_cursor": None}
+    seen = [j["id"] for j in first["items"] + second["items"]]
+    assert len(seen) == 5 and set(seen) == ids
+
+
+def test_get_returns_the_result_and_peek_leaves_it_out(client, tenant):
+    job = make_job(
+        tenant,
+        tenant.admin,
+        state=JobState.SUCCEEDED,
+        result={"rows": 3},
+        progress_done=3,
+        progress_total=3,
+        finished_at=timezone.now(),
+    )
+    full = get(client, tenant, "ADMIN", f"/jobs/{job.id}").json()
+    peek = get(client, tenant, "ADMIN", f"/jobs/{job.id}/peek").json()
+    assert full["result"] == {"rows": 3} and full["has_result"] is True
+    assert peek["result"] is None and peek["has_result"] is True
+    assert peek["progress"] == {"done": 3, "total": 3, "stage": "", "message": ""}
+
+
+def test_a_member_cannot_abort_someone_elses_job(client, tenant):
+    job = make_job(tenant, tenant.admin)
+    response = client.post(f"/api/v1/jobs/{job.id}/abort", **tenant.auth("MEMBER"))
+    assert response.status_code == 404
+    assert Job.objects.get(id=job.id).state == JobState.QUEUED
+
+
+def test_items_are_paged_filtered_by_status_and_downloadable_as_csv(client, tenant):
+    job = make_job(tenant, tenant.admin, state=JobState.SUCCEEDED)
+    JobItem.objects.bulk_create(
+        [
+            JobItem(
+                job=job,
+                seq=i,
+                status="SUCCESS" if i % 3 else "ERROR",
+                key=f"k{i}",
+                error_code="" if i % 3 else "KEY_TAKEN",
+                message="" if i % 3 else "taken",
+            )
+            for i in range(10)
+        ]
+    )
+    first = get(client, tenant, "ADMIN", f"/jobs/{job.id}/items?limit=4").json()
+    assert [i["seq"] for i in first["items"]] == [0, 1, 2, 3]
+    cursor = first["pagination"]["next_cursor"]
+    rest = get(client, tenant, "ADMIN", f"/jobs/{job.id}/items?limit=50&cursor={cursor}").json()
+    assert [i["seq"] for i in rest["items"]] == [4, 5, 6, 7, 8, 9]
+    errors = get(client, tenant, "ADMIN", f"/jobs/{job.id}/items?status=ERROR").json()["items"]
+    assert [(i["seq"], i["error_code"]) for i in errors] == [
+        (0, "KEY_TAKEN"),
+        (3, "KEY_TAKEN"),
+        (6, "KEY_TAKEN"),
+        (9, "KEY_TAKEN"),
+    ]
+    response = get(client, tenant, "ADMIN", f"/jobs/{job.id}/items.csv")
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "seq,status,key,error_code,message,data"
+    assert len(lines) == 11
+    assert get(client, tenant, "ADMIN", f"/jobs/{job.id}/items?cursor=abc").status_code == 422
+
+
+def test_download_of_a_job_without_a_file_is_a_clear_404(client, tenant):
+    job = make_job(tenant, tenant.admin, state=JobState.RUNNING)
+    response = get(client, tenant, "ADMIN", f"/jobs/{job.id}/download")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "no_result_file"
+
+
+def test_export_post_with_an_idempotency_key_returns_the_same_job(client, tenant):
+    headers = {**tenant.auth("ADMIN"), "HTTP_IDEMPOTENCY_KEY": "retry-1"}
+    first = client.post(
+        "/api/v1/audit/exports", data={}, content_type="application/json", **headers
+    )
+    second = client.post(
+        "/api/v1/audit/exports", data={}, content_type="application/json", **headers
+    )
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == second.json()["id"]
+    assert Job.objects.filter(kind="audit_export").count() == 1
+
+
+def test_export_refuses_unknown_filters_and_bad_times(client, tenant):
+    response = client.post(
+        "/api/v1/audit/exports",
+        data={"colour": "red"},
+        content_type="application/json",
+        **tenant.auth("ADMIN"),
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"colour": ["Unknown field."]}
+    response = client.post(
+        "/api/v1/audit/exports",
+        data={"since": "yesterday"},
+        content_type="application/json",
+        **tenant.auth("ADMIN"),
+    )
+    assert response.status_code == 422
+    assert "since" in response.json()["error"]["fields"]
+    assert not Job.objects.exists()
