@@ -63,11 +63,13 @@ def login(request: HttpRequest, payload: LoginIn):
     principal = principal_for_session(request)
     if principal is None:  # a superuser with no organization
         raise BadRequest("This account belongs to no organization yet.", code="no_organization")
+    services.session_record(actor=principal, action="auth.login")
     return _me(principal)
 
 
 @router.post("/auth/logout", response={204: None}, summary="Sign out (browser session)")
 def logout(request: HttpRequest):
+    services.session_record(actor=request.auth, action="auth.logout")
     django_logout(request)
     return Status(204, None)
 

@@ -384,6 +384,11 @@ def user_login_check(*, email: str, password: str, ip: str | None) -> User:
     return user
 
 
+def session_record(*, actor: Principal, action: str) -> None:
+    """Audit a browser session opening or closing (``auth.login`` / ``auth.logout``)."""
+    audit_record(actor=actor, action=action, target_type="user", target_id=actor.user_id or "")
+
+
 def seed_user(*, email: str, password: str, name: str = "", superuser: bool = False) -> User:
     """Create or reset a user for the demo seed and tests' setup (system use only)."""
     try:
