@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.signals import request_finished, request_started
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.urls import path
 
 from adminapp.api.inprocess import client_for_request
@@ -84,8 +84,46 @@ def call(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"result": result})
 
 
+def download(request: HttpRequest) -> JsonResponse:
+    """Reads a job's result file and item CSV in-process, recording request signals."""
+    fired: list[str] = []
+
+    def on_finished(**kwargs):
+        fired.append("request_finished")
+
+    client = client_for_request(request)
+    request_finished.connect(on_finished)
+    try:
+        with client.jobs.open_download(request.GET["job_id"]) as response:
+            chunks = list(response.iter_bytes())
+            content_type = response.headers["Content-Type"]
+        items_csv = client.jobs.download_items_csv(request.GET["job_id"])
+    except APIStatusError as exc:
+        return _error(exc)
+    finally:
+        request_finished.disconnect(on_finished)
+    return JsonResponse(
+        {
+            "content": b"".join(chunks).decode(),
+            "content_type": content_type,
+            "items_csv": items_csv.decode(),
+            "signals": fired,
+        }
+    )
+
+
+def passthrough(request: HttpRequest) -> StreamingHttpResponse:
+    """The dashboard's way to hand a result file to the browser without buffering it."""
+    response = client_for_request(request).jobs.open_download(request.GET["job_id"])
+    streamed = StreamingHttpResponse(response.iter_bytes(), content_type="text/csv")
+    streamed["Content-Disposition"] = response.headers.get("Content-Disposition", "")
+    return streamed
+
+
 urlpatterns = [
     path("_test/whoami", whoami),
+    path("_test/download", download),
+    path("_test/passthrough", passthrough),
     path("_test/call", call),
     *app_urlpatterns,
 ]

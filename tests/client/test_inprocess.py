@@ -172,3 +172,53 @@ def test_client_for_request_uses_no_api_key_and_never_retries(monkeypatch, tenan
     with pytest.raises(AuthenticationError) as exc_info:
         sdk.me.get()
     assert exc_info.value.code == "authentication_required"
+
+
+@pytest.fixture
+def finished_export(tenant, settings, tmp_path):
+    """A SUCCEEDED export job of ``tenant``'s admin with its CSV file on disk."""
+    from adminapp.jobs.models import Job, JobItem
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "audit-test.csv").write_text("id,action\naud_1,custom.x\n")
+    job = Job.objects.create(
+        organization=tenant.org,
+        kind="audit_export",
+        state="SUCCEEDED",
+        owner_id=tenant.admin.id,
+        owner_label=tenant.admin.email,
+        result={"rows": 1},
+        result_file="exports/audit-test.csv",
+    )
+    JobItem.objects.create(job=job, seq=1, status="SUCCESS", key="aud_1")
+    return job
+
+
+def test_files_stream_in_process_without_request_signals(client, tenant, finished_export):
+    client.force_login(tenant.admin)
+
+    data = client.get(f"/_test/download?job_id={finished_export.id}").json()
+
+    assert data["content"] == "id,action\naud_1,custom.x\n"
+    assert data["content_type"] == "text/csv"
+    assert data["items_csv"].splitlines()[1].startswith("1,SUCCESS,aud_1")
+    assert data["signals"] == []
+
+
+def test_a_result_file_can_be_streamed_through_to_the_browser(client, tenant, finished_export):
+    client.force_login(tenant.admin)
+
+    response = client.get(f"/_test/passthrough?job_id={finished_export.id}")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"id,action\naud_1,custom.x\n"
+    assert "audit-test.csv" in response["Content-Disposition"]
+
+
+def test_another_users_job_is_not_found_in_process(client, tenant, finished_export):
+    client.force_login(tenant.member)  # not an org admin, not the job's owner
+
+    data = client.get(f"/_test/download?job_id={finished_export.id}").json()
+
+    assert (data["error_class"], data["code"]) == ("NotFoundError", "not_found")
