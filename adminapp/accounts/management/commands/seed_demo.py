@@ -171,6 +171,14 @@ def seed_demo(*, password: str, password_source: str = "") -> DemoLogin:
     )
 
 
+def demo_api_key_create(*, label: str) -> str:
+    """A new personal API key for the demo admin in the demo org; returns its secret."""
+    admin = User.objects.get(email=ADMIN_EMAIL)
+    acme = Organization.objects.get(name__iexact=DEMO_ORG)
+    _key, secret = services.api_key_create(actor=_principal(admin, acme), label=label)
+    return secret
+
+
 def login_lines(login: DemoLogin) -> list[str]:
     """How to sign in, as printed by ``seed_demo`` and ``up``."""
     lines = [
@@ -194,9 +202,21 @@ class Command(BaseCommand):
         f"The admin's password comes from {PASSWORD_ENV}, else var/{PASSWORD_FILE}."
     )
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--api-key",
+            metavar="LABEL",
+            help="Also create a personal API key for the demo admin in the demo org and print "
+            "its secret (shown once) on a line 'ADMINAPP_API_KEY=adm_…'.",
+        )
+
+    def handle(self, *args, api_key: str | None = None, **options) -> None:
         password, source = demo_password()
         login = seed_demo(password=password, password_source=source)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with:"))
         for line in login_lines(login):
             self.stdout.write(line)
+        if api_key:
+            secret = demo_api_key_create(label=api_key)
+            self.stdout.write(f"New API key {api_key!r} for {ADMIN_EMAIL} (shown once):")
+            self.stdout.write(f"ADMINAPP_API_KEY={secret}")

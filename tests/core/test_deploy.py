@@ -1,0 +1,110 @@
+"""Production settings: ``manage.py check --deploy`` passes, and missing secrets stop the
+process at start instead of running with a weak default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+# Everything settings.py reads that could change the outcome; the tests set what they mean.
+_CLEARED = {
+    "ADMINAPP_ENV",
+    "DEBUG",
+    "SECRET_KEY",
+    "ADMINAPP_ENCRYPTION_KEYS",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+}
+
+
+def production_env(var_dir: Path, **overrides: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
+    env.update(
+        ADMINAPP_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ADMINAPP_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        ALLOWED_HOSTS="example.com",
+        ADMINAPP_VAR_DIR=str(var_dir),
+    )
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check_at_warning_level(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_writes_no_generated_secrets_to_disk(tmp_path):
+    manage("check", "--deploy", env=production_env(tmp_path))
+
+    assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "encryption_key").exists()
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ADMINAPP_ENCRYPTION_KEYS", "ALLOWED_HOSTS"], ids=str.lower
+)
+def test_production_refuses_to_start_without_a_required_setting(tmp_path, missing):
+    result = manage("check", "--deploy", env=production_env(tmp_path, **{missing: None}))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{missing} must be set" in result.stderr
+
+
+def test_a_weak_secret_key_fails_the_deploy_check(tmp_path):
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env=production_env(tmp_path, SECRET_KEY="too-short"),
+    )
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
+def test_debug_on_in_production_fails_the_deploy_check(tmp_path):
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path, DEBUG="true")
+    )
+
+    assert result.returncode != 0
+    assert "security.W018" in result.stdout + result.stderr
+
+
+def test_an_invalid_boolean_is_an_error_not_a_guess(tmp_path):
+    result = manage("check", env=production_env(tmp_path, SECURE_SSL_REDIRECT="maybe"))
+
+    assert result.returncode != 0
+    assert "SECURE_SSL_REDIRECT must be true or false" in result.stderr

@@ -1,0 +1,62 @@
+"""/healthz says the process answers; /readyz says the database and the broker do too."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from adminapp.celery_app import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_ok_with_a_request_id(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["X-Request-ID"].startswith("req_")
+    assert "no-cache" in response.headers["Cache-Control"]
+
+
+def test_readyz_is_200_when_database_and_broker_answer(client):
+    response = client.get("/readyz")
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def broker_unreachable():
+    """Point the real Celery app at a Redis that is not there, for this test only."""
+    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
+    celery_app.conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
+    celery_app.conf.broker_transport_options = {}
+    yield
+    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
+
+
+def test_readyz_is_503_and_names_the_broker_when_it_is_unreachable(client, broker_unreachable):
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["broker"].startswith("error")
+    # The process itself is still alive: a load balancer must not restart it for this.
+    assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_health_endpoints_only_answer_get(client, method):
+    assert getattr(client, method)("/healthz").status_code == 405
+    assert getattr(client, method)("/readyz").status_code == 405
