@@ -133,6 +133,10 @@ class InProcessTransport:
         inner.request_id = getattr(outer, "request_id", None) or new_request_id()
         inner.client_ip = getattr(outer, "client_ip", None) or client_ip(outer)
         setattr(inner, INPROCESS_ATTR, True)
+        # The outer request already passed CsrfViewMiddleware, and the inner one carries no
+        # cookie to forge. Without this, an expired session's POST would be refused by the
+        # session authenticator's CSRF check (403) instead of being unauthenticated (401).
+        inner._dont_enforce_csrf_checks = True
         return inner
 
     def _dispatch(self, inner: WSGIRequest) -> HttpResponseBase:

@@ -174,6 +174,17 @@ def test_client_for_request_uses_no_api_key_and_never_retries(monkeypatch, tenan
     assert exc_info.value.code == "authentication_required"
 
 
+def test_a_signed_out_users_post_is_unauthenticated_not_a_csrf_failure(tenant):
+    request = RequestFactory().post("/")
+    request.session = SessionStore()
+    request.user = AnonymousUser()
+
+    with pytest.raises(AuthenticationError) as exc_info:
+        client_for_request(request).api_keys.create(label="x")
+
+    assert exc_info.value.status_code == 401
+
+
 @pytest.fixture
 def finished_export(tenant, settings, tmp_path):
     """A SUCCEEDED export job of ``tenant``'s admin with its CSV file on disk."""
