@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # "user" (session or personal key), "service_key", "system"
+    kind: str  # "user" (session or personal key), "service_key", "space_token", "system"
     org_id: str | None
     role: str | None  # the account role in org_id
     user_id: str | None = None
@@ -17,6 +17,9 @@ class Principal:
     is_superuser: bool = False
     ip: str | None = None
     request_id: str | None = None
+    # Space tokens (kind "space_token", role None): the one space they reach, and their role in it.
+    space_id: str | None = None
+    space_role: str | None = None
 
     @property
     def actor_type(self) -> str:
@@ -24,7 +27,7 @@ class Principal:
 
     @property
     def actor_id(self) -> str | None:
-        return self.key_id if self.kind == "service_key" else self.user_id
+        return self.key_id if self.kind in ("service_key", "space_token") else self.user_id
 
     def with_request(self, *, ip: str | None, request_id: str | None) -> Principal:
         return replace(self, ip=ip, request_id=request_id)
