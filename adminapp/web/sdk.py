@@ -1,0 +1,192 @@
+"""How dashboard views reach the API: the embedded SDK client, and SDK errors as pages.
+
+Views never touch the ORM. They call ``sdk(request).<resource>.<method>(...)`` — the same
+``AdminClient`` external users run, over the in-process transport acting as the signed-in user
+in the session's organization — and render the pydantic models it returns. Errors come back as
+the SDK's exceptions; ``dashboard_view`` turns the ones a view does not handle inline into
+pages: 401 → the login page, 403 → "your role cannot do this", 404 → not found.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django_htmx.http import HttpResponseClientRedirect
+
+from adminapp.api.inprocess import client_for_request
+from adminapp.client import (
+    AdminClient,
+    APIError,
+    APIStatusError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from adminapp.client.models import Me
+
+logger = logging.getLogger("adminapp.web")
+
+# Marks an answer htmx may swap even with an error status (see static/js/app.js).
+PARTIAL_HEADER = "X-Dashboard-Partial"
+
+# Friendlier words for pydantic's stock messages, keyed by their start.
+_MESSAGE_REWRITES = {
+    "String should have at least 1 character": "This field is required.",
+    "Field required": "This field is required.",
+    "Input should be a valid datetime": "Enter a valid date and time.",
+}
+
+
+def sdk(request: HttpRequest) -> AdminClient:
+    """The request's embedded SDK client (one per request)."""
+    client = getattr(request, "_web_client", None)
+    if client is None:
+        client = client_for_request(request)
+        request._web_client = client
+    return client
+
+
+def me(request: HttpRequest) -> Me:
+    """Who the caller is in the current organization (fetched once per request)."""
+    value = getattr(request, "_web_me", None)
+    if value is None:
+        value = sdk(request).me.get()
+        request._web_me = value
+    return value
+
+
+def can(request: HttpRequest, permission: str) -> bool:
+    return permission in me(request).permissions
+
+
+def is_partial(request: HttpRequest) -> bool:
+    """An htmx request that swaps a piece of the page (not a boost or a history restore)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def friendly(message: str) -> str:
+    for prefix, replacement in _MESSAGE_REWRITES.items():
+        if message.startswith(prefix):
+            return replacement
+    return message
+
+
+def apply_api_errors(form, exc: APIStatusError) -> None:
+    """Put an API error's per-field messages next to the form's fields; the rest on top."""
+    placed = False
+    for name, msgs in (exc.fields or {}).items():
+        field = name.split(".")[0]
+        target = field if field in form.fields else None
+        for msg in msgs:
+            text = friendly(msg)
+            form.add_error(target, text if target else f"{name}: {text}")
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def layout_context(request: HttpRequest) -> dict[str, Any]:
+    """What the base layout needs: the caller, their permissions and their organizations."""
+    current = me(request)
+    orgs = sdk(request).organizations.list().items
+    return {"me": current, "allowed": frozenset(current.permissions), "orgs": orgs}
+
+
+def _toasts_oob(request: HttpRequest) -> str:
+    return render_to_string("web/_toasts.html", {"oob": True}, request=request)
+
+
+def render_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    partial: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The whole page, or only ``template#partial`` (plus pending toasts) for htmx."""
+    context = dict(context or {})
+    if partial and is_partial(request):
+        response = render(request, f"{template}#{partial}", context, status=status)
+        response[PARTIAL_HEADER] = "1"
+        toasts = _toasts_oob(request)
+        if toasts.strip():
+            response.content += toasts.encode()
+        return response
+    context.update(layout_context(request))
+    return render(request, template, context, status=status)
+
+
+def redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect that also works for htmx requests (a full client-side navigation)."""
+    from django.shortcuts import redirect as django_redirect
+
+    if is_partial(request):
+        return HttpResponseClientRedirect(url)
+    return django_redirect(url)
+
+
+def render_error(request: HttpRequest, exc: APIError, *, status: int) -> HttpResponse:
+    titles = {
+        403: "Your role cannot do this",
+        404: "Not found",
+        409: "That conflicts with the current state",
+        429: "Slow down",
+    }
+    context = {
+        "status": status,
+        "title": titles.get(status, "Something went wrong"),
+        "message": getattr(exc, "message", "") or str(exc),
+        "code": getattr(exc, "code", ""),
+        "request_id": getattr(exc, "request_id", None),
+    }
+    if is_partial(request):
+        # Shown as a toast wherever the user is; app.js lets htmx swap these error answers.
+        response = render(request, "web/_error_toast.html", context, status=status)
+        response[PARTIAL_HEADER] = "1"
+        response["HX-Retarget"] = "#toasts"
+        response["HX-Reswap"] = "beforeend"
+        return response
+    with suppress(APIError):  # if the layout itself fails, the page renders without it
+        context.update(layout_context(request))
+    return render(request, "web/error.html", context, status=status)
+
+
+def dashboard_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A signed-in page whose SDK errors become pages instead of 500s."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except AuthenticationError:
+            messages.info(request, "Please sign in again.")
+            if is_partial(request):
+                from django.urls import reverse
+
+                return HttpResponseClientRedirect(reverse("web:login"))
+            return redirect_to_login(request.get_full_path())
+        except PermissionDeniedError as exc:
+            return render_error(request, exc, status=403)
+        except NotFoundError as exc:
+            return render_error(request, exc, status=404)
+        except APIStatusError as exc:
+            if exc.status_code >= 500:
+                logger.error("API error %s in %s: %s", exc.status_code, request.path, exc.message)
+            return render_error(request, exc, status=exc.status_code)
+        except APIError as exc:
+            logger.exception("SDK call failed in %s", request.path)
+            return render_error(request, exc, status=503)
+
+    return login_required(wrapper)

@@ -1,0 +1,97 @@
+"""Small presentation helpers for the dashboard templates (no data access)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+_STATE_TONES = {
+    "QUEUED": "neutral",
+    "RUNNING": "info",
+    "SUCCEEDED": "success",
+    "FAILED": "danger",
+    "ABORTED": "warning",
+    "SUCCESS": "success",
+    "ERROR": "danger",
+}
+
+
+def _value(obj: Any) -> str:
+    return str(getattr(obj, "value", obj) or "")
+
+
+@register.filter
+def tone(state: Any) -> str:
+    """The badge colour of a job state or item status."""
+    return _STATE_TONES.get(_value(state), "neutral")
+
+
+@register.filter
+def label(value: Any) -> str:
+    """SCREAMING_SNAKE enum values as words: SUCCEEDED → Succeeded."""
+    return _value(value).replace("_", " ").capitalize()
+
+
+@register.filter
+def terminal(state: Any) -> bool:
+    return _value(state) in {"SUCCEEDED", "FAILED", "ABORTED"}
+
+
+@register.simple_tag
+def key_status(key: Any) -> dict[str, str]:
+    """An API key's status as text and tone."""
+    if key.revoked_at:
+        return {"text": "Revoked", "tone": "neutral"}
+    if key.expires_at and key.expires_at <= timezone.now():
+        return {"text": "Expired", "tone": "warning"}
+    return {"text": "Active", "tone": "success"}
+
+
+@register.filter
+def percent(progress: Any) -> int | None:
+    total = getattr(progress, "total", None)
+    if not total:
+        return None
+    return max(0, min(100, int(progress.done * 100 / total)))
+
+
+@register.filter
+def initials(text: str) -> str:
+    text = (text or "?").split("@")[0]
+    parts = [p for p in text.replace(".", " ").replace("_", " ").replace("-", " ").split() if p]
+    if len(parts) >= 2:
+        return (parts[0][0] + parts[1][0]).upper()
+    return text[:2].upper()
+
+
+@register.filter
+def compact_json(value: Any) -> str:
+    if not value:
+        return ""
+    return json.dumps(value, separators=(", ", ": "), ensure_ascii=False, default=str)
+
+
+@register.filter
+def items_of(mapping: Any) -> list[tuple[str, Any]]:
+    """A dict's items for templates (``mapping.items`` clashes with a key named "items")."""
+    if not isinstance(mapping, dict):
+        return []
+    return list(mapping.items())
+
+
+@register.filter
+def is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
+
+
+@register.filter
+def job_percent(job: Any) -> int | None:
+    """A job's progress in percent: 100 once it succeeded, None while the total is unknown."""
+    if _value(job.state) == "SUCCEEDED":
+        return 100
+    return percent(job.progress)
