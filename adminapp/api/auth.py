@@ -102,6 +102,14 @@ class SessionAuth(APIKeyCookie):
         self.param_name = settings.SESSION_COOKIE_NAME
         super().__init__(csrf=True)
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # CSRF protects a signed-in session. Without one there is nothing to protect, and the
+        # caller must hear "authentication required" (401), not "CSRF check failed" (403).
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
         return principal_for_session(request)
 
