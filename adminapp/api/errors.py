@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,14 +34,33 @@ class BodyParseError(ValueError):
     pass
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number is out of range")
+    return value
+
+
 class JsonParser(Parser):
-    """Like Ninja's parser, but a malformed body says where it broke (mapped to 422)."""
+    """Like Ninja's parser, but a malformed body says where it broke (mapped to 422).
+
+    Stricter than ``json.loads``: NaN/Infinity (not JSON) and numbers that overflow to
+    infinity are refused, as no database column can store them; so is nesting deeper than
+    the interpreter can parse."""
 
     def parse_body(self, request: HttpRequest):
         try:
-            return json.loads(request.body)
+            return json.loads(
+                request.body, parse_constant=_reject_constant, parse_float=_finite_float
+            )
         except (ValueError, UnicodeDecodeError) as exc:
             raise BodyParseError(f"Malformed JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise BodyParseError("Malformed JSON: nested too deeply.") from exc
 
 
 def _field_path(loc: tuple | list) -> str:
