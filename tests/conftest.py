@@ -27,6 +27,8 @@ def _fresh_cache(settings):
             "LOCATION": f"test-{uuid.uuid4().hex}",
         }
     }
+    # Real password hashing costs ~0.3 s per user; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
 
 
