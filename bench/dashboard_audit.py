@@ -1,0 +1,121 @@
+#!/usr/bin/env python
+"""Benchmark: the dashboard's audit log page (a signed-in session; the page calls the SDK
+in-process) vs a plain Django view rendering the same 50 rows in a simple template, in the
+same gunicorn, in the same run (goal: ≥ 0.6× requests/s).
+
+    .venv/bin/python bench/dashboard_audit.py
+
+The baseline is ``/bench/audit-plain/`` (bench/baseline_urls.py): ``login_required``, the
+session's org, one query, a bare table. The dashboard page renders the full layout (nav, org
+switcher) from three in-process SDK calls (me, organizations, audit). See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _harness as h  # noqa: E402
+
+GOAL = 0.6  # ours / baseline, requests per second
+EVENTS = 10_000
+REQUEST_ID = re.compile(rb"req_bench\d{12}")
+
+
+def dashboard_path() -> str:
+    """The dashboard audit page's URL, or BenchUnavailable while it is not built yet."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("web:audit")
+    except (NoReverseMatch, ImportError) as exc:
+        raise h.BenchUnavailable(
+            f"dashboard not available yet (no 'web:audit' URL: {exc}); re-run later"
+        ) from exc
+
+
+def main() -> None:
+    var_dir = h.setup_env("dashboard_audit")
+    h.django_ready()
+    path = dashboard_path()
+    h.collectstatic()
+    tenant = h.ensure_tenant(slug="bench-api", name="Bench API")
+    h.seed_events(tenant, prefix="aud_benchapi_", count=EVENTS)
+    h.close_db()
+
+    base, _proc, log = h.start_gunicorn(var_dir)
+    cookie = {"Cookie": tenant.session_cookie}
+    ours = f"{base}{path}"
+    plain = f"{base}/bench/audit-plain/"
+
+    status_o, body_o = h.fetch(ours, cookie)
+    status_p, body_p = h.fetch(plain, cookie)
+    if status_o != 200:
+        raise h.BenchUnavailable(
+            f"dashboard not available yet: GET {path} answered HTTP {status_o}; re-run later\n"
+            + h.tail(log, 15)
+        )
+    if status_p != 200:
+        raise RuntimeError(f"baseline HTTP {status_p}: {body_p[:300]!r}\n" + h.tail(log))
+    # The same 50 events on both pages (seeded events carry unique request ids).
+    rows_p = REQUEST_ID.findall(body_p)
+    rows_o = REQUEST_ID.findall(body_o)
+    if not rows_p or rows_p != rows_o[: len(rows_p)]:
+        raise RuntimeError(
+            f"the pages show different events ({len(rows_o)} vs {len(rows_p)} seeded rows)"
+        )
+
+    conns = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    seconds = float(os.environ.get("BENCH_SECONDS", "6"))
+    h.header(
+        f"dashboard_audit — GET {path} (dashboard, in-process SDK) vs a plain Django view",
+        [
+            "server: gunicorn bench.wsgi, 2 "
+            + os.environ.get("BENCH_WORKER_CLASS", "sync")
+            + f" workers, DEBUG=false, PostgreSQL + Redis, {os.cpu_count()} CPUs",
+            f"load:   {h.loadgen_name(conns)}, {rounds} interleaved rounds × {seconds:g} s each",
+            f"data:   {EVENTS:,} seeded events; both pages show the same newest 50 events",
+            "both:   a signed-in session (sessionid cookie). The baseline is login_required + one",
+            "        query + a bare table; ours renders the full layout via in-process SDK calls",
+            f"size:   ours {len(body_o):,} bytes, baseline {len(body_p):,} bytes per page",
+        ],
+    )
+    baseline, ours_load = h.compare_throughput(
+        [("baseline", plain, cookie), ("ours", ours, cookie)]
+    )
+    for load, what in (
+        (baseline, "plain view + simple template"),
+        (ours_load, f"dashboard {path} (in-process SDK)"),
+    ):
+        rounds_txt = ", ".join(f"{r:.0f}" for r in load.rounds)
+        p50 = sorted(load.latencies_ms)[len(load.latencies_ms) // 2]
+        print(
+            f"  {load.label:<9} {what:<36} {load.rps:8.1f} req/s"
+            f"  (rounds {rounds_txt}; p50 {p50:.1f} ms; errors {load.bad})"
+        )
+    ratio = ours_load.rps / baseline.rps if baseline.rps else 0.0
+    print(
+        f"  {'ratio':<9} ours / baseline = {ratio:.2f}×   goal ≥ {GOAL}×: {h.verdict(ratio >= GOAL)}"
+    )
+    if baseline.bad or ours_load.bad:
+        print("  WARNING: some requests failed; see the gunicorn log:\n" + h.tail(log))
+    h.save_result(
+        "dashboard_audit",
+        {
+            "baseline_rps": round(baseline.rps, 1),
+            "ours_rps": round(ours_load.rps, 1),
+            "ratio": round(ratio, 3),
+            "goal": f">= {GOAL}",
+            "met": ratio >= GOAL,
+            "loadgen": h.loadgen_name(conns),
+        },
+    )
+
+
+if __name__ == "__main__":
+    h.main_guard(main)
