@@ -31,7 +31,31 @@ _HTTP_CODES = {
 
 
 class BodyParseError(ValueError):
-    pass
+    def __init__(
+        self, message: str, *, code: str = "invalid_json", fields: dict | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.fields = fields or {"body": [message]}
+
+
+def _nul_path(data) -> str | None:
+    """The path of the first string (value or key) holding a NUL character, if any.
+    PostgreSQL cannot store NUL in text or JSON, so such input is refused up front."""
+    stack = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return ".".join(path) or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return ".".join((*path, key.replace("\x00", "\\u0000")))
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, str(i)), item) for i, item in enumerate(value))
+    return None
 
 
 def _reject_constant(name: str):
@@ -49,18 +73,25 @@ class JsonParser(Parser):
     """Like Ninja's parser, but a malformed body says where it broke (mapped to 422).
 
     Stricter than ``json.loads``: NaN/Infinity (not JSON) and numbers that overflow to
-    infinity are refused, as no database column can store them; so is nesting deeper than
-    the interpreter can parse."""
+    infinity are refused, as no database column can store them, and so is NUL in text (422
+    naming the field); so is nesting deeper than the interpreter can parse."""
 
     def parse_body(self, request: HttpRequest):
         try:
-            return json.loads(
+            data = json.loads(
                 request.body, parse_constant=_reject_constant, parse_float=_finite_float
             )
         except (ValueError, UnicodeDecodeError) as exc:
             raise BodyParseError(f"Malformed JSON: {exc}") from exc
         except RecursionError as exc:
             raise BodyParseError("Malformed JSON: nested too deeply.") from exc
+        where = _nul_path(data)
+        if where is not None:
+            message = "Text must not contain NUL (\\u0000) characters."
+            raise BodyParseError(
+                f"{where}: {message}", code="validation_error", fields={where: [message]}
+            )
+        return data
 
 
 def _field_path(loc: tuple | list) -> str:
@@ -116,9 +147,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
             return error_response(
                 request,
                 status=422,
-                code="invalid_json",
+                code=exc.__cause__.code,
                 message=str(exc.__cause__),
-                fields={"body": [str(exc.__cause__)]},
+                fields=exc.__cause__.fields,
             )
         if isinstance(exc, AuthenticationError):
             return error_response(

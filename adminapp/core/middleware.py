@@ -35,13 +35,30 @@ class RequestContextMiddleware:
 
 
 class ApiBodyLimitMiddleware:
-    """Refuses an oversized API body from its Content-Length, before reading it (413)."""
+    """Refuses API input no view can use, before any view runs: an oversized body, from its
+    Content-Length and before reading it (413); a NUL character, which PostgreSQL cannot
+    store or compare, in the path (404: it names nothing) or in the query string (422).
+    (A NUL inside a JSON body is refused by the API's JSON parser, naming the field.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(API_PREFIX):
+            if "\x00" in request.path:
+                return error_response(request, status=404, code="not_found", message="Not found.")
+            bad = sorted(
+                {k for k, values in request.GET.lists() for v in [k, *values] if "\x00" in v}
+            )
+            if bad:
+                message = "Text must not contain NUL (\\u0000) characters."
+                return error_response(
+                    request,
+                    status=422,
+                    code="validation_error",
+                    message=f"{', '.join(bad)}: {message}",
+                    fields={k: [message] for k in bad},
+                )
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
