@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from adminapp.audit.models import AuditEvent
 from adminapp.audit.selectors import AuditFilters
@@ -22,6 +23,18 @@ class AuditFilterParams(Schema):
     target: str | None = Field(None, max_length=64, description="Target id.")
     since: datetime | None = Field(None, description="From this time (inclusive, ISO 8601).")
     until: datetime | None = Field(None, description="Before this time (exclusive).")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """Naive times mean UTC (the server's zone). Converting now means a mix of naive and
+        aware bounds can be compared, and a time the database cannot hold is a 422."""
+        if value is None:
+            return None
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:
+            raise PydanticCustomError("out_of_range", "Out of range.") from None
 
     def to_filters(self) -> AuditFilters:
         return AuditFilters(
