@@ -85,6 +85,7 @@ def audit_export_start(*, actor: Principal, filters, idempotency_key: str | None
     from adminapp.jobs.services import job_create
 
     perms.require(actor, perms.AUDIT_READ, "Only org admins can export the audit log.")
+    audit_queryset(actor=actor, filters=filters)  # bad filters are a 422 now, not a failed job
     job, _ = job_create(
         actor=actor,
         kind=EXPORT_KIND,
