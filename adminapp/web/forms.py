@@ -50,7 +50,11 @@ class ApiKeyCreateForm(forms.Form):
         initial="PERSONAL",
     )
     role = forms.ChoiceField(
-        required=False, choices=SERVICE_ROLE_CHOICES, initial="MEMBER", label="Service role"
+        required=False,
+        choices=SERVICE_ROLE_CHOICES,
+        initial="MEMBER",
+        label="Service role",
+        help_text="Service keys only: what the key may do in this organization.",
     )
     expires_on = forms.DateField(
         required=False,
@@ -68,7 +72,7 @@ class ApiKeyCreateForm(forms.Form):
 
     def sdk_arguments(self) -> dict:
         data = self.cleaned_data
-        kind = data.get("kind") or "PERSONAL" if self.allow_service else "PERSONAL"
+        kind = (data.get("kind") or "PERSONAL") if self.allow_service else "PERSONAL"
         expires_on = data.get("expires_on")
         return {
             "label": data.get("label", ""),

@@ -95,3 +95,15 @@ def job_percent(job: Any) -> int | None:
     if _value(job.state) == "SUCCEEDED":
         return 100
     return percent(job.progress)
+
+
+@register.filter
+def ago(value: Any) -> str:
+    """ "just now", "5 minutes ago", "2 days ago" (the largest unit only)."""
+    if not value:
+        return ""
+    from django.utils.timesince import timesince
+
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value, depth=1)} ago"
