@@ -117,6 +117,8 @@ def audit_export_run(ctx) -> dict:
     # A snapshot: events written after the export started are not part of it.
     if not raw.get("until") or raw["until"] > job.created_at:
         raw["until"] = job.created_at
+    if raw.get("since") and raw["since"] > raw["until"]:
+        raw["since"] = raw["until"]  # a window that starts after the snapshot: no rows
     queryset = audit_queryset(actor=ctx.principal, filters=AuditFilters(**raw))
 
     relative = f"exports/audit-{job.id}.csv"
