@@ -6,7 +6,7 @@ Every function takes the acting ``Principal`` explicitly, checks permission thro
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -255,6 +255,12 @@ def api_key_create(
             raise ValidationFailed(
                 "expires_at needs a time zone.", fields={"expires_at": ["Include a UTC offset."]}
             )
+        try:
+            expires_at = expires_at.astimezone(UTC)
+        except OverflowError:
+            raise ValidationFailed(
+                "expires_at is out of range.", fields={"expires_at": ["Out of range."]}
+            ) from None
         if expires_at <= timezone.now():
             raise ValidationFailed(
                 "expires_at must be in the future.",
