@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -38,8 +38,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(created_at), str(pk)
-    except (ValueError, TypeError, binascii.Error) as exc:
+        created_at, pk = datetime.fromisoformat(created_at), str(pk)
+        # Ours always carry UTC and a plain id; a forged time outside the datetime range or
+        # a NUL in the id would otherwise crash the query (500) instead of being a 422.
+        if created_at.tzinfo is None or "\x00" in pk:
+            raise ValueError("not one of our cursors")
+        return created_at.astimezone(UTC), pk
+    except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
         raise ValidationFailed(
             "The cursor is not valid; pass next_cursor from the previous page unchanged.",
             fields={"cursor": ["Invalid cursor."]},
