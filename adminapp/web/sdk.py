@@ -16,11 +16,12 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect as django_redirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from adminapp.api.inprocess import client_for_request
@@ -130,8 +131,6 @@ def render_page(
 
 def redirect(request: HttpRequest, url: str) -> HttpResponse:
     """A redirect that also works for htmx requests (a full client-side navigation)."""
-    from django.shortcuts import redirect as django_redirect
-
     if is_partial(request):
         return HttpResponseClientRedirect(url)
     return django_redirect(url)
@@ -163,20 +162,28 @@ def render_error(request: HttpRequest, exc: APIError, *, status: int) -> HttpRes
     return render(request, "web/error.html", context, status=status)
 
 
+def _to_login(request: HttpRequest) -> HttpResponse:
+    """The login page, coming back here afterwards. For htmx (a poll, a partial) the whole
+    window goes there, back to the page the user was on — not the partial's URL."""
+    if is_partial(request):
+        here = request.htmx.current_url_abs_path or reverse("web:overview")
+        login = redirect_to_login(here)
+        return HttpResponseClientRedirect(login["Location"])
+    return redirect_to_login(request.get_full_path())
+
+
 def dashboard_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A signed-in page whose SDK errors become pages instead of 500s."""
+    """A page for signed-in users whose SDK errors become pages instead of 500s."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return _to_login(request)
         try:
             return view(request, *args, **kwargs)
         except AuthenticationError:
             messages.info(request, "Please sign in again.")
-            if is_partial(request):
-                from django.urls import reverse
-
-                return HttpResponseClientRedirect(reverse("web:login"))
-            return redirect_to_login(request.get_full_path())
+            return _to_login(request)
         except PermissionDeniedError as exc:
             return render_error(request, exc, status=403)
         except NotFoundError as exc:
@@ -189,4 +196,4 @@ def dashboard_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             logger.exception("SDK call failed in %s", request.path)
             return render_error(request, exc, status=503)
 
-    return login_required(wrapper)
+    return wrapper

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -387,8 +388,10 @@ def audit_export(request: HttpRequest) -> HttpResponse:
             **form.sdk_filters(), idempotency_key=key if _IDEMPOTENCY_KEY.match(key) else None
         )
     except (UnprocessableEntityError, BadRequestError, ConflictError) as exc:
+        # Back to the log with the same filters, where the error shows next to them.
         messages.error(request, exc.message)
-        return redirect(request, reverse("web:audit"))
+        query = urlencode({k: request.POST[k] for k in form.sdk_filters()})
+        return redirect(request, reverse("web:audit") + (f"?{query}" if query else ""))
     messages.success(request, "Export started. The CSV will be ready to download here.")
     return redirect(request, reverse("web:job_detail", args=[job.id]))
 

@@ -69,6 +69,25 @@ def test_a_wrong_password_is_shown_inline_and_the_theme_toggle_sticks(page):
     assert html.get_attribute("data-theme") == after
 
 
+def test_switch_organization_and_change_a_role_without_reloading(page):
+    from adminapp.accounts.models import OrgMembership
+    from tests.factories import make_org
+
+    tenant = make_tenant()
+    second = make_org(name="Second Org", owner=tenant.owner)
+    sign_in(page, tenant.owner.email, PASSWORD)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
+    page.get_by_label(f"Role of {tenant.member.email}").select_option("ADMIN")
+    page.get_by_role("status").filter(has_text="is now Admin").wait_for()
+    membership = OrgMembership.objects.get(user=tenant.member, organization=tenant.org)
+    assert membership.account_role == "ADMIN"
+
+    page.get_by_label("Organization").select_option(second.id)
+    page.get_by_text("Second Org · you are Owner").wait_for()
+    assert page.get_by_label("Organization").input_value() == second.id
+
+
 def test_export_the_audit_log_watch_progress_and_download_the_csv(page, celery_worker_process):
     tenant = make_tenant()  # its four personal keys are four api_key.create events
     expected = set(
@@ -105,3 +124,34 @@ def test_export_the_audit_log_watch_progress_and_download_the_csv(page, celery_w
     assert rows and {"id", "created_at", "action", "actor_label"} <= set(rows[0])
     assert {r["id"] for r in rows} == expected
     assert {r["action"] for r in rows} == {"api_key.create"}
+
+
+def test_everything_above_also_works_with_javascript_off(browser, live_server):
+    tenant = make_tenant()
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, tenant.owner.email, PASSWORD)
+
+    page.goto("/api-keys/")
+    page.get_by_label("Label").fill("No-JS key")
+    page.get_by_role("button", name="Create key").click()
+    secret = page.get_by_label("API key secret").input_value()
+    assert secret.startswith("adm_")
+    key = ApiKey.objects.get(label="No-JS key")
+
+    # Revoke: the link leads to a confirmation page with a real form.
+    page.locator(f"#key-{key.id}").get_by_role("link", name="Revoke").click()
+    page.get_by_role("button", name="Revoke key").click()
+    page.wait_for_url("**/api-keys/")
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+    # Filters are a GET form; export is a POST form that lands on the job page.
+    page.goto("/audit/")
+    page.get_by_label("Action").fill("api_key.revoke")
+    page.get_by_role("button", name="Apply filters").click()
+    assert "api_key.revoke" in page.url
+    page.get_by_role("button", name="Export CSV").click()
+    page.wait_for_url(re.compile(r"/jobs/job_\w+/$"))
+    assert page.get_by_role("progressbar").count() == 1
+    context.close()

@@ -111,6 +111,17 @@ def test_pages_need_a_signed_in_session(db):
         assert response.url.startswith(reverse("web:login"))
 
 
+def test_a_poll_after_the_session_ended_sends_the_window_to_login(db):
+    response = Client().get(
+        reverse("web:job_progress", args=["job_x"]),
+        HTTP_HX_CURRENT_URL="http://testserver/jobs/job_x/",
+        **HTMX,
+    )
+    # Not a redirect htmx would follow and swap into the progress bar: the window goes.
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("web:login") + "?next=/jobs/job_x/"
+
+
 def test_logout_ends_the_session(owner_client):
     response = owner_client.post(reverse("web:logout"))
     assert response.status_code == 302
@@ -223,6 +234,7 @@ def test_creating_a_key_shows_the_secret_exactly_once(owner_client, tenant):
     assert len(secrets) == 1
     secret = secrets.pop()
     assert "will not be shown again" in html
+    assert 'hx-history="false"' in html  # htmx never snapshots it into browser storage
     assert "no-store" in response["Cache-Control"]
     key = ApiKey.objects.get(label="Nightly sync")
     assert secret.startswith(key.display_prefix)
