@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -214,3 +214,149 @@ class JobItem(WireModel):
 
 class JobItemPage(_PageBase[JobItem]):
     pass
+
+
+# --- spaces -------------------------------------------------------------------------------
+# (Spaces, memberships, custom space roles and space tokens: SPEC §1–2, issue 3.)
+class SpaceRoleName(StrEnum):
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+    READ_ONLY = "READ_ONLY"
+    ANNOTATOR = "ANNOTATOR"
+
+
+class SpaceRoleType(StrEnum):
+    PREDEFINED = "PREDEFINED"
+    CUSTOM = "CUSTOM"
+
+
+class Space(WireModel):
+    id: str
+    organization_id: str
+    name: str
+    description: str = ""
+    created_at: datetime
+    updated_at: datetime
+    permissions: list[str] | None = Field(
+        None,
+        description="The caller's permissions in this space (single-space responses only; "
+        "null in lists).",
+    )
+
+
+class SpacePage(WireModel):
+    """``GET /spaces``: the list is under ``spaces`` (not ``items``)."""
+
+    spaces: list[Space]
+    pagination: Pagination
+
+    @property
+    def items(self) -> list[Space]:
+        return self.spaces
+
+    def __iter__(self) -> Iterator[Space]:  # type: ignore[override]
+        return iter(self.spaces)
+
+    def __len__(self) -> int:
+        return len(self.spaces)
+
+    def to_df(self):
+        """The spaces as a pandas DataFrame (pandas is optional, not a dependency)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_df() needs pandas: pip install pandas") from exc
+        return pd.DataFrame([space.model_dump(mode="json") for space in self.spaces])
+
+
+class SpaceRef(WireModel):
+    id: str
+    name: str
+
+
+class SpaceRefList(WireModel):
+    """``GET /spaces/all``: every visible space, id and name only, sorted by name (pickers)."""
+
+    spaces: list[SpaceRef]
+
+
+class PredefinedSpaceRole(WireModel):
+    type: Literal["PREDEFINED"] = "PREDEFINED"
+    name: SpaceRoleName
+
+
+class CustomSpaceRole(WireModel):
+    type: Literal["CUSTOM"] = "CUSTOM"
+    id: str
+    name: str | None = Field(None, description="Returned by the server; ignored on input.")
+
+
+SpaceRoleAssignment = Annotated[PredefinedSpaceRole | CustomSpaceRole, Field(discriminator="type")]
+
+
+class SpaceMembership(WireModel):
+    id: str
+    space_id: str
+    user_id: str
+    user: User
+    account_role: AccountRole
+    role: SpaceRoleAssignment
+    created_at: datetime
+    updated_at: datetime
+
+
+class SpaceMembershipPage(_PageBase[SpaceMembership]):
+    pass
+
+
+class SpaceRole(WireModel):
+    """A custom space role of the organization."""
+
+    id: str
+    name: str
+    description: str = ""
+    permissions: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class SpaceRolePage(_PageBase[SpaceRole]):
+    pass
+
+
+class SpacePermission(WireModel):
+    name: str
+    description: str
+
+
+class SpacePermissionList(WireModel):
+    """The vocabulary a custom role is made from."""
+
+    permissions: list[SpacePermission]
+
+
+class SpaceToken(WireModel):
+    id: str
+    space_id: str
+    label: str = ""
+    prefix: str = Field(description="The first characters of the secret, to recognise it.")
+    role: SpaceRoleName
+    permanent: bool
+    is_active: bool = Field(description="False once deactivated.")
+    is_expired: bool
+    expires_at: datetime | None = Field(None, description="24 h after creation; null if permanent.")
+    last_used_at: datetime | None = None
+    created_by: User | None = None
+    created_at: datetime
+
+
+class SpaceTokenCreated(SpaceToken):
+    secret: str = Field(description="Shown once, now; only a digest is stored.")
+
+
+class SpaceTokenPage(_PageBase[SpaceToken]):
+    pass
+
+
+class SpaceTokensDeleted(WireModel):
+    deleted: int
