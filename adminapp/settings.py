@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "adminapp.accounts",
     "adminapp.audit",
     "adminapp.jobs",
+    "adminapp.spaces",
     "adminapp.web",
 ]
 

@@ -9,6 +9,8 @@ from adminapp.api.auth import AUTH
 from adminapp.api.errors import JsonParser, install_error_handlers
 from adminapp.audit.api import router as audit_router
 from adminapp.jobs.api import router as jobs_router
+from adminapp.spaces.api import roles_router
+from adminapp.spaces.api import router as spaces_router
 
 api = NinjaAPI(
     title="adminapp API",
@@ -29,3 +31,5 @@ install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/audit", audit_router)
 api.add_router("/jobs", jobs_router)
+api.add_router("/spaces", spaces_router)  # also accepts space tokens (SPACE_AUTH)
+api.add_router("/roles", roles_router)

@@ -13,9 +13,11 @@ from ninja.security import APIKeyCookie, HttpBearer
 from adminapp.accounts import selectors as account_selectors
 from adminapp.accounts import services as account_services
 from adminapp.accounts.models import ApiKeyKind
+from adminapp.core.errors import NotFound
 from adminapp.core.principal import Principal
 
 INPROCESS_ATTR = "_adminapp_inprocess"
+SPACE_TOKEN_PREFIX = "spt_"  # noqa: S105 - a prefix, not a secret
 SESSION_ORG_KEY = "adminapp_org_id"
 
 
@@ -61,9 +63,22 @@ class InProcessAuth:
 
 
 class ApiKeyAuth(HttpBearer):
-    openapi_description = "An API key: `Authorization: Bearer adm_…`"
+    """A bearer API key (``adm_…``) or space token (``spt_…``).
+
+    A space token is authenticated everywhere (so a bad one is a 401 saying why), but only
+    routers mounted with ``SPACE_AUTH`` accept it; on every other endpoint it gets a 404,
+    since nothing outside its space exists for it. Inside the spaces router the permission
+    resolver confines it to its own space."""
+
+    openapi_description = "An API key or space token: `Authorization: Bearer adm_…` / `spt_…`"
+
+    def __init__(self, *, space_tokens: bool = False) -> None:
+        super().__init__()
+        self.space_tokens = space_tokens
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
+        if token.startswith(SPACE_TOKEN_PREFIX):
+            return self._space_token(request, token)
         key = account_services.api_key_authenticate(token=token)  # raises 401 with a reason
         if key.kind == ApiKeyKind.SERVICE:
             principal = Principal(
@@ -90,6 +105,25 @@ class ApiKeyAuth(HttpBearer):
             )
         return _stamp(request, principal)
 
+    def _space_token(self, request: HttpRequest, token: str) -> Principal:
+        from adminapp.spaces.services import space_token_authenticate
+
+        space_token = space_token_authenticate(token=token)  # raises 401 with a reason
+        if not self.space_tokens:
+            raise NotFound("Not found: a space token only reaches its own space.")
+        return _stamp(
+            request,
+            Principal(
+                kind="space_token",
+                org_id=space_token.space.organization_id,
+                role=None,
+                key_id=space_token.id,
+                label=f"token:{space_token.label or space_token.display_prefix}",
+                space_id=space_token.space_id,
+                space_role=space_token.role,
+            ),
+        )
+
 
 class SessionAuth(APIKeyCookie):
     """The browser's session cookie; unsafe methods need the CSRF token (X-CSRFToken)."""
@@ -115,3 +149,5 @@ class SessionAuth(APIKeyCookie):
 
 
 AUTH = [InProcessAuth(), ApiKeyAuth(), SessionAuth()]
+# For the routers a space token may use (spaces): the same, plus space tokens.
+SPACE_AUTH = [InProcessAuth(), ApiKeyAuth(space_tokens=True), SessionAuth()]
