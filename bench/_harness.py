@@ -576,10 +576,18 @@ def verdict(ok: bool) -> str:
     return "MET" if ok else "MISSED"
 
 
+def load_note() -> str:
+    """The machine's load right now: figures taken on a busy machine are noisy."""
+    one, _five, _fifteen = os.getloadavg()
+    cpus = os.cpu_count() or 1
+    busy = "  (BUSY: other work is running; ratios hold better than absolute figures)"
+    return f"machine: {cpus} CPUs, load average {one:.2f}" + (busy if one > cpus * 0.75 else "")
+
+
 def header(title: str, lines: list[str]) -> None:
     print("=" * 88)
     print(title)
-    for line in lines:
+    for line in [*lines, load_note()]:
         print("  " + line)
     print("-" * 88, flush=True)
 
@@ -590,6 +598,7 @@ def save_result(name: str, data: dict[str, Any]) -> None:
         "benchmark": name,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
+        "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
         **data,
     }
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
