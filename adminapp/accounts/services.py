@@ -115,12 +115,16 @@ def _check_role_grant(actor: Principal, role: str) -> None:
 
 
 def _owners_left_after(org_id: str, user_id: str) -> int:
-    return (
+    # Lock every owner row, the leaving one included, in one order: two owners demoting each
+    # other at once then queue up (the second sees one owner left and gets a 409) instead of
+    # each locking only the other's row and deadlocking on the updates.
+    owners = list(
         OrgMembership.objects.select_for_update()
         .filter(organization_id=org_id, account_role=AccountRole.OWNER)
-        .exclude(user_id=user_id)
-        .count()
+        .order_by("id")
+        .values_list("user_id", flat=True)
     )
+    return sum(1 for owner in owners if owner != user_id)
 
 
 @transaction.atomic
