@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from adminapp.accounts import permissions as perms
 from adminapp.accounts.models import ApiKey, ApiKeyKind, Organization, OrgMembership, User
@@ -97,21 +98,37 @@ def api_key_get(*, actor: Principal, key_id: str) -> ApiKey:
 
 
 def principal_for_ref(*, org_id: str, ref: str) -> Principal:
-    """A user (id or email) or an API key id of ``org_id``, as the principal it acts as."""
+    """A user (id or email) or an API key id of ``org_id``, as the principal it acts as.
+
+    A key that no longer authenticates (revoked, expired) or a deactivated user acts as
+    nothing: it comes back with no role, so it holds no permission."""
     ref = ref.strip()
+    live = True
     if ref.startswith("key_"):
         key = ApiKey.objects.select_related("user").filter(id=ref, organization_id=org_id).first()
         if key is None:
             raise NotFound(f"Principal {ref} not found.")
+        live = key.revoked_at is None and (
+            key.expires_at is None or key.expires_at > timezone.now()
+        )
         if key.kind == ApiKeyKind.SERVICE:
-            return Principal(kind="service_key", org_id=org_id, role=key.role, key_id=key.id)
+            role = key.role if live else None
+            return Principal(kind="service_key", org_id=org_id, role=role, key_id=key.id)
         ref = key.user_id
     lookup = {"user__email": ref.lower()} if "@" in ref else {"user_id": ref}
-    membership = OrgMembership.objects.filter(organization_id=org_id, **lookup).first()
+    membership = (
+        OrgMembership.objects.select_related("user")
+        .filter(organization_id=org_id, **lookup)
+        .first()
+    )
     if membership is None:
         raise NotFound(f"Principal {ref} not found.")
+    live = live and membership.user.is_active
     return Principal(
-        kind="user", org_id=org_id, role=membership.account_role, user_id=membership.user_id
+        kind="user",
+        org_id=org_id,
+        role=membership.account_role if live else None,
+        user_id=membership.user_id,
     )
 
 
