@@ -30,7 +30,7 @@ def organizations_for_user(*, user_id: str) -> list[OrgMembership]:
 
 def organization_get(*, actor: Principal, org_id: str) -> Organization:
     """A user sees the orgs they belong to; a key sees only its own org. Others are 404."""
-    if actor.user_id and actor.kind == "user":
+    if actor.user_id and actor.kind == "user" and not actor.key_id:  # a session, not a key
         membership = (
             OrgMembership.objects.select_related("organization")
             .filter(user_id=actor.user_id, organization_id=org_id)
