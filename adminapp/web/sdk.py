@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect as django_redirect
 from django.shortcuts import render
@@ -36,6 +37,8 @@ from adminapp.client import (
 from adminapp.client.models import Me
 
 logger = logging.getLogger("adminapp.web")
+
+ORGS_CACHE_SECONDS = 60
 
 # Marks an answer htmx may swap even with an error status (see static/js/app.js).
 PARTIAL_HEADER = "X-Dashboard-Partial"
@@ -97,11 +100,26 @@ def apply_api_errors(form, exc: APIStatusError) -> None:
         form.add_error(None, exc.message)
 
 
+def _organizations(request: HttpRequest) -> list[dict[str, str]]:
+    """The org switcher's choices. Cached briefly per session: they change rarely, and a
+    stale entry is harmless (switching to an org you left is refused by the API). ``me``
+    (role, permissions) is never cached."""
+    key = f"web:orgs:{request.user.pk}:{request.session.session_key}"
+    orgs = cache.get(key)
+    if orgs is None:
+        orgs = [{"id": o.id, "name": o.name} for o in sdk(request).organizations.list().items]
+        cache.set(key, orgs, ORGS_CACHE_SECONDS)
+    return orgs
+
+
 def layout_context(request: HttpRequest) -> dict[str, Any]:
     """What the base layout needs: the caller, their permissions and their organizations."""
     current = me(request)
-    orgs = sdk(request).organizations.list().items
-    return {"me": current, "allowed": frozenset(current.permissions), "orgs": orgs}
+    return {
+        "me": current,
+        "allowed": frozenset(current.permissions),
+        "orgs": _organizations(request),
+    }
 
 
 def _toasts_oob(request: HttpRequest) -> str:

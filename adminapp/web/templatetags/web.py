@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 from django import template
@@ -107,3 +108,24 @@ def ago(value: Any) -> str:
     if (timezone.now() - value).total_seconds() < 60:
         return "just now"
     return f"{timesince(value, depth=1)} ago"
+
+
+# Fast formatting for long tables (Django's date/truncatechars filters localise and
+# normalise per call; these rows are already UTC-aware datetimes and plain strings).
+@register.filter
+def iso(value: Any) -> str:
+    """A datetime as ISO 8601 in UTC, for <time datetime="…">."""
+    return value.astimezone(UTC).isoformat() if value else ""
+
+
+@register.filter
+def utc(value: Any) -> str:
+    """A datetime as "YYYY-MM-DD HH:MM:SS" in UTC."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+@register.filter
+def clip(value: Any, length: int) -> str:
+    """At most ``length`` characters, ending in "…" when cut."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= length else text[: length - 1] + "…"
