@@ -1,0 +1,39 @@
+"""Small helpers shared by the API tests of accounts, audit and the framework."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+API = "/api/v1"
+
+
+def api_error(response, status: int, code: str) -> dict:
+    """Assert the standard error body and return its ``error`` object."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert list(body) == ["error"]
+    error = body["error"]
+    assert set(error) == {"code", "message", "fields", "request_id"}
+    assert error["code"] == code, error
+    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["fields"], dict)
+    assert response["X-Request-ID"] == error["request_id"]
+    return error
+
+
+def away_from_window_edge(window: int, margin: float = 3.0) -> None:
+    """Fixed-window rate limits reset on multiples of ``window`` seconds; start a burst of
+    attempts well inside one window so the count cannot straddle a reset."""
+    into = time.time() % window
+    if into > window - margin:
+        time.sleep(window - into + 0.1)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 at full strength makes every tenant cost seconds; what these tests prove does
+    not depend on the hash's cost. (Password rules still run: they are validators.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
