@@ -470,7 +470,7 @@ def space_member_set(
     _check_no_escalation(granted, new_perms)
 
     existing = (
-        SpaceMembership.objects.select_for_update()
+        SpaceMembership.objects.select_for_update(of=("self",))
         .select_related("custom_role")
         .filter(space=found, org_membership=org_membership)
         .first()
@@ -485,7 +485,7 @@ def space_member_set(
         except IntegrityError:  # added concurrently: fall through to an update
             created = False
             existing = (
-                SpaceMembership.objects.select_for_update()
+                SpaceMembership.objects.select_for_update(of=("self",))
                 .select_related("custom_role")
                 .get(space=found, org_membership=org_membership)
             )
@@ -532,7 +532,7 @@ def space_member_remove(*, actor: Principal, space: str, user_id: str) -> None:
     found = selectors.space_get(actor=actor, space=space)
     granted = perms.require_in_space(actor, found.id, perms.MEMBER_MANAGE)
     membership = (
-        SpaceMembership.objects.select_for_update()
+        SpaceMembership.objects.select_for_update(of=("self",))
         .select_related("custom_role", "org_membership__user")
         .filter(space=found, org_membership__user_id=(user_id or "").strip())
         .first()
@@ -744,7 +744,7 @@ def _token_in_space(actor: Principal, space: str, token_id: str) -> tuple[Space,
     found = selectors.space_get(actor=actor, space=space)
     perms.require_in_space(actor, found.id, perms.TOKEN_MANAGE)
     token = (
-        SpaceToken.objects.select_for_update()
+        SpaceToken.objects.select_for_update(of=("self",))
         .select_related("created_by")
         .filter(id=(token_id or "").strip(), space=found)
         .first()

@@ -4,25 +4,27 @@
 GIN index with ``gin_trgm_ops`` on ``UPPER(name)`` serves. SQLite has neither the extension
 nor GIN, so there both operations do nothing and the filter scans the org's spaces (fine at
 demo scale). The index is deliberately not declared on the model: declared there, Django
-would also try to build it on SQLite.
+would also try to build it on SQLite. (Raw SQL rather than ``GinIndex(OpClass(...))``, which
+needs ``django.contrib.postgres`` in INSTALLED_APPS to render the operator class.)
 """
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
-from django.db.models.functions import Upper
 
-INDEX = GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="space_name_trgm")
+INDEX = "space_name_trgm"
 
 
 def create_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.add_index(apps.get_model("spaces", "Space"), INDEX)
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {INDEX} ON spaces_space "
+            "USING gin ((UPPER(name)) gin_trgm_ops)"
+        )
 
 
 def drop_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.remove_index(apps.get_model("spaces", "Space"), INDEX)
+        schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):
