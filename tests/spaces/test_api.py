@@ -1,0 +1,430 @@
+"""/api/v1/spaces and /api/v1/roles over HTTP: shapes, paging, search, bad input, query
+counts and space tokens as bearer credentials."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from adminapp.audit.models import AuditEvent
+from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
+from tests.factories import add_member
+from tests.spaces.conftest import API, bearer, expire, join, make_space, make_token, predefined
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, path, body, auth):
+    return client.post(API + path, body, content_type="application/json", **auth)
+
+
+def patch(client, path, body, auth):
+    return client.patch(API + path, body, content_type="application/json", **auth)
+
+
+def error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    err = response.json()["error"]
+    assert err["code"] == code, err
+    assert err["message"] and err["request_id"] == response["X-Request-ID"]
+    return err
+
+
+# --- spaces -------------------------------------------------------------------------------
+def test_create_get_update_roundtrip(client, tenant):
+    admin = tenant.auth("ADMIN")
+    created = post(client, "/spaces", {"name": "Research", "description": "Arms"}, admin)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["name"] == "Research" and body["description"] == "Arms"
+    assert body["organization_id"] == tenant.org.id and body["id"].startswith("spc_")
+    assert "space.delete" in body["permissions"]
+
+    by_name = client.get(f"{API}/spaces/Research", **admin).json()
+    assert by_name["id"] == body["id"]
+    updated = patch(client, f"/spaces/{body['id']}", {"name": "Research Lab"}, admin)
+    assert updated.status_code == 200 and updated.json()["name"] == "Research Lab"
+    by_new_name = client.get(f"{API}/spaces/{quote('Research Lab')}", **admin)
+    assert by_new_name.json()["id"] == body["id"]
+
+
+def test_the_list_is_under_spaces_and_pages_with_a_cursor(client, tenant):
+    names = {make_space(tenant, f"Space {i:02}").name for i in range(7)}
+    admin = tenant.auth("ADMIN")
+    first = client.get(f"{API}/spaces?limit=3", **admin).json()
+    assert set(first) == {"spaces", "pagination"}
+    assert len(first["spaces"]) == 3 and first["pagination"]["has_more"] is True
+    seen, cursor = [s["name"] for s in first["spaces"]], first["pagination"]["next_cursor"]
+    while cursor:
+        page = client.get(f"{API}/spaces?limit=3&cursor={cursor}", **admin).json()
+        seen += [s["name"] for s in page["spaces"]]
+        cursor = page["pagination"]["next_cursor"]
+    assert len(seen) == 7 and set(seen) == names
+    assert seen == sorted(seen, reverse=True)  # newest first
+    assert all(s["permissions"] is None for s in first["spaces"])
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "cursor=not-a-cursor"])
+def test_bad_paging_parameters_are_a_422(client, tenant, query):
+    err = error(
+        client.get(f"{API}/spaces?{query}", **tenant.auth("ADMIN")), 422, "validation_error"
+    )
+    assert set(err["fields"]) & {"limit", "cursor"}
+
+
+def test_list_filters_by_name_and_organization(client, tenant, other_tenant):
+    for name in ("Robot Arms", "Kitchen Robots", "Garden"):
+        make_space(tenant, name)
+    admin = tenant.auth("ADMIN")
+    found = client.get(f"{API}/spaces?name=robot", **admin).json()["spaces"]
+    assert {s["name"] for s in found} == {"Robot Arms", "Kitchen Robots"}
+    ours = client.get(f"{API}/spaces?organization_id={tenant.org.id}", **admin).json()
+    assert len(ours["spaces"]) == 3
+    error(
+        client.get(f"{API}/spaces?organization_id={other_tenant.org.id}", **admin), 404, "not_found"
+    )
+
+
+def test_all_lists_every_visible_space_by_name_with_id_and_name_only(client, tenant):
+    for name in ("beta", "Alpha", "Gamma"):
+        make_space(tenant, name)
+    body = client.get(f"{API}/spaces/all", **tenant.auth("ADMIN")).json()
+    assert [s["name"] for s in body["spaces"]] == ["Alpha", "beta", "Gamma"]
+    assert all(set(s) == {"id", "name"} for s in body["spaces"])
+
+
+def test_a_foreign_or_unknown_space_is_not_found_by_name_or_id(client, tenant, other_tenant):
+    foreign = make_space(other_tenant, "Secret")
+    for ref in (foreign.id, "Secret", "spc_unknown"):
+        err = error(client.get(f"{API}/spaces/{ref}", **tenant.auth("OWNER")), 404, "not_found")
+        assert ref in err["message"]
+    response = patch(client, f"/spaces/{foreign.id}", {"name": "Mine"}, tenant.auth("OWNER"))
+    error(response, 404, "not_found")
+    assert Space.objects.get(id=foreign.id).name == "Secret"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "    "}, "name"),
+        ({"name": "x" * 256}, "name"),
+        ({"name": "ok", "description": "d" * 1001}, "description"),
+        ({"name": "ok", "colour": "blue"}, "colour"),
+        ({}, "name"),
+        ({"name": 42}, "name"),
+    ],
+)
+def test_bad_create_input_is_a_422_naming_the_field_and_nothing_is_written(
+    client, tenant, body, field
+):
+    err = error(post(client, "/spaces", body, tenant.auth("ADMIN")), 422, "validation_error")
+    assert field in err["fields"], err
+    assert not Space.objects.exists()
+
+
+def test_duplicates_are_409_on_create_and_rename(client, tenant):
+    make_space(tenant, "Research")
+    other = make_space(tenant, "Archive")
+    admin = tenant.auth("ADMIN")
+    err = error(post(client, "/spaces", {"name": "research"}, admin), 409, "conflict")
+    assert err["fields"] == {"name": ["A space with this name already exists."]}
+    error(patch(client, f"/spaces/{other.id}", {"name": "RESEARCH"}, admin), 409, "conflict")
+
+
+def test_update_with_neither_name_nor_description_is_a_400(client, tenant):
+    space = make_space(tenant, "Research")
+    error(patch(client, f"/spaces/{space.id}", {}, tenant.auth("ADMIN")), 400, "bad_request")
+    error(
+        patch(
+            client, f"/spaces/{space.id}", {"name": None, "description": None}, tenant.auth("ADMIN")
+        ),
+        400,
+        "bad_request",
+    )
+
+
+def test_delete_answers_202_with_the_job_and_the_space_is_gone_at_once(client, tenant):
+    space = make_space(tenant, "Doomed")
+    _, secret = make_token(tenant, space)
+    admin = tenant.auth("ADMIN")
+    response = client.delete(f"{API}/spaces/Doomed", **admin)
+    assert response.status_code == 202
+    job = response.json()
+    assert job["kind"] == "space_delete" and job["state"] == "QUEUED"
+    error(client.get(f"{API}/spaces/{space.id}", **admin), 404, "not_found")
+    assert client.get(f"{API}/spaces", **admin).json()["spaces"] == []
+    error(client.get(f"{API}/spaces", **bearer(secret)), 401, "space_token_inactive")
+    assert client.get(f"{API}/jobs/{job['id']}", **admin).json()["kind"] == "space_delete"
+    # The name is free again.
+    assert post(client, "/spaces", {"name": "Doomed"}, admin).status_code == 201
+
+
+# --- members ------------------------------------------------------------------------------
+def test_members_are_listed_with_their_roles_in_the_wire_shape(client, tenant):
+    space = make_space(tenant, "Research")
+    role = post(
+        client, "/roles", {"name": "Writer", "permissions": ["dataset.write"]}, tenant.auth("OWNER")
+    ).json()
+    join(tenant, space, tenant.member, predefined("READ_ONLY"))
+    added = post(
+        client,
+        f"/spaces/{space.id}/members",
+        {
+            "user_id": tenant.admin.id,
+            "role": {"type": "CUSTOM", "id": role["id"], "name": "ignored"},
+        },
+        tenant.auth("OWNER"),
+    )
+    assert added.status_code == 201
+    members = client.get(f"{API}/spaces/Research/members", **tenant.auth("ADMIN")).json()
+    roles = {m["user"]["email"]: m["role"] for m in members["items"]}
+    assert roles == {
+        tenant.member.email: {"type": "PREDEFINED", "name": "READ_ONLY"},
+        tenant.admin.email: {"type": "CUSTOM", "id": role["id"], "name": "Writer"},
+    }
+    first = members["items"][0]
+    assert first["user_id"] == tenant.member.id and first["space_id"] == space.id
+    assert first["account_role"] == "MEMBER"
+
+
+def test_add_user_upserts_201_then_200(client, tenant):
+    space = make_space(tenant, "Research")
+    body = {"user_id": tenant.member.id, "role": {"type": "PREDEFINED", "name": "MEMBER"}}
+    assert (
+        post(client, f"/spaces/{space.id}/members", body, tenant.auth("OWNER")).status_code == 201
+    )
+    body["role"]["name"] = "ADMIN"
+    again = post(client, f"/spaces/{space.id}/members", body, tenant.auth("OWNER"))
+    assert again.status_code == 200 and again.json()["role"]["name"] == "ADMIN"
+    assert SpaceMembership.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "field"),
+    [
+        ({"name": "ADMIN"}, "role"),  # no type
+        ({"type": "BUILTIN", "name": "ADMIN"}, "role"),
+        ({"type": "PREDEFINED", "name": "admin"}, "role.PREDEFINED.name"),
+        ({"type": "PREDEFINED", "name": "OWNER"}, "role.PREDEFINED.name"),
+        ({"type": "CUSTOM"}, "role.CUSTOM.id"),
+        ({"type": "PREDEFINED", "name": "ADMIN", "extra": 1}, "role.PREDEFINED.extra"),
+        ("ADMIN", "role"),
+    ],
+)
+def test_a_role_of_the_wrong_shape_is_a_422(client, tenant, role, field):
+    space = make_space(tenant, "Research")
+    response = post(
+        client,
+        f"/spaces/{space.id}/members",
+        {"user_id": tenant.member.id, "role": role},
+        tenant.auth("OWNER"),
+    )
+    err = error(response, 422, "validation_error")
+    assert field in err["fields"], err["fields"]
+    assert not SpaceMembership.objects.exists()
+
+
+def test_unknown_custom_role_and_user_from_another_org_are_clear_errors(
+    client, tenant, other_tenant
+):
+    space = make_space(tenant, "Research")
+    owner = tenant.auth("OWNER")
+    unknown = post(
+        client,
+        f"/spaces/{space.id}/members",
+        {"user_id": tenant.member.id, "role": {"type": "CUSTOM", "id": "rol_nope"}},
+        owner,
+    )
+    assert "role.id" in error(unknown, 422, "validation_error")["fields"]
+    foreign = post(
+        client,
+        f"/spaces/{space.id}/members",
+        {"user_id": other_tenant.member.id, "role": {"type": "PREDEFINED", "name": "MEMBER"}},
+        owner,
+    )
+    assert "user_id" in error(foreign, 400, "user_not_in_org")["fields"]
+    annotator = post(
+        client,
+        f"/spaces/{space.id}/members",
+        {"user_id": tenant.annotator.id, "role": {"type": "PREDEFINED", "name": "MEMBER"}},
+        owner,
+    )
+    error(annotator, 400, "annotator_role_mismatch")
+    assert not SpaceMembership.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="space.member").exists()
+
+
+def test_remove_user_is_204_then_404(client, tenant):
+    space = make_space(tenant, "Research")
+    join(tenant, space, tenant.member, predefined("MEMBER"))
+    path = f"{API}/spaces/{space.id}/members/{tenant.member.id}"
+    assert client.delete(path, **tenant.auth("OWNER")).status_code == 204
+    error(client.delete(path, **tenant.auth("OWNER")), 404, "not_found")
+
+
+# --- custom roles -------------------------------------------------------------------------
+def test_roles_crud_and_a_role_in_use_is_a_409_with_the_count(client, tenant):
+    owner = tenant.auth("OWNER")
+    vocabulary = client.get(f"{API}/roles/permissions", **owner).json()["permissions"]
+    assert {"token.manage", "dataset.write", "member.manage"} <= {p["name"] for p in vocabulary}
+    bad = post(client, "/roles", {"name": "Odd", "permissions": ["dataset.read", "fly"]}, owner)
+    assert "fly" in error(bad, 422, "validation_error")["fields"]["permissions"][0]
+    role = post(
+        client, "/roles", {"name": "Writer", "permissions": ["dataset.write"]}, owner
+    ).json()
+    error(post(client, "/roles", {"name": "writer"}, owner), 409, "conflict")
+    changed = patch(client, f"/roles/{role['id']}", {"permissions": ["dataset.read"]}, owner)
+    assert changed.json()["permissions"] == ["dataset.read"]
+    error(patch(client, f"/roles/{role['id']}", {}, owner), 400, "bad_request")
+    listed = client.get(f"{API}/roles", **tenant.auth("MEMBER")).json()["items"]
+    assert [r["name"] for r in listed] == ["Writer"]
+
+    space = make_space(tenant, "Research")
+    join(tenant, space, tenant.member, predefined("MEMBER"))
+    join(tenant, space, tenant.admin, predefined("MEMBER"))
+    for user in (tenant.member, tenant.admin):
+        post(
+            client,
+            f"/spaces/{space.id}/members",
+            {"user_id": user.id, "role": {"type": "CUSTOM", "id": role["id"]}},
+            owner,
+        )
+    err = error(client.delete(f"{API}/roles/{role['id']}", **owner), 409, "role_in_use")
+    assert "2 space memberships" in err["message"]
+    assert SpaceRole.objects.filter(id=role["id"]).exists()
+
+
+# --- space tokens -------------------------------------------------------------------------
+def test_a_token_secret_is_shown_once_and_the_token_works_as_a_bearer(client, tenant):
+    space = make_space(tenant, "Research")
+    admin = tenant.auth("ADMIN")
+    created = post(client, f"/spaces/{space.id}/tokens", {"label": "ci", "permanent": True}, admin)
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+    assert created.json()["expires_at"] is None and created.json()["role"] == "MEMBER"
+    listed = client.get(f"{API}/spaces/{space.id}/tokens", **admin).json()["items"]
+    assert [t["label"] for t in listed] == ["ci"] and "secret" not in listed[0]
+    assert listed[0]["prefix"] == secret[:12]
+
+    me = client.get(f"{API}/spaces/{space.id}", **bearer(secret)).json()
+    assert me["id"] == space.id
+    assert me["permissions"] == ["dataset.read", "dataset.write", "global_key.assign", "space.read"]
+    assert SpaceToken.objects.get().last_used_at is not None
+
+
+def test_a_space_token_sees_nothing_outside_its_space(client, tenant):
+    space, other_space = make_space(tenant, "Research"), make_space(tenant, "Archive")
+    _, secret = make_token(tenant, space)
+    auth = bearer(secret)
+    listed = client.get(f"{API}/spaces", **auth).json()["spaces"]
+    assert [s["id"] for s in listed] == [space.id]
+    assert [s["id"] for s in client.get(f"{API}/spaces/all", **auth).json()["spaces"]] == [space.id]
+    for path in (
+        f"/spaces/{other_space.id}",
+        "/spaces/Archive",
+        f"/spaces/{other_space.id}/members",
+        "/me",
+        "/organizations",
+        f"/organizations/{tenant.org.id}/members",
+        "/api-keys",
+        "/audit",
+        "/jobs",
+        "/roles",
+    ):
+        error(client.get(API + path, **auth), 404, "not_found")
+    error(post(client, "/spaces", {"name": "Mine"}, auth), 404, "not_found")
+    error(post(client, "/api-keys", {"label": "escape"}, auth), 404, "not_found")
+
+
+def test_expired_and_deactivated_tokens_are_401_saying_why(client, tenant):
+    space = make_space(tenant, "Research")
+    old, old_secret = make_token(tenant, space)
+    expire(old)
+    off, off_secret = make_token(tenant, space, permanent=True)
+    response = post(
+        client, f"/spaces/{space.id}/tokens/{off.id}/deactivate", {}, tenant.auth("ADMIN")
+    )
+    assert response.status_code == 200 and response.json()["is_active"] is False
+    error(client.get(f"{API}/spaces", **bearer(old_secret)), 401, "space_token_expired")
+    error(client.get(f"{API}/spaces", **bearer(off_secret)), 401, "space_token_inactive")
+    # Also on endpoints a token could never use: the 401 comes first.
+    error(client.get(f"{API}/me", **bearer(old_secret)), 401, "space_token_expired")
+    listed = client.get(f"{API}/spaces/{space.id}/tokens", **tenant.auth("ADMIN")).json()["items"]
+    assert {(t["label"] or t["id"]): (t["is_active"], t["is_expired"]) for t in listed} == {
+        old.id: (True, True),
+        off.id: (False, False),
+    }
+
+
+def test_the_sixth_active_permanent_token_is_a_409(client, tenant):
+    space = make_space(tenant, "Research")
+    for _ in range(5):
+        make_token(tenant, space, permanent=True)
+    response = post(client, f"/spaces/{space.id}/tokens", {"permanent": True}, tenant.auth("ADMIN"))
+    error(response, 409, "permanent_token_limit")
+    assert SpaceToken.objects.count() == 5
+
+
+def test_bulk_token_delete_by_permanence(client, tenant):
+    space = make_space(tenant, "Research")
+    for permanent in (True, True, False):
+        make_token(tenant, space, permanent=permanent)
+    admin = tenant.auth("ADMIN")
+    path = f"{API}/spaces/{space.id}/tokens"
+    assert client.delete(f"{path}?permanent=false", **admin).json() == {"deleted": 1}
+    assert client.delete(f"{path}?permanent=true", **admin).json() == {"deleted": 2}
+    assert client.delete(path, **admin).json() == {"deleted": 0}
+
+
+# --- query counts -------------------------------------------------------------------------
+def _queries(client, path: str, auth: dict) -> int:
+    client.get(path, **auth)  # warm up (API key last_used_at, caches)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path, **auth)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("as_role", ["ADMIN", "MEMBER"])
+def test_the_spaces_list_costs_the_same_queries_for_5_or_60_spaces(client, tenant, as_role):
+    def fill(n):
+        for i in range(n):
+            space = make_space(tenant, f"{as_role} {len(Space.objects.all())} {i}")
+            join(tenant, space, tenant.member, predefined("READ_ONLY"))
+
+    fill(5)
+    small = _queries(client, f"{API}/spaces?limit=100", tenant.auth(as_role))
+    fill(55)
+    large = _queries(client, f"{API}/spaces?limit=100", tenant.auth(as_role))
+    assert small == large
+    assert len(client.get(f"{API}/spaces?limit=100", **tenant.auth(as_role)).json()["spaces"]) == 60
+
+
+def test_the_members_list_costs_the_same_queries_for_5_or_60_members(client, tenant):
+    space = make_space(tenant, "Research")
+    role = post(
+        client, "/roles", {"name": "Writer", "permissions": ["dataset.write"]}, tenant.auth("OWNER")
+    ).json()
+    role_obj = SpaceRole.objects.get(id=role["id"])
+    from tests.spaces.conftest import custom
+
+    def fill(n):
+        for i in range(n):
+            join(
+                tenant,
+                space,
+                add_member(tenant.org),
+                custom(role_obj) if i % 2 else predefined("MEMBER"),
+            )
+
+    path = f"{API}/spaces/{space.id}/members?limit=100"
+    fill(5)
+    small = _queries(client, path, tenant.auth("ADMIN"))
+    fill(55)
+    large = _queries(client, path, tenant.auth("ADMIN"))
+    assert small == large
+    assert len(client.get(path, **tenant.auth("ADMIN")).json()["items"]) == 60
