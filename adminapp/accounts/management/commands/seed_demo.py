@@ -155,6 +155,10 @@ def seed_demo(*, password: str, password_source: str = "") -> DemoLogin:
         role=AccountRole.ADMIN,
         revoke=True,
     )
+    # Spaces with members in different space roles, a custom role and tokens.
+    from adminapp.spaces.demo import seed_spaces
+
+    seed_spaces(actor=owner)
     if acme_created:
         audit_record_custom(
             actor=owner,
