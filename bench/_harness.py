@@ -405,10 +405,72 @@ class Load:
     bad: int = 0  # non-2xx answers and socket errors
     latencies_ms: list[float] = field(default_factory=list)  # per-round p50s (wrk) or samples
     rounds: list[float] = field(default_factory=list)  # req/s of each round
+    cpu_seconds: float = 0.0  # server CPU (gunicorn workers + their PostgreSQL backends)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu_seconds * 1000 / self.requests if self.requests else 0.0
+
+
+# --- server CPU accounting ------------------------------------------------------------------
+# Requests/s on a shared 2-core machine swing with whatever else runs; the CPU the server
+# spent per request (its gunicorn workers plus the PostgreSQL backends serving them) does not
+# depend on how much CPU it was given, so it is reported next to requests/s as a steadier
+# second measure of the same comparison.
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime + stime
+
+
+def _children_of(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                kids.append(int(entry.name))
+    return kids
+
+
+def _bench_db_backends() -> list[int]:
+    import psycopg
+
+    try:
+        with psycopg.connect(os.environ["DATABASE_URL"], connect_timeout=5) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+    except psycopg.Error:
+        return []
+    return [r[0] for r in rows]
+
+
+def server_pids(master: subprocess.Popen) -> list[int]:
+    """gunicorn's workers and the bench database's backends (the driver holds none)."""
+    return _children_of(master.pid) + _bench_db_backends()
+
+
+def cpu_snapshot(pids: list[int]) -> dict[int, float]:
+    return {pid: cpu for pid in pids if (cpu := _proc_cpu(pid)) is not None}
+
+
+def cpu_delta(before: dict[int, float], pids: list[int]) -> float:
+    after = cpu_snapshot(pids)
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
 
 
 _WRK: str | None | bool = False  # False = not looked up yet
@@ -542,18 +604,23 @@ def compare_throughput(
     seconds: float | None = None,
     connections: int | None = None,
     warmup: float = 2.0,
+    server: subprocess.Popen | None = None,
 ) -> list[Load]:
     """Requests/s of each (label, url, headers), measured in interleaved rounds (A B A B …)
-    so that drift (CPU frequency, autovacuum, page cache) hits every target alike."""
+    so that drift (CPU frequency, autovacuum, page cache) hits every target alike; with
+    ``server`` (the gunicorn master), also the server CPU each request cost."""
     rounds = rounds or int(os.environ.get("BENCH_ROUNDS", "3"))
     seconds = seconds or float(os.environ.get("BENCH_SECONDS", "6"))
     connections = connections or int(os.environ.get("BENCH_CONNECTIONS", "4"))
     loads = [Load(label) for label, _, _ in targets]
     for _label, url, headers in targets:
         hammer(url, headers, warmup, connections)
+    pids = server_pids(server) if server is not None else []
     for _ in range(rounds):
         for load, (_label, url, headers) in zip(loads, targets, strict=True):
+            before = cpu_snapshot(pids)
             n, secs, bad, p50 = hammer(url, headers, seconds, connections)
+            load.cpu_seconds += cpu_delta(before, pids)
             load.requests += n
             load.seconds += secs
             load.bad += bad
@@ -626,3 +693,39 @@ def main_guard(fn) -> None:
         cleanup()
     sys.stdout.flush()
     os._exit(code)
+
+
+def report_throughput(
+    baseline: Load, ours: Load, *, baseline_what: str, ours_what: str, goal: float
+) -> dict[str, Any]:
+    """Print both loads and the ratios; return the figures for save_result()."""
+    width = max(len(baseline_what), len(ours_what))
+    for load, what in ((baseline, baseline_what), (ours, ours_what)):
+        rounds_txt = ", ".join(f"{r:.0f}" for r in load.rounds)
+        p50 = sorted(load.latencies_ms)[len(load.latencies_ms) // 2]
+        cpu = f"; server CPU {load.cpu_ms_per_request:.2f} ms/req" if load.cpu_seconds else ""
+        print(
+            f"  {load.label:<9} {what:<{width}} {load.rps:8.1f} req/s"
+            f"  (rounds {rounds_txt}; p50 {p50:.1f} ms{cpu}; errors {load.bad})"
+        )
+    ratio = ours.rps / baseline.rps if baseline.rps else 0.0
+    print(
+        f"  {'ratio':<9} requests/s ours / baseline = {ratio:.2f}×   goal ≥ {goal}×: {verdict(ratio >= goal)}"
+    )
+    cpu_ratio = None
+    if baseline.cpu_seconds and ours.cpu_seconds:
+        cpu_ratio = baseline.cpu_ms_per_request / ours.cpu_ms_per_request
+        print(
+            f"  {'':<9} server CPU per request baseline / ours = {cpu_ratio:.2f}×"
+            " (the same comparison, insensitive to other load on the machine)"
+        )
+    return {
+        "baseline_rps": round(baseline.rps, 1),
+        "ours_rps": round(ours.rps, 1),
+        "ratio": round(ratio, 3),
+        "baseline_cpu_ms_per_req": round(baseline.cpu_ms_per_request, 3),
+        "ours_cpu_ms_per_req": round(ours.cpu_ms_per_request, 3),
+        "cpu_ratio": round(cpu_ratio, 3) if cpu_ratio else None,
+        "goal": f">= {goal}",
+        "met": ratio >= goal,
+    }

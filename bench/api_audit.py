@@ -30,7 +30,7 @@ def main() -> None:
     h.seed_events(tenant, prefix="aud_benchapi_", count=EVENTS)
     h.close_db()
 
-    base, _proc, log = h.start_gunicorn(var_dir)
+    base, server, log = h.start_gunicorn(var_dir)
     ours = f"{base}/api/v1/audit?limit=50"
     bare = f"{base}/bench/audit.json?org={tenant.org_id}&limit=50"
 
@@ -66,35 +66,19 @@ def main() -> None:
         [
             ("baseline", bare, {}),
             ("ours", ours, tenant.bearer),
-        ]
+        ],
+        server=server,
     )
-    for load, what in (
-        (baseline, "bare JsonResponse keyset view, NO auth"),
-        (ours_load, "GET /api/v1/audit, bearer API key"),
-    ):
-        rounds_txt = ", ".join(f"{r:.0f}" for r in load.rounds)
-        p50 = sorted(load.latencies_ms)[len(load.latencies_ms) // 2]
-        print(
-            f"  {load.label:<9} {what:<40} {load.rps:8.1f} req/s"
-            f"  (rounds {rounds_txt}; p50 {p50:.1f} ms; errors {load.bad})"
-        )
-    ratio = ours_load.rps / baseline.rps if baseline.rps else 0.0
-    print(
-        f"  {'ratio':<9} ours / baseline = {ratio:.2f}×   goal ≥ {GOAL}×: {h.verdict(ratio >= GOAL)}"
+    figures = h.report_throughput(
+        baseline,
+        ours_load,
+        baseline_what="bare JsonResponse keyset view, NO auth",
+        ours_what="GET /api/v1/audit, bearer API key",
+        goal=GOAL,
     )
     if baseline.bad or ours_load.bad:
         print("  WARNING: some requests failed; see the gunicorn log:\n" + h.tail(log))
-    h.save_result(
-        "api_audit",
-        {
-            "baseline_rps": round(baseline.rps, 1),
-            "ours_rps": round(ours_load.rps, 1),
-            "ratio": round(ratio, 3),
-            "goal": f">= {GOAL}",
-            "met": ratio >= GOAL,
-            "loadgen": h.loadgen_name(conns),
-        },
-    )
+    h.save_result("api_audit", {**figures, "loadgen": h.loadgen_name(conns)})
 
 
 if __name__ == "__main__":

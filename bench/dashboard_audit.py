@@ -47,7 +47,7 @@ def main() -> None:
     h.seed_events(tenant, prefix="aud_benchapi_", count=EVENTS)
     h.close_db()
 
-    base, _proc, log = h.start_gunicorn(var_dir)
+    base, server, log = h.start_gunicorn(var_dir)
     cookie = {"Cookie": tenant.session_cookie}
     ours = f"{base}{path}"
     plain = f"{base}/bench/audit-plain/"
@@ -90,35 +90,19 @@ def main() -> None:
         ],
     )
     baseline, ours_load = h.compare_throughput(
-        [("baseline", plain, cookie), ("ours", ours, cookie)]
+        [("baseline", plain, cookie), ("ours", ours, cookie)],
+        server=server,
     )
-    for load, what in (
-        (baseline, "plain view + simple template"),
-        (ours_load, f"dashboard {path} (in-process SDK)"),
-    ):
-        rounds_txt = ", ".join(f"{r:.0f}" for r in load.rounds)
-        p50 = sorted(load.latencies_ms)[len(load.latencies_ms) // 2]
-        print(
-            f"  {load.label:<9} {what:<36} {load.rps:8.1f} req/s"
-            f"  (rounds {rounds_txt}; p50 {p50:.1f} ms; errors {load.bad})"
-        )
-    ratio = ours_load.rps / baseline.rps if baseline.rps else 0.0
-    print(
-        f"  {'ratio':<9} ours / baseline = {ratio:.2f}×   goal ≥ {GOAL}×: {h.verdict(ratio >= GOAL)}"
+    figures = h.report_throughput(
+        baseline,
+        ours_load,
+        baseline_what="plain view + simple template",
+        ours_what=f"dashboard {path} (in-process SDK)",
+        goal=GOAL,
     )
     if baseline.bad or ours_load.bad:
         print("  WARNING: some requests failed; see the gunicorn log:\n" + h.tail(log))
-    h.save_result(
-        "dashboard_audit",
-        {
-            "baseline_rps": round(baseline.rps, 1),
-            "ours_rps": round(ours_load.rps, 1),
-            "ratio": round(ratio, 3),
-            "goal": f">= {GOAL}",
-            "met": ratio >= GOAL,
-            "loadgen": h.loadgen_name(conns),
-        },
-    )
+    h.save_result("dashboard_audit", {**figures, "loadgen": h.loadgen_name(conns)})
 
 
 if __name__ == "__main__":
