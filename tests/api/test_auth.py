@@ -14,7 +14,7 @@ from django.utils import timezone
 from adminapp.accounts.models import ApiKey, OrgMembership
 from adminapp.core import crypto
 from tests.api.helpers import API, api_error, away_from_window_edge
-from tests.factories import PASSWORD, make_key
+from tests.factories import PASSWORD, make_key, make_user
 
 ME = f"{API}/me"
 
@@ -321,3 +321,88 @@ def test_logout_ends_the_session(client, tenant):
     client.force_login(tenant.member)
     assert client.post(f"{API}/auth/logout").status_code == 204
     api_error(client.get(ME), 401, "authentication_required")
+
+
+def test_login_from_a_browser_needs_the_csrf_token(tenant):
+    """Login CSRF: another site cannot sign a visitor into an account of its choosing."""
+    browser = Client(enforce_csrf_checks=True)
+    payload = {"email": tenant.member.email, "password": PASSWORD}
+    error = api_error(
+        browser.post(f"{API}/auth/login", payload, content_type="application/json"),
+        403,
+        "permission_denied",
+    )
+    assert "CSRF" in error["message"]
+    api_error(browser.get(ME), 401, "authentication_required")
+
+    request = HttpRequest()
+    token = get_token(request)
+    browser.cookies[settings.CSRF_COOKIE_NAME] = request.META["CSRF_COOKIE"]
+    response = browser.post(
+        f"{API}/auth/login", payload, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert response.status_code == 200, response.content
+    assert browser.get(ME).json()["user"]["id"] == tenant.member.id
+
+
+def test_user_in_no_organization_cannot_sign_in(client, db):
+    loner = make_user()
+    response = client.post(
+        f"{API}/auth/login",
+        {"email": loner.email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    api_error(response, 401, "no_organization")
+    assert "_auth_user_id" not in client.session
+
+
+def test_instance_admin_in_no_organization_is_refused_and_not_left_signed_in(client, db):
+    admin = make_user(superuser=True)
+    response = client.post(
+        f"{API}/auth/login",
+        {"email": admin.email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    api_error(response, 400, "no_organization")
+    assert "_auth_user_id" not in client.session
+    api_error(client.get(ME), 401, "authentication_required")
+
+
+def test_sign_in_and_sign_out_are_audited(client, tenant):
+    from adminapp.audit.models import AuditEvent
+
+    login = client.post(
+        f"{API}/auth/login",
+        {"email": tenant.member.email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    logout = client.post(f"{API}/auth/logout")
+    assert (login.status_code, logout.status_code) == (200, 204)
+    events = {
+        e.action: e
+        for e in AuditEvent.objects.filter(
+            organization=tenant.org, action__in=["auth.login", "auth.logout"]
+        )
+    }
+    assert set(events) == {"auth.login", "auth.logout"}
+    assert events["auth.login"].request_id == login["X-Request-ID"]
+    assert events["auth.logout"].request_id == logout["X-Request-ID"]
+    for event in events.values():
+        assert (event.actor_id, event.target_id, event.ip) == (
+            tenant.member.id,
+            tenant.member.id,
+            "127.0.0.1",
+        )
+
+
+def test_failed_sign_in_writes_no_event_and_no_session(client, tenant):
+    from adminapp.audit.models import AuditEvent
+
+    before = AuditEvent.objects.count()
+    client.post(
+        f"{API}/auth/login",
+        {"email": tenant.member.email, "password": "wrong-password-123"},
+        content_type="application/json",
+    )
+    assert AuditEvent.objects.count() == before
+    assert "_auth_user_id" not in client.session
