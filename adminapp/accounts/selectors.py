@@ -145,4 +145,4 @@ def permission_check(
     target = principal_for_ref(org_id=actor.org_id, ref=principal_ref)
     if resource and not perms.resource_in_org(resource.strip(), actor.org_id):
         raise NotFound(f"Resource {resource} not found.")
-    return perms.can(target, action)
+    return perms.can_on(target, action, resource.strip() if resource else None)
