@@ -428,3 +428,23 @@ def test_the_members_list_costs_the_same_queries_for_5_or_60_members(client, ten
     large = _queries(client, path, tenant.auth("ADMIN"))
     assert small == large
     assert len(client.get(path, **tenant.auth("ADMIN")).json()["items"]) == 60
+
+
+def test_the_permission_check_answers_space_actions_inside_the_named_space(client, tenant):
+    space = make_space(tenant, "Research")
+    join(tenant, space, tenant.member, predefined("MEMBER"))
+    other_space = make_space(tenant, "Archive")
+
+    def check(action, resource):
+        response = client.get(
+            f"{API}/permissions/check?principal={tenant.member.email}&action={action}"
+            f"&resource={resource}",
+            **tenant.auth("ADMIN"),
+        )
+        assert response.status_code == 200, response.content
+        return response.json()["has_permission"]
+
+    assert check("dataset.write", space.id) is True
+    assert check("member.manage", space.id) is False
+    assert check("dataset.write", other_space.id) is False
+    assert check("space.create", tenant.org.id) is False
