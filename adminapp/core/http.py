@@ -23,7 +23,10 @@ def client_ip(request: HttpRequest) -> str | None:
     if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[0].strip() or None
+            # The last address is the one our proxy saw connect; anything before it was sent
+            # by the client and can be forged (to dodge the login rate limit, or to lie in
+            # the audit log). A proxy that overwrites the header leaves just that one.
+            return forwarded.split(",")[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 
