@@ -317,6 +317,25 @@ def test_login_rate_limit_counts_per_email(client, tenant):
     assert response.status_code == 200
 
 
+def test_forged_forwarded_for_does_not_escape_the_login_rate_limit(client, tenant, settings):
+    settings.TRUST_X_FORWARDED_FOR = True
+    away_from_window_edge(60)
+    for n in range(10):
+        client.post(
+            f"{API}/auth/login",
+            {"email": tenant.member.email, "password": "wrong-password-123"},
+            content_type="application/json",
+            HTTP_X_FORWARDED_FOR=f"10.9.9.{n}, 198.51.100.7",  # forged first entry, real last
+        )
+    response = client.post(
+        f"{API}/auth/login",
+        {"email": tenant.member.email, "password": PASSWORD},
+        content_type="application/json",
+        HTTP_X_FORWARDED_FOR="10.9.9.99, 198.51.100.7",
+    )
+    api_error(response, 429, "rate_limited")
+
+
 def test_logout_ends_the_session(client, tenant):
     client.force_login(tenant.member)
     assert client.post(f"{API}/auth/logout").status_code == 204
