@@ -102,7 +102,7 @@ class SpaceMembership(BaseModel):
     )
     role = models.CharField(max_length=16, choices=SpaceRoleName.choices, blank=True, default="")
     custom_role = models.ForeignKey(
-        SpaceRole, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+        SpaceRole, on_delete=models.RESTRICT, null=True, blank=True, related_name="memberships"
     )
 
     class Meta:

@@ -562,3 +562,15 @@ def test_a_retried_delete_with_the_same_idempotency_key_returns_the_same_job(ten
     again = services.space_delete(actor=admin, space=space.id, idempotency_key="del-1")
     assert again.id == first.id
     assert Job.objects.filter(kind="space_delete").count() == 1
+
+
+def test_deleting_an_organization_takes_its_spaces_roles_and_memberships_with_it(tenant):
+    space = make_space(tenant, "Research")
+    role = services.space_role_create(
+        actor=tenant.principal("OWNER"), name="Writer", permissions=["dataset.write"]
+    )
+    join(tenant, space, tenant.member, custom(role))
+    make_token(tenant, space)
+    tenant.org.delete()
+    assert not Space.objects.exists() and not SpaceRole.objects.exists()
+    assert not SpaceMembership.objects.exists() and not SpaceToken.objects.exists()
