@@ -3,6 +3,7 @@ the Ninja exception handlers and the in-process transport."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 
@@ -26,8 +27,19 @@ def client_ip(request: HttpRequest) -> str | None:
             # The last address is the one our proxy saw connect; anything before it was sent
             # by the client and can be forged (to dodge the login rate limit, or to lie in
             # the audit log). A proxy that overwrites the header leaves just that one.
-            return forwarded.split(",")[-1].strip() or None
+            address = forwarded.split(",")[-1].strip()
+            # Only an address the audit log's inet column can hold ("unknown" is not one).
+            if _is_ip(address):
+                return address
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def request_id_of(request: HttpRequest) -> str:
