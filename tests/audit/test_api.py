@@ -145,8 +145,15 @@ def test_client_ip_is_the_socket_address_unless_a_proxy_is_trusted(client, tenan
     settings.TRUST_X_FORWARDED_FOR = True
     # Behind our proxy: the client forged the first entry, the proxy appended what it saw.
     _custom(client, tenant, "ip-b", headers={"HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.9"})
+    # Something that is not an address falls back to the socket's.
+    response = _custom(client, tenant, "ip-c", headers={"HTTP_X_FORWARDED_FOR": "unknown"})
+    assert response.status_code == 201, response.content
     ips = {e["action"]: e["ip"] for e in _events(client, tenant, action="custom.ip-*")["items"]}
-    assert ips == {"custom.ip-a": "127.0.0.1", "custom.ip-b": "203.0.113.9"}
+    assert ips == {
+        "custom.ip-a": "127.0.0.1",
+        "custom.ip-b": "203.0.113.9",
+        "custom.ip-c": "127.0.0.1",
+    }
 
 
 # --- filters ----------------------------------------------------------------------------------
