@@ -13,7 +13,7 @@ Environment knobs (all optional):
   BENCH_SECONDS        seconds per measured round (default 6)
   BENCH_ROUNDS         measured rounds per target, interleaved (default 3)
   BENCH_CONNECTIONS    concurrent connections (default 4 = 2 per gunicorn worker)
-  BENCH_WORKER_CLASS   gunicorn worker class (default sync, gunicorn's default)
+  BENCH_THREADS        gunicorn threads per worker (default 4, as the Dockerfile runs it)
 """
 
 from __future__ import annotations
@@ -360,18 +360,26 @@ def close_db() -> None:
 
 
 # --- HTTP servers ---------------------------------------------------------------------------
+def gunicorn_desc() -> str:
+    return f"gunicorn bench.wsgi, 2 workers × {THREADS} threads (as the Dockerfile), DEBUG=false"
+
+
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+
+
 def start_gunicorn(var_dir: Path, *, workers: int = 2) -> tuple[str, subprocess.Popen, Path]:
+    """gunicorn as the Dockerfile runs it (``--threads 4``: the gthread worker, keep-alive),
+    with 2 workers for 2 cores; no access log."""
     port = free_port()
     log = var_dir / "gunicorn.log"
-    worker_class = os.environ.get("BENCH_WORKER_CLASS", "sync")
     proc = spawn(
         [
             str(BIN / "gunicorn"),
             "bench.wsgi:application",
             "--workers",
             str(workers),
-            "--worker-class",
-            worker_class,
+            "--threads",
+            str(THREADS),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",

@@ -12,6 +12,7 @@ through the wire models. See bench/README.md.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -47,15 +48,13 @@ def main() -> None:
     if ids_o != ids_b or len(ids_o) != 50:
         raise RuntimeError(f"the two views disagree: {len(ids_o)} vs {len(ids_b)} rows")
 
-    conns = int(h.os.environ.get("BENCH_CONNECTIONS", "4"))
-    rounds = int(h.os.environ.get("BENCH_ROUNDS", "3"))
-    seconds = float(h.os.environ.get("BENCH_SECONDS", "6"))
+    conns = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    seconds = float(os.environ.get("BENCH_SECONDS", "6"))
     h.header(
         "api_audit — GET /api/v1/audit?limit=50 vs a bare JsonResponse view (same server, same run)",
         [
-            "server: gunicorn bench.wsgi, 2 "
-            + h.os.environ.get("BENCH_WORKER_CLASS", "sync")
-            + f" workers, DEBUG=false, PostgreSQL + Redis, {h.os.cpu_count()} CPUs",
+            f"server: {h.gunicorn_desc()}, PostgreSQL + Redis",
             f"load:   {h.loadgen_name(conns)}, {rounds} interleaved rounds × {seconds:g} s each",
             f"data:   {EVENTS:,} seeded events in the org; both views return the same 50 rows",
             "NOTE:   the baseline has NO authentication (org taken from ?org=); ours authenticates",

@@ -79,9 +79,7 @@ def main() -> None:
     h.header(
         f"dashboard_audit — GET {path} (dashboard, in-process SDK) vs a plain Django view",
         [
-            "server: gunicorn bench.wsgi, 2 "
-            + os.environ.get("BENCH_WORKER_CLASS", "sync")
-            + f" workers, DEBUG=false, PostgreSQL + Redis, {os.cpu_count()} CPUs",
+            f"server: {h.gunicorn_desc()}, PostgreSQL + Redis",
             f"load:   {h.loadgen_name(conns)}, {rounds} interleaved rounds × {seconds:g} s each",
             f"data:   {EVENTS:,} seeded events; {same}",
             "both:   a signed-in session (sessionid cookie). The baseline is login_required + one",
