@@ -166,13 +166,25 @@ def org_member_add(
                 "The password is too weak.", fields={"password": list(exc.messages)}
             ) from None
         user.set_password(password)
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # The account was created meanwhile by another request: add that one.
+            user, created = User.objects.get(email=email), False
+    already = Conflict(
+        f"{email} is already a member of this organization.",
+        fields={"email": ["Already a member."]},
+    )
     if OrgMembership.objects.filter(organization_id=org_id, user=user).exists():
-        raise Conflict(
-            f"{email} is already a member of this organization.",
-            fields={"email": ["Already a member."]},
-        )
-    membership = OrgMembership.objects.create(organization_id=org_id, user=user, account_role=role)
+        raise already
+    try:
+        with transaction.atomic():  # the unique constraint decides a concurrent add
+            membership = OrgMembership.objects.create(
+                organization_id=org_id, user=user, account_role=role
+            )
+    except IntegrityError:
+        raise already from None
     audit_record(
         actor=actor,
         action="member.add",
