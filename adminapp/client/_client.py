@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from adminapp.client.resources.me import MeResource
     from adminapp.client.resources.organizations import Organizations
     from adminapp.client.resources.permissions import Permissions
+    from adminapp.client.resources.roles import Roles
+    from adminapp.client.resources.spaces import Spaces
 
 logger = logging.getLogger("adminapp.client")
 
@@ -152,6 +154,18 @@ class AdminClient:
         from adminapp.client.resources.permissions import Permissions
 
         return Permissions(self)
+
+    @cached_property
+    def spaces(self) -> Spaces:
+        from adminapp.client.resources.spaces import Spaces
+
+        return Spaces(self)
+
+    @cached_property
+    def roles(self) -> Roles:
+        from adminapp.client.resources.roles import Roles
+
+        return Roles(self)
 
     # --- lifecycle ------------------------------------------------------------------
     def close(self) -> None:

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from typing import Any
+
+from adminapp.client._jobs import Job
+from adminapp.client._pagination import auto_paging
+from adminapp.client.models import (
+    CustomSpaceRole,
+    PredefinedSpaceRole,
+    Space,
+    SpaceMembership,
+    SpaceMembershipPage,
+    SpacePage,
+    SpaceRef,
+    SpaceRefList,
+    SpaceRoleName,
+    SpaceToken,
+    SpaceTokenCreated,
+    SpaceTokenPage,
+    SpaceTokensDeleted,
+)
+from adminapp.client.resources._base import Resource, body, seg
+
+# What ``add_user(role=...)`` accepts: a wire role, a predefined role's name, or the JSON.
+RoleArg = PredefinedSpaceRole | CustomSpaceRole | SpaceRoleName | str | Mapping[str, Any]
+
+
+def role_body(role: RoleArg) -> dict[str, Any]:
+    """The wire form of a space role: ``"ADMIN"`` → ``{"type": "PREDEFINED", "name": "ADMIN"}``;
+    a ``CustomSpaceRole`` is sent by id (its ``name`` is the server's to fill in)."""
+    if isinstance(role, CustomSpaceRole):
+        return {"type": "CUSTOM", "id": role.id}
+    if isinstance(role, PredefinedSpaceRole):
+        return {"type": "PREDEFINED", "name": role.name.value}
+    if isinstance(role, str):  # a SpaceRoleName too (a StrEnum)
+        return {"type": "PREDEFINED", "name": str(role)}
+    if isinstance(role, Mapping):
+        return dict(role)
+    raise TypeError(
+        "role must be a PredefinedSpaceRole, a CustomSpaceRole, a predefined role name "
+        f"(ADMIN, MEMBER, READ_ONLY, ANNOTATOR) or a dict, not {type(role).__name__}."
+    )
+
+
+class SpaceTokens(Resource):
+    """``client.spaces.tokens``: a space's access tokens. ``space`` is an id or exact name."""
+
+    def create(
+        self,
+        space: str,
+        *,
+        permanent: bool = False,
+        label: str = "",
+        role: SpaceRoleName | str = SpaceRoleName.MEMBER,
+    ) -> SpaceTokenCreated:
+        """Create a token: temporary (expires 24 h after creation) unless ``permanent``.
+        ``secret`` is in this answer only: store it now."""
+        return self._send(
+            "POST",
+            f"/spaces/{seg(space)}/tokens",
+            SpaceTokenCreated,
+            {"label": label, "permanent": permanent, "role": role},
+        )
+
+    def list(self, space: str, *, limit: int = 50, cursor: str | None = None) -> SpaceTokenPage:
+        return self._get(
+            f"/spaces/{seg(space)}/tokens", SpaceTokenPage, {"limit": limit, "cursor": cursor}
+        )
+
+    def iter(self, space: str, *, limit: int = 50) -> Iterator[SpaceToken]:
+        return auto_paging(lambda cursor: self.list(space, limit=limit, cursor=cursor))
+
+    def deactivate(self, space: str, token_id: str) -> SpaceToken:
+        """Stop a token working; it stays listed with ``is_active=False``."""
+        return self._send(
+            "POST", f"/spaces/{seg(space)}/tokens/{seg(token_id)}/deactivate", SpaceToken
+        )
+
+    def delete(self, space: str, token_id: str) -> None:
+        self._send_empty("DELETE", f"/spaces/{seg(space)}/tokens/{seg(token_id)}")
+
+    def delete_all(self, space: str, *, permanent: bool | None = None) -> int:
+        """Delete the space's tokens — all of them (``permanent=None``), only the permanent
+        ones (``True``) or only the temporary ones (``False``); returns how many."""
+        response = self._client.request(
+            "DELETE", f"/spaces/{seg(space)}/tokens", params={"permanent": permanent}
+        )
+        return SpaceTokensDeleted.model_validate(response.json()).deleted
+
+
+class Spaces(Resource):
+    """``client.spaces``. Every ``space`` argument is a space id or its exact name."""
+
+    @cached_property
+    def tokens(self) -> SpaceTokens:
+        return SpaceTokens(self._client)
+
+    def list(
+        self,
+        *,
+        organization_id: str | None = None,
+        name: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> SpacePage:
+        """Spaces you can see, newest first; ``name`` is a case-insensitive substring."""
+        return self._get(
+            "/spaces",
+            SpacePage,
+            {"organization_id": organization_id, "name": name, "limit": limit, "cursor": cursor},
+        )
+
+    def iter(
+        self, *, organization_id: str | None = None, name: str | None = None, limit: int = 50
+    ) -> Iterator[Space]:
+        return auto_paging(
+            lambda cursor: self.list(
+                organization_id=organization_id, name=name, limit=limit, cursor=cursor
+            )
+        )
+
+    def all(self) -> builtins.list[SpaceRef]:
+        """Every space you can see, id and name only, sorted by name (unpaginated: pickers)."""
+        return self._get("/spaces/all", SpaceRefList).spaces
+
+    def get(self, space: str) -> Space:
+        """A space by id or exact name, with your ``permissions`` in it."""
+        return self._get(f"/spaces/{seg(space)}", Space)
+
+    def create(
+        self, *, name: str, organization_id: str | None = None, description: str | None = None
+    ) -> Space:
+        """Create a space (org owners and admins). A name already used in the organization,
+        in any case, is a ``ConflictError``."""
+        return self._send(
+            "POST",
+            "/spaces",
+            Space,
+            body(name=name, organization_id=organization_id, description=description),
+        )
+
+    def update(
+        self, space: str, *, name: str | None = None, description: str | None = None
+    ) -> Space:
+        """Rename a space and/or change its description (``ValueError`` if neither is given:
+        nothing is sent)."""
+        if name is None and description is None:
+            raise ValueError("Give a new name or description (or both).")
+        return self._send(
+            "PATCH", f"/spaces/{seg(space)}", Space, body(name=name, description=description)
+        )
+
+    def delete(self, space: str, *, idempotency_key: str | None = None) -> Job:
+        """Delete a space. It is gone from lists and lookups at once; the returned
+        ``space_delete`` job removes its contents (``job.wait()`` to know they are gone).
+        Retries reuse one ``Idempotency-Key`` (yours, if given), so they start one job."""
+        response = self._client.request(
+            "DELETE", f"/spaces/{seg(space)}", creates_job=True, idempotency_key=idempotency_key
+        )
+        return Job.bind(response.json(), self._client)
+
+    # --- members --------------------------------------------------------------------------
+    def add_user(self, space: str, *, user_id: str, role: RoleArg) -> SpaceMembership:
+        """Add an organization member to the space with ``role``, or change their role (an
+        upsert). ``role``: ``"ADMIN"``, ``"MEMBER"``, ``"READ_ONLY"``, ``"ANNOTATOR"``, a
+        ``PredefinedSpaceRole``, a ``CustomSpaceRole(id=...)`` or the wire dict."""
+        return self._send(
+            "POST",
+            f"/spaces/{seg(space)}/members",
+            SpaceMembership,
+            {"user_id": user_id, "role": role_body(role)},
+        )
+
+    def remove_user(self, space: str, *, user_id: str) -> None:
+        """Remove a member (``NotFoundError`` if they are not one)."""
+        self._send_empty("DELETE", f"/spaces/{seg(space)}/members/{seg(user_id)}")
+
+    def list_users(
+        self, space: str, *, limit: int = 50, cursor: str | None = None
+    ) -> SpaceMembershipPage:
+        """The space's members with their roles."""
+        return self._get(
+            f"/spaces/{seg(space)}/members",
+            SpaceMembershipPage,
+            {"limit": limit, "cursor": cursor},
+        )
+
+    def iter_users(self, space: str, *, limit: int = 50) -> Iterator[SpaceMembership]:
+        return auto_paging(lambda cursor: self.list_users(space, limit=limit, cursor=cursor))
