@@ -50,6 +50,7 @@ DELETE_KIND = "space_delete"
 PURGE_CHUNK = 1000
 
 _SPACE_ID_RE = re.compile(r"^spc_[0-9a-z]{26}$")
+RESERVED_SPACE_NAMES = frozenset({"all"})  # path segments of /spaces that are not a space
 
 
 # --- input rules --------------------------------------------------------------------------
@@ -81,11 +82,16 @@ def _clean_name(value: str | None, *, field: str = "name", max_length: int) -> s
 
 def _clean_space_name(value: str | None) -> str:
     """A space name is also a path segment (every ``space`` argument takes a name): no
-    ``/``, and nothing that could be mistaken for a space id."""
+    ``/``, not ``all``, and nothing that could be mistaken for a space id."""
     name = _clean_name(value, max_length=SPACE_NAME_MAX)
     if "/" in name:
         raise ValidationFailed(
             "A space name cannot contain '/'.", fields={"name": ["Must not contain '/'."]}
+        )
+    if name in RESERVED_SPACE_NAMES:
+        raise ValidationFailed(
+            f"{name!r} is reserved (GET /spaces/{name} lists every space).",
+            fields={"name": ["Reserved."]},
         )
     if _SPACE_ID_RE.match(name):
         raise ValidationFailed(

@@ -71,6 +71,7 @@ def test_the_database_refuses_a_duplicate_name_even_past_the_service():
         ("line\nbreak", "One line."),
         ("bell\x07", "No control characters."),
         ("spc_01m8330g1p52bggm91rq8eaeva", "Looks like an id."),
+        ("all", "Reserved."),
     ],
 )
 def test_bad_space_names_are_refused_with_a_field_message(tenant, name, field_message):
