@@ -50,7 +50,9 @@ DELETE_KIND = "space_delete"
 PURGE_CHUNK = 1000
 
 _SPACE_ID_RE = re.compile(r"^spc_[0-9a-z]{26}$")
-RESERVED_SPACE_NAMES = frozenset({"all"})  # path segments of /spaces that are not a space
+# Path segments that cannot name a space: /spaces/all is the picker list, and "." / ".."
+# are dot segments that URL normalisation removes before a request is sent.
+RESERVED_SPACE_NAMES = frozenset({"all", ".", ".."})
 
 
 # --- input rules --------------------------------------------------------------------------

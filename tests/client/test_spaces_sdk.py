@@ -174,13 +174,6 @@ def test_a_name_with_a_slash_is_refused_so_every_space_stays_addressable(sdk):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known bug, reported: GET /spaces/all is the picker list, so a space named 'all' "
-    "cannot be fetched by name (PATCH/DELETE answer 405); over HTTP '.' and '..' are dot "
-    "segments that URL normalisation removes before sending. Fix: refuse these names, or "
-    "route/escape them.",
-)
 @pytest.mark.parametrize("name", ["all", ".", ".."])
 def test_every_space_name_the_api_accepts_is_addressable_by_name(sdk, name):
     client = sdk("ADMIN")
@@ -193,12 +186,6 @@ def test_every_space_name_the_api_accepts_is_addressable_by_name(sdk, name):
     assert client.spaces.update(name, description="d").id == space.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known bug, reported: seg('.') is sent as a dot segment and removed by URL "
-    "normalisation, so DELETE /spaces/./tokens reaches DELETE /spaces/tokens and deletes "
-    "the space named 'tokens'. Fix: seg() must escape '.' and '..' (%2E).",
-)
 def test_a_dot_space_argument_never_reaches_another_space(sdk, worker_queue):
     client = sdk("ADMIN")
     bystander = client.spaces.create(name="tokens")

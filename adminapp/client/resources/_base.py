@@ -12,8 +12,14 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def seg(value: str) -> str:
-    """One path segment, escaped (an id can never reach a different endpoint)."""
-    return quote(str(value), safe="")
+    """One path segment, escaped (an id can never reach a different endpoint).
+
+    ``.`` and ``..`` are escaped too: URL normalisation (RFC 3986 dot segments, done by
+    requests/urllib3) would otherwise drop them and send the call to the parent path."""
+    escaped = quote(str(value), safe="")
+    if escaped in (".", ".."):
+        return escaped.replace(".", "%2E")
+    return escaped
 
 
 def body(**fields: Any) -> dict[str, Any]:
