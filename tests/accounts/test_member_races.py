@@ -80,3 +80,23 @@ def test_adding_a_new_email_whose_account_appears_meanwhile_adds_that_account():
     assert membership.user_id == user.id
     assert user.check_password(PASSWORD)
     assert OrgMembership.objects.filter(user=user, organization=tenant.org).count() == 1
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner():
+    tenant = make_tenant()
+    OrgMembership.objects.filter(user=tenant.admin).update(account_role="OWNER")
+    first, second = tenant.principal("OWNER"), tenant.principal("ADMIN")  # both owners now
+    other = _concurrently(
+        lambda: services.org_member_update_role(
+            actor=second, org_id=tenant.org.id, user_id=tenant.owner.id, role="ADMIN"
+        )
+    )
+    try:
+        with pytest.raises(Conflict):
+            services.org_member_update_role(
+                actor=first, org_id=tenant.org.id, user_id=tenant.admin.id, role="ADMIN"
+            )
+    finally:
+        other.join()
+    owners = OrgMembership.objects.filter(organization=tenant.org, account_role="OWNER")
+    assert list(owners.values_list("user_id", flat=True)) == [tenant.admin.id]
