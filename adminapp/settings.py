@@ -120,6 +120,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "adminapp.core.middleware.RequestContextMiddleware",
+    "adminapp.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "adminapp.core.middleware.ApiBodyLimitMiddleware",

@@ -98,3 +98,19 @@ class ApiErrorMiddleware:
         if response.has_header("Allow"):
             replacement["Allow"] = response["Allow"]
         return replacement
+
+
+class HealthCheckMiddleware:
+    """Answers /healthz and /readyz before host validation, HTTPS redirects and sessions:
+    load balancers and orchestrators probe by IP address over plain HTTP."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from adminapp.core import views
+
+        probe = {"/healthz": views.healthz, "/readyz": views.readyz}.get(request.path_info)
+        if probe is not None:
+            return probe(request)
+        return self.get_response(request)

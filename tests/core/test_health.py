@@ -60,3 +60,13 @@ def test_readyz_is_503_and_names_the_broker_when_it_is_unreachable(client, broke
 def test_health_endpoints_only_answer_get(client, method):
     assert getattr(client, method)("/healthz").status_code == 405
     assert getattr(client, method)("/readyz").status_code == 405
+
+
+def test_probes_answer_whatever_the_host_header_says(client, settings):
+    """A load balancer probes by IP: the probes must not depend on ALLOWED_HOSTS."""
+    settings.ALLOWED_HOSTS = ["portal.example.com"]
+
+    assert client.get("/healthz", HTTP_HOST="10.1.2.3:8000").status_code == 200
+    assert client.get("/readyz", HTTP_HOST="10.1.2.3:8000").status_code == 200
+    # Everything else still refuses an unknown host.
+    assert client.get("/api/v1/openapi.json", HTTP_HOST="10.1.2.3:8000").status_code == 400
