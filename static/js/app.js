@@ -63,11 +63,21 @@
     if (kind && role) role.hidden = kind.value !== "SERVICE";
   }
 
+  // Typed confirmation (deleting a space): the submit button stays disabled until the
+  // expected text is typed. Without JavaScript the button is enabled and the server checks.
+  function syncTypedConfirm(input) {
+    var form = input.form;
+    if (!form) return;
+    var ok = input.value.trim() === input.getAttribute("data-confirm-text");
+    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = !ok; });
+  }
+
   function init(scope) {
     scope.querySelectorAll("[data-theme-toggle], [data-copy]").forEach(function (el) {
       el.hidden = false;
     });
     scope.querySelectorAll("form").forEach(syncKeyKind);
+    scope.querySelectorAll("[data-confirm-text]").forEach(syncTypedConfirm);
     if (scope.matches && scope.matches("form")) syncKeyKind(scope);
     var focus = scope.querySelector("[data-autofocus]");
     if (focus) focus.focus();
@@ -102,6 +112,10 @@
 
   document.addEventListener("change", function (e) {
     if (e.target.matches("select[name=kind]")) syncKeyKind(e.target.form);
+  });
+
+  document.addEventListener("input", function (e) {
+    if (e.target.matches("[data-confirm-text]")) syncTypedConfirm(e.target);
   });
 
   document.addEventListener("focusin", function (e) {
