@@ -2,7 +2,7 @@
 
     ADMINAPP_SCREENSHOTS=1 .venv/bin/python -m pytest -q tests/browser/test_screenshots.py
 
-writes static/screenshots/overview.png and jobs.png (plus a few more under
+writes static/screenshots/overview.png, jobs.png and spaces.png (plus a few more under
 var/screenshots/ for review) from a realistic organization with a running export.
 """
 
@@ -75,6 +75,16 @@ def _demo_org():
             for i in range(3000)
         ]
     )
+    from adminapp.spaces import services as spaces
+    from adminapp.spaces.demo import seed_spaces
+
+    seed_spaces(actor=ada)
+    for name, description in [
+        ("Lidar Scans", "Point clouds from the rooftop rig, 2024 season."),
+        ("Customer Support Audio", ""),
+        ("Synthetic Kitchens", "Rendered scenes for the pick-and-place benchmark."),
+    ]:
+        spaces.space_create(actor=ada, name=name, description=description)
     done = audit_export_start(actor=ada, filters=AuditFilters(action="member."))
     aborted = audit_export_start(actor=ada, filters=AuditFilters())
     job_abort(actor=ada, job_id=aborted.id)
@@ -116,6 +126,30 @@ def test_take_screenshots(page, celery_workers):
     ]:
         page.goto(path)
         page.screenshot(path=str(EXTRA / f"{name}.png"), full_page=False)
+    # Spaces: the list (one row being renamed inline), a space's page, the roles page.
+    page.goto("/spaces/")
+    page.locator("#spaces-table tbody tr").first.wait_for()
+    page.screenshot(path=str(OUT / "spaces.png"), full_page=True)
+    robot = page.locator("#spaces-table tr", has_text="Robot Arms")
+    robot.get_by_role("link", name="Edit").click()
+    page.locator("tr.row--form").wait_for()
+    page.locator("#spaces-table tr", has_text="Lidar Scans").get_by_role(
+        "link", name="Delete"
+    ).click()
+    page.get_by_label("Type Lidar Scans to confirm").fill("Lidar")
+    page.screenshot(path=str(EXTRA / "spaces-inline.png"), full_page=True)
+    page.goto("/spaces/")
+    page.get_by_role("link", name="Robot Arms").click()
+    page.locator("#members-panel").wait_for()
+    page.screenshot(path=str(EXTRA / "space-detail.png"), full_page=True)
+    page.locator("#token-create").get_by_label("Label").fill("Nightly export")
+    page.locator("#token-create").get_by_role("button", name="Create token").click()
+    page.locator("#tokens-panel .secret-panel").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")  # the focused panel scrolled the sticky top bar
+    page.screenshot(path=str(EXTRA / "space-token-created.png"), full_page=True)
+    page.goto("/roles/")
+    page.screenshot(path=str(EXTRA / "roles.png"), full_page=True)
+
     page.goto("/api-keys/")
     page.get_by_label("Label").fill("Demo")
     page.get_by_role("button", name="Create key").click()
@@ -128,10 +162,15 @@ def test_take_screenshots(page, celery_workers):
     page.goto("/jobs/")
     page.locator("#jobs-table a").first.click()
     page.screenshot(path=str(EXTRA / "jobs-dark.png"), full_page=True)
+    page.goto("/spaces/")
+    page.get_by_role("link", name="Robot Arms").click()
+    page.screenshot(path=str(EXTRA / "space-detail-dark.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.emulate_media(color_scheme="light")
     page.goto("/")
     page.screenshot(path=str(EXTRA / "overview-mobile.png"), full_page=True)
+    page.goto("/spaces/")
+    page.screenshot(path=str(EXTRA / "spaces-mobile.png"), full_page=True)
     page.context.clear_cookies()
     page.goto("/login/")
     page.screenshot(path=str(EXTRA / "login.png"), full_page=False)
