@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from adminapp.core.errors import ValidationFailed
 
@@ -67,13 +68,22 @@ def paginate(
     cursor: str | None = None,
     newest_first: bool = True,
     max_limit: int = MAX_LIMIT,
+    walk_index: bool = True,
 ) -> Page:
-    """One page of ``queryset``; ``max_limit`` is raised only by internal batch readers."""
+    """One page of ``queryset``; ``max_limit`` is raised only by internal batch readers.
+
+    ``walk_index=False`` is for a selective filter served by its own index (a trigram name
+    search): the sort key is then wrapped in an expression no index covers, so the planner
+    cannot choose to walk the time-ordered index hoping to meet matches early — a plan that
+    reads the whole table when the matches are all old. It fetches the matches through the
+    filter's index and sorts them instead. The page and the cursor are the same either way.
+    """
     check_limit(limit, max_limit)
+    sort_key = "created_at" if walk_index else Coalesce("created_at", "created_at")
     if newest_first:
-        queryset = queryset.order_by("-created_at", "-id")
+        queryset = queryset.order_by(_desc(sort_key), "-id")
     else:
-        queryset = queryset.order_by("created_at", "id")
+        queryset = queryset.order_by(_asc(sort_key), "id")
     if cursor:
         created_at, pk = decode_cursor(cursor)
         # The leading range on created_at lets the index seek; the OR breaks ties on id.
@@ -90,3 +100,11 @@ def paginate(
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more else None
     return Page(items=rows, has_more=has_more, next_cursor=next_cursor)
+
+
+def _desc(key):
+    return F(key).desc() if isinstance(key, str) else key.desc()
+
+
+def _asc(key):
+    return F(key).asc() if isinstance(key, str) else key.asc()

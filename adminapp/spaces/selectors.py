@@ -7,6 +7,7 @@ token its own space. Anything else — another org's space, a space being delete
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
@@ -61,7 +62,10 @@ def space_list(
     name = (name or "").strip()
     if name:
         qs = qs.filter(name__icontains=name)
-    return paginate(qs, limit=limit, cursor=cursor)
+    # On PostgreSQL a name search is served by the trigram index (migration 0002), not by
+    # walking spaces newest first; SQLite has no such index, so walking is its best plan.
+    has_name_index = connection.vendor == "postgresql"
+    return paginate(qs, limit=limit, cursor=cursor, walk_index=not (name and has_name_index))
 
 
 def space_all(*, actor: Principal) -> list[tuple[str, str]]:
