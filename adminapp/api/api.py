@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from adminapp.accounts.api import router as accounts_router
 from adminapp.api.auth import AUTH
 from adminapp.api.errors import JsonParser, install_error_handlers
+from adminapp.api.renderers import ORJSONRenderer
 from adminapp.audit.api import router as audit_router
 from adminapp.jobs.api import router as jobs_router
 from adminapp.spaces.api import roles_router
@@ -22,6 +23,7 @@ api = NinjaAPI(
     ),
     auth=AUTH,
     parser=JsonParser(),
+    renderer=ORJSONRenderer(),
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

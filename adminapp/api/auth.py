@@ -19,6 +19,7 @@ from adminapp.core.principal import Principal
 INPROCESS_ATTR = "_adminapp_inprocess"
 SPACE_TOKEN_PREFIX = "spt_"  # noqa: S105 - a prefix, not a secret
 SESSION_ORG_KEY = "adminapp_org_id"
+MEMBERSHIP_MEMO_ATTR = "_adminapp_memberships"
 
 
 def _stamp(request: HttpRequest, principal: Principal) -> Principal:
@@ -32,12 +33,19 @@ def principal_for_session(request: HttpRequest) -> Principal | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    membership = None
     org_id = request.session.get(SESSION_ORG_KEY)
-    if org_id:
-        membership = account_selectors.membership_get(user_id=user.id, org_id=org_id)
-    if membership is None:
-        membership = account_selectors.default_org_for_user(user_id=user.id)
+    # The dashboard makes several in-process API calls per page, all with this same user
+    # object: look the membership up once per request (InProcessTransport forgets it after
+    # any call that may have changed it).
+    memo = user.__dict__.setdefault(MEMBERSHIP_MEMO_ATTR, {})
+    if org_id not in memo:
+        membership = None
+        if org_id:
+            membership = account_selectors.membership_get(user_id=user.id, org_id=org_id)
+        if membership is None:
+            membership = account_selectors.default_org_for_user(user_id=user.id)
+        memo[org_id] = membership
+    membership = memo[org_id]
     if membership is None:
         return None
     return _stamp(
@@ -89,15 +97,12 @@ class ApiKeyAuth(HttpBearer):
                 label=f"key:{key.label}",
             )
         else:
-            membership = account_selectors.membership_get(
-                user_id=key.user_id, org_id=key.organization_id
-            )
-            if membership is None:
+            if key.member_role is None:  # the key's user has left its org
                 return None
             principal = Principal(
                 kind="user",
                 org_id=key.organization_id,
-                role=membership.account_role,
+                role=key.member_role,
                 user_id=key.user_id,
                 key_id=key.id,
                 label=key.user.email,

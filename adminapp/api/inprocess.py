@@ -41,7 +41,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import resolve
 
-from adminapp.api.auth import INPROCESS_ATTR
+from adminapp.api.auth import INPROCESS_ATTR, MEMBERSHIP_MEMO_ATTR
 from adminapp.client import AdminClient
 from adminapp.client._client import API_PREFIX
 from adminapp.client._transport import Response
@@ -166,6 +166,10 @@ class InProcessTransport:
     ) -> Response:
         inner = self.build_request(method, path, params=params, json=json, headers=headers)
         response = self._dispatch(inner)
+        if method.upper() not in ("GET", "HEAD"):
+            # A write may have changed the caller's own membership or role (or signed in or
+            # out): the next call must look it up again.
+            getattr(self.outer, "user", None).__dict__.pop(MEMBERSHIP_MEMO_ATTR, None)
         response["X-Request-ID"] = inner.request_id
         self._mirror_session_changes(inner)
 

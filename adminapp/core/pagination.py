@@ -98,7 +98,13 @@ def paginate(
     rows = list(queryset[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if has_more else None
+    next_cursor = None
+    if has_more:
+        last = rows[-1]  # a model instance, or a dict from .values()
+        if isinstance(last, dict):
+            next_cursor = encode_cursor(last["created_at"], last["id"])
+        else:
+            next_cursor = encode_cursor(last.created_at, last.id)
     return Page(items=rows, has_more=has_more, next_cursor=next_cursor)
 
 
