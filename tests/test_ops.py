@@ -25,8 +25,6 @@ def var_dir(settings, tmp_path, monkeypatch):
     """A var/ of the test's own, and no password from the environment."""
     monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
     settings.VAR_DIR = tmp_path
-    # The seed hashes a password per demo user; a fast hasher keeps these tests quick.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return tmp_path
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 API = "/api/v1"
 
 
@@ -30,10 +28,3 @@ def away_from_window_edge(window: int, margin: float = 3.0) -> None:
     into = time.time() % window
     if into > window - margin:
         time.sleep(window - into + 0.1)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """PBKDF2 at full strength makes every tenant cost seconds; what these tests prove does
-    not depend on the hash's cost. (Password rules still run: they are validators.)"""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

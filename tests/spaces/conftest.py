@@ -19,13 +19,6 @@ from tests.factories import Tenant, add_member, make_key, make_tenant, principal
 API = "/api/v1"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Full-strength PBKDF2 makes each of the many users here cost a lot; nothing these
-    tests prove depends on the hash's cost."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def predefined(name: str) -> RoleChoice:
     return RoleChoice(predefined=name)
 

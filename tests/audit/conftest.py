@@ -1,1 +1,0 @@
-from tests.api.helpers import fast_password_hashing  # noqa: F401
