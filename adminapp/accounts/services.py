@@ -37,22 +37,11 @@ from adminapp.core.errors import (
     ValidationFailed,
 )
 from adminapp.core.principal import Principal
+from adminapp.core.validation import clean_text
 
 API_KEY_PREFIX = "adm"
 # Refresh last_used_at at most this often, so authenticating is not a write per request.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
-
-
-def _clean_text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed(f"{field} must not be empty.", fields={field: ["Required."]})
-    if len(value) > max_length:
-        raise ValidationFailed(
-            f"{field} must be at most {max_length} characters.",
-            fields={field: [f"At most {max_length} characters."]},
-        )
-    return value
 
 
 # --- organizations ---------------------------------------------------------------------
@@ -63,7 +52,7 @@ def organization_create(
     """Instance admins (or the system, e.g. the demo seed) create organizations."""
     if actor.kind != "system" and not actor.is_superuser:
         raise PermissionDenied("Only instance admins can create organizations.")
-    name = _clean_text(name, field="name", max_length=255)
+    name = clean_text(name, field="name", max_length=255)
     slug = slugify(slug or name)[:64]
     if not slug:
         raise ValidationFailed(
@@ -149,7 +138,7 @@ def org_member_add(
         raise ValidationFailed(
             "Enter a valid email address.", fields={"email": ["Invalid email."]}
         ) from None
-    name = _clean_text(name, field="name", max_length=150, required=False)
+    name = clean_text(name, field="name", max_length=150, required=False)
     user = User.objects.filter(email=email).first()
     created = user is None
     if created:
@@ -264,8 +253,8 @@ def api_key_create(
         settings.RATE_LIMIT_KEY_CREATE,
         message="Too many API keys created in a short time; wait and try again.",
     )
-    label = _clean_text(label, field="label", max_length=100)
-    description = _clean_text(description, field="description", max_length=500, required=False)
+    label = clean_text(label, field="label", max_length=100)
+    description = clean_text(description, field="description", max_length=500, required=False)
     if expires_at is not None:
         if timezone.is_naive(expires_at):
             raise ValidationFailed(

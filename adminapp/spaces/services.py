@@ -10,7 +10,6 @@ by database constraints; the friendly pre-checks are only there for the message,
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +31,7 @@ from adminapp.core.errors import (
     ValidationFailed,
 )
 from adminapp.core.principal import Principal
+from adminapp.core.validation import clean_text
 from adminapp.spaces import selectors
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceRoleName, SpaceToken
 
@@ -56,27 +56,8 @@ RESERVED_SPACE_NAMES = frozenset({"all", ".", ".."})
 
 
 # --- input rules --------------------------------------------------------------------------
-def _clean_text(value: str | None, *, field: str, max_length: int, required: bool) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationFailed(
-            f"{field} must not be empty or only whitespace.", fields={field: ["Required."]}
-        )
-    if len(value) > max_length:
-        raise ValidationFailed(
-            f"{field} must be at most {max_length} characters (got {len(value)}).",
-            fields={field: [f"At most {max_length} characters."]},
-        )
-    if any(unicodedata.category(ch) == "Cc" for ch in value if ch not in "\n\t"):
-        raise ValidationFailed(
-            f"{field} must not contain control characters.",
-            fields={field: ["No control characters."]},
-        )
-    return value
-
-
 def _clean_name(value: str | None, *, field: str = "name", max_length: int) -> str:
-    name = _clean_text(value, field=field, max_length=max_length, required=True)
+    name = clean_text(value, field=field, max_length=max_length, required=True)
     if any(ch in name for ch in "\n\t"):
         raise ValidationFailed(f"{field} must be one line.", fields={field: ["One line."]})
     return name
@@ -127,7 +108,7 @@ def space_create(
         raise NotFound(f"Organization {organization_id} not found.")
     perms.require(actor, perms.SPACE_CREATE, "Only org owners and admins can create spaces.")
     name = _clean_space_name(name)
-    description = _clean_text(
+    description = clean_text(
         description, field="description", max_length=SPACE_DESCRIPTION_MAX, required=False
     )
     live = Space.objects.filter(organization_id=actor.org_id, deleted_at__isnull=True)
@@ -182,7 +163,7 @@ def space_update(
             changes["name"] = {"from": found.name, "to": name}
             found.name = name
     if description is not None:
-        description = _clean_text(
+        description = clean_text(
             description, field="description", max_length=SPACE_DESCRIPTION_MAX, required=False
         )
         if description != found.description:
@@ -644,7 +625,7 @@ def space_role_create(
 ) -> SpaceRole:
     perms.require(actor, perms.ROLE_MANAGE, "Only org owners and admins can manage roles.")
     name = _clean_role_name(name)
-    description = _clean_text(
+    description = clean_text(
         description, field="description", max_length=ROLE_DESCRIPTION_MAX, required=False
     )
     permissions = _clean_permissions(permissions)
@@ -701,7 +682,7 @@ def space_role_update(
             changes["name"] = {"from": role.name, "to": name}
             role.name = name
     if description is not None:
-        description = _clean_text(
+        description = clean_text(
             description, field="description", max_length=ROLE_DESCRIPTION_MAX, required=False
         )
         if description != role.description:
@@ -779,7 +760,7 @@ def space_token_create(
     default: read and write data) or READ_ONLY; it never manages the space."""
     found = selectors.space_get(actor=actor, space=space)
     perms.require_in_space(actor, found.id, perms.TOKEN_MANAGE)
-    label = _clean_text(label, field="label", max_length=TOKEN_LABEL_MAX, required=False)
+    label = clean_text(label, field="label", max_length=TOKEN_LABEL_MAX, required=False)
     if role not in perms.TOKEN_ROLES:
         raise ValidationFailed(
             f"A space token's role is {' or '.join(perms.TOKEN_ROLES)}, not {role!r}.",
