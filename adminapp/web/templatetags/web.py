@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC
 from typing import Any
+from urllib.parse import quote
 
 from django import template
 from django.utils import timezone
@@ -129,3 +130,16 @@ def clip(value: Any, length: int) -> str:
     """At most ``length`` characters, ending in "…" when cut."""
     text = "" if value is None else str(value)
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+@register.simple_tag
+def page_query(**params: Any) -> str:
+    """The query string of a "Load more" link, ``?name=value&…`` in the order given, each value
+    URL-encoded as the ``urlencode`` filter does. None and False leave their name out, True is
+    "1"; an empty string stays (``?q=&cursor=…``)."""
+    pairs = [
+        f"{name}={quote('1' if value is True else str(value), safe='/')}"
+        for name, value in params.items()
+        if value is not None and value is not False
+    ]
+    return "?" + "&".join(pairs)
