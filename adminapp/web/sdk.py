@@ -147,6 +147,38 @@ def render_page(
     return render(request, template, context, status=status)
 
 
+def confirm_page(
+    request: HttpRequest,
+    *,
+    title: str,
+    message: str,
+    action: str,
+    button: str,
+    cancel: str,
+    danger: bool = False,
+    hidden: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The page a POST-only action shows on GET, for browsers without JavaScript (htmx asks
+    with ``hx-confirm`` and posts at once): what is about to happen, a button that posts to
+    ``action`` with the ``hidden`` fields, and a link back to ``cancel``."""
+    context = {
+        "title": title,
+        "message": message,
+        "action": action,
+        "hidden": hidden or {},
+        "button": button,
+        "danger": danger,
+        "cancel": cancel,
+    }
+    return render_page(request, "web/confirm.html", context)
+
+
+def render_removed(request: HttpRequest) -> HttpResponse:
+    """The htmx answer once a row's object is gone: nothing, which the row is swapped for
+    (plus the pending toasts)."""
+    return render_page(request, "web/_empty.html", {}, partial="empty")
+
+
 def redirect(request: HttpRequest, url: str) -> HttpResponse:
     """A redirect that also works for htmx requests (a full client-side navigation)."""
     if is_partial(request):

@@ -42,11 +42,13 @@ from adminapp.web.forms import (
 from adminapp.web.sdk import (
     apply_api_errors,
     can,
+    confirm_page,
     dashboard_view,
     is_partial,
     me,
     redirect,
     render_page,
+    render_removed,
     sdk,
 )
 
@@ -115,16 +117,13 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         sdk(request).auth.logout()
         messages.info(request, "You have signed out.")
         return redirect(request, reverse("web:login"))
-    return render_page(
+    return confirm_page(
         request,
-        "web/confirm.html",
-        {
-            "title": "Sign out?",
-            "message": "You will need your email and password to sign in again.",
-            "action": reverse("web:logout"),
-            "button": "Sign out",
-            "cancel": reverse("web:overview"),
-        },
+        title="Sign out?",
+        message="You will need your email and password to sign in again.",
+        action=reverse("web:logout"),
+        button="Sign out",
+        cancel=reverse("web:overview"),
     )
 
 
@@ -225,18 +224,15 @@ def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
             return render_page(request, "web/api_keys.html", context, partial="key-row")
         return redirect(request, reverse("web:api_keys"))
     key = client.api_keys.get(key_id)
-    return render_page(
+    return confirm_page(
         request,
-        "web/confirm.html",
-        {
-            "title": f"Revoke “{key.label}”?",
-            "message": f"Anything using the key {key.prefix}… stops working at once. "
-            "This cannot be undone.",
-            "action": reverse("web:api_key_revoke", args=[key.id]),
-            "button": "Revoke key",
-            "danger": True,
-            "cancel": reverse("web:api_keys"),
-        },
+        title=f"Revoke “{key.label}”?",
+        message=f"Anything using the key {key.prefix}… stops working at once. "
+        "This cannot be undone.",
+        action=reverse("web:api_key_revoke", args=[key.id]),
+        button="Revoke key",
+        danger=True,
+        cancel=reverse("web:api_keys"),
     )
 
 
@@ -330,23 +326,20 @@ def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
             return redirect(request, reverse("web:members"))
         messages.success(request, f"Removed {email or user_id} from the organization.")
         if is_partial(request):
-            return render_page(request, "web/_empty.html", {}, partial="empty")
+            return render_removed(request)
         return redirect(request, reverse("web:members"))
     member = _member_row(request, user_id, email)
     who = member.user.email if member else user_id
-    return render_page(
+    return confirm_page(
         request,
-        "web/confirm.html",
-        {
-            "title": f"Remove {who}?",
-            "message": "They lose access to this organization and their personal API keys "
-            "for it are revoked.",
-            "action": reverse("web:member_remove", args=[user_id]),
-            "hidden": {"email": email},
-            "button": "Remove member",
-            "danger": True,
-            "cancel": reverse("web:members"),
-        },
+        title=f"Remove {who}?",
+        message="They lose access to this organization and their personal API keys "
+        "for it are revoked.",
+        action=reverse("web:member_remove", args=[user_id]),
+        hidden={"email": email},
+        button="Remove member",
+        danger=True,
+        cancel=reverse("web:members"),
     )
 
 
@@ -490,18 +483,14 @@ def job_abort(request: HttpRequest, job_id: str) -> HttpResponse:
             trigger_client_event(response, "job-finished", {"id": job.id, "state": job.state})
         return response
     job = client.jobs.peek(job_id)
-    return render_page(
+    return confirm_page(
         request,
-        "web/confirm.html",
-        {
-            "title": "Abort this job?",
-            "message": f"{job.kind} {job.id} stops after its current chunk. Work already done "
-            "is kept.",
-            "action": reverse("web:job_abort", args=[job.id]),
-            "button": "Abort job",
-            "danger": True,
-            "cancel": reverse("web:job_detail", args=[job.id]),
-        },
+        title="Abort this job?",
+        message=f"{job.kind} {job.id} stops after its current chunk. Work already done is kept.",
+        action=reverse("web:job_abort", args=[job.id]),
+        button="Abort job",
+        danger=True,
+        cancel=reverse("web:job_detail", args=[job.id]),
     )
 
 

@@ -41,11 +41,13 @@ from adminapp.web.forms_spaces import (
 from adminapp.web.sdk import (
     apply_api_errors,
     can,
+    confirm_page,
     dashboard_view,
     is_partial,
     me,
     redirect,
     render_page,
+    render_removed,
     sdk,
 )
 from adminapp.web.templatetags.web_spaces import role_text
@@ -66,7 +68,6 @@ SPACES = "web/spaces.html"
 SPACE = "web/space_detail.html"
 SPACE_DELETE_PAGE = "web/space_delete.html"
 ROLES = "web/roles.html"
-CONFIRM = "web/confirm.html"
 
 PICKER_LIMIT = 100  # org members offered in the add-member picker (the API's page maximum)
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
@@ -339,7 +340,7 @@ def space_delete(request: HttpRequest, space_id: str) -> HttpResponse:
                 ),
             )
             if from_list and is_partial(request):
-                return render_page(request, "web/_empty.html", {}, partial="empty")
+                return render_removed(request)
             return redirect(request, reverse("web:spaces"))
     if from_list and is_partial(request):
         context = {
@@ -443,22 +444,19 @@ def space_member_remove(request: HttpRequest, space_id: str, user_id: str) -> Ht
         who = request.POST.get("email") or user_id
         messages.success(request, f"Removed {who} from {space.name}.")
         if is_partial(request):
-            return render_page(request, "web/_empty.html", {}, partial="empty")
+            return render_removed(request)
         return redirect(request, back)
     member = _find_member(client, space.id, user_id)
     who = member.user.email if member else user_id
-    return render_page(
+    return confirm_page(
         request,
-        CONFIRM,
-        {
-            "title": f"Remove {who} from {space.name}?",
-            "message": "They lose access to this space. They stay in the organization.",
-            "action": reverse("web:space_member_remove", args=[space.id, user_id]),
-            "hidden": {"email": who},
-            "button": "Remove member",
-            "danger": True,
-            "cancel": back,
-        },
+        title=f"Remove {who} from {space.name}?",
+        message="They lose access to this space. They stay in the organization.",
+        action=reverse("web:space_member_remove", args=[space.id, user_id]),
+        hidden={"email": who},
+        button="Remove member",
+        danger=True,
+        cancel=back,
     )
 
 
@@ -467,6 +465,12 @@ def _find_token(client: AdminClient, space_id: str, token_id: str) -> SpaceToken
     return next(
         (t for t in client.spaces.tokens.iter(space_id, limit=100) if t.id == token_id), None
     )
+
+
+def _token_name(client: AdminClient, space_id: str, token_id: str) -> str:
+    """How a confirm page names a token: its label and prefix, or "this token"."""
+    token = _find_token(client, space_id, token_id)
+    return f"“{token.label}” ({token.prefix}…)" if token and token.label else "this token"
 
 
 @require_POST
@@ -511,19 +515,15 @@ def space_token_deactivate(request: HttpRequest, space_id: str, token_id: str) -
             context = {"space": space, "token": token, "manage_tokens": True}
             return render_page(request, SPACE, context, partial="token-row")
         return redirect(request, back)
-    token = _find_token(client, space.id, token_id)
-    name = f"“{token.label}” ({token.prefix}…)" if token and token.label else "this token"
-    return render_page(
+    name = _token_name(client, space.id, token_id)
+    return confirm_page(
         request,
-        CONFIRM,
-        {
-            "title": f"Deactivate {name}?",
-            "message": "Anything using it stops working at once. It stays listed as deactivated.",
-            "action": reverse("web:space_token_deactivate", args=[space.id, token_id]),
-            "button": "Deactivate token",
-            "danger": True,
-            "cancel": back,
-        },
+        title=f"Deactivate {name}?",
+        message="Anything using it stops working at once. It stays listed as deactivated.",
+        action=reverse("web:space_token_deactivate", args=[space.id, token_id]),
+        button="Deactivate token",
+        danger=True,
+        cancel=back,
     )
 
 
@@ -537,21 +537,17 @@ def space_token_delete(request: HttpRequest, space_id: str, token_id: str) -> Ht
         client.spaces.tokens.delete(space.id, token_id)
         messages.success(request, "Deleted the token.")
         if is_partial(request):
-            return render_page(request, "web/_empty.html", {}, partial="empty")
+            return render_removed(request)
         return redirect(request, back)
-    token = _find_token(client, space.id, token_id)
-    name = f"“{token.label}” ({token.prefix}…)" if token and token.label else "this token"
-    return render_page(
+    name = _token_name(client, space.id, token_id)
+    return confirm_page(
         request,
-        CONFIRM,
-        {
-            "title": f"Delete {name}?",
-            "message": "Anything using it stops working at once. This cannot be undone.",
-            "action": reverse("web:space_token_delete", args=[space.id, token_id]),
-            "button": "Delete token",
-            "danger": True,
-            "cancel": back,
-        },
+        title=f"Delete {name}?",
+        message="Anything using it stops working at once. This cannot be undone.",
+        action=reverse("web:space_token_delete", args=[space.id, token_id]),
+        button="Delete token",
+        danger=True,
+        cancel=back,
     )
 
 
@@ -577,18 +573,15 @@ def space_tokens_delete(request: HttpRequest, space_id: str) -> HttpResponse:
             context = _space_context(request, space, sections=("tokens",))
             return render_page(request, SPACE, context, partial="tokens-panel")
         return redirect(request, back)
-    return render_page(
+    return confirm_page(
         request,
-        CONFIRM,
-        {
-            "title": f"Delete {words} of {space.name}?",
-            "message": "Anything using them stops working at once. This cannot be undone.",
-            "action": reverse("web:space_tokens_delete", args=[space.id]),
-            "hidden": {"which": which},
-            "button": "Delete tokens",
-            "danger": True,
-            "cancel": back,
-        },
+        title=f"Delete {words} of {space.name}?",
+        message="Anything using them stops working at once. This cannot be undone.",
+        action=reverse("web:space_tokens_delete", args=[space.id]),
+        hidden={"which": which},
+        button="Delete tokens",
+        danger=True,
+        cancel=back,
     )
 
 
@@ -698,18 +691,14 @@ def role_delete(request: HttpRequest, role_id: str) -> HttpResponse:
             return render_page(request, ROLES, full, status=409)
         messages.success(request, f"Deleted the role “{role.name}”.")
         if is_partial(request):
-            return render_page(request, "web/_empty.html", {}, partial="empty")
+            return render_removed(request)
         return redirect(request, reverse("web:roles"))
-    return render_page(
+    return confirm_page(
         request,
-        CONFIRM,
-        {
-            "title": f"Delete the role “{role.name}”?",
-            "message": "A role still held by members cannot be deleted: give them another "
-            "role first.",
-            "action": reverse("web:role_delete", args=[role.id]),
-            "button": "Delete role",
-            "danger": True,
-            "cancel": reverse("web:roles"),
-        },
+        title=f"Delete the role “{role.name}”?",
+        message="A role still held by members cannot be deleted: give them another role first.",
+        action=reverse("web:role_delete", args=[role.id]),
+        button="Delete role",
+        danger=True,
+        cancel=reverse("web:roles"),
     )
