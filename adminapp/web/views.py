@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -344,19 +346,25 @@ def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
 
 
 # --- audit log ----------------------------------------------------------------------------
+def _filtered_page(
+    request: HttpRequest, form: AuditFilterForm | JobFilterForm, list_page: Callable[..., Any]
+) -> tuple[Any, int]:
+    """One page of a filtered list and the status to answer with: ``list_page`` called with
+    the form's filters and the request's cursor, or no page and 422 when the filters do not
+    parse or the API refuses them (its field errors go next to the filters)."""
+    if not form.is_valid():
+        return None, 422
+    try:
+        return list_page(**form.sdk_filters(), cursor=_cursor(request)), 200
+    except UnprocessableEntityError as exc:
+        apply_api_errors(form, exc)
+        return None, 422
+
+
 @dashboard_view
 def audit(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
-    page = None
-    status = 200
-    if form.is_valid():
-        try:
-            page = sdk(request).audit.list(**form.sdk_filters(), cursor=_cursor(request))
-        except UnprocessableEntityError as exc:
-            apply_api_errors(form, exc)
-            status = 422
-    else:
-        status = 422
+    page, status = _filtered_page(request, form, sdk(request).audit.list)
     context = {
         "form": form,
         "page": page,
@@ -393,16 +401,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 @dashboard_view
 def jobs(request: HttpRequest) -> HttpResponse:
     form = JobFilterForm(request.GET)
-    page = None
-    status = 200
-    if form.is_valid():
-        try:
-            page = sdk(request).jobs.list(**form.sdk_filters(), cursor=_cursor(request))
-        except UnprocessableEntityError as exc:
-            apply_api_errors(form, exc)
-            status = 422
-    else:
-        status = 422
+    page, status = _filtered_page(request, form, sdk(request).jobs.list)
     context = {"form": form, "page": page, "see_all": can(request, JOB_READ_ALL)}
     partial = "job-rows" if _cursor(request) and page is not None else "jobs-content"
     return render_page(request, "web/jobs.html", context, partial=partial, status=status)
