@@ -11,7 +11,7 @@ import pytest
 
 from adminapp.accounts.models import ApiKey
 from adminapp.audit.models import AuditEvent
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_htmx_idle
 from tests.factories import PASSWORD, make_tenant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,6 +80,7 @@ def test_switch_organization_and_change_a_role_without_reloading(page):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
     page.get_by_label(f"Role of {tenant.member.email}").select_option("ADMIN")
     page.get_by_role("status").filter(has_text="is now Admin").wait_for()
+    wait_htmx_idle(page)
     membership = OrgMembership.objects.get(user=tenant.member, organization=tenant.org)
     assert membership.account_role == "ADMIN"
 

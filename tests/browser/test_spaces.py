@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from adminapp.jobs.models import Job
 from adminapp.spaces.models import Space, SpaceMembership, SpaceToken
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, wait_htmx_idle
 from tests.conftest import wait_for
 from tests.factories import PASSWORD, make_tenant
 from tests.spaces.conftest import join, make_space, make_token, predefined
@@ -71,6 +71,9 @@ def test_search_create_add_a_member_change_the_role_and_see_a_token_once(page):
     page.get_by_label(f"Space role of {tenant.member.email}").select_option("READ_ONLY")
     page.get_by_role("status").filter(has_text="is now Read only here.").wait_for()
     assert SpaceMembership.objects.get(space=gripper).role == "READ_ONLY"
+    # The toast can show before htmx has swapped and settled the row: a select chosen from
+    # the old row would be replaced mid-request. Wait until htmx is idle.
+    wait_htmx_idle(page)
 
     # The annotator rule, from the same select: refused inline, the role stays.
     page.get_by_label(f"Space role of {tenant.member.email}").select_option("ANNOTATOR")
