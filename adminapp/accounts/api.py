@@ -59,9 +59,6 @@ def login(request: HttpRequest, payload: LoginIn):
     user = services.user_login_check(
         email=payload.email, password=payload.password, ip=getattr(request, "client_ip", None)
     )
-    # Refuse before opening the session, so a refused sign-in leaves nobody signed in.
-    if selectors.default_org_for_user(user_id=user.id) is None:  # a superuser with no org
-        raise BadRequest("This account belongs to no organization yet.", code="no_organization")
     django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     principal = principal_for_session(request)
     services.session_record(actor=principal, action="auth.login")

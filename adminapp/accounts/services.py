@@ -455,7 +455,8 @@ def user_login_check(*, email: str, password: str, ip: str | None) -> User:
     user = authenticate(email=email, password=password)
     if user is None:
         raise AuthenticationFailed("Email or password is incorrect.", code="invalid_credentials")
-    if not OrgMembership.objects.filter(user=user).exists() and not user.is_superuser:
+    # Everyone acts in an organization, instance admins included (there is no org-less UI).
+    if not OrgMembership.objects.filter(user=user).exists():
         raise AuthenticationFailed(
             "This account belongs to no organization yet.", code="no_organization"
         )

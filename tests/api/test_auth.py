@@ -382,7 +382,7 @@ def test_instance_admin_in_no_organization_is_refused_and_not_left_signed_in(cli
         {"email": admin.email, "password": PASSWORD},
         content_type="application/json",
     )
-    api_error(response, 400, "no_organization")
+    api_error(response, 401, "no_organization")
     assert "_auth_user_id" not in client.session
     api_error(client.get(ME), 401, "authentication_required")
 
