@@ -83,6 +83,33 @@ def _clean_space_name(value: str | None) -> str:
     return name
 
 
+def _rename(obj, name: str, *, peers, taken, changes: dict) -> None:
+    """Give ``obj`` a new (cleaned) name unless unchanged; a name another of ``peers``
+    already has, in any letter case, is ``taken(name)`` (a Conflict). Records the change."""
+    if name == obj.name:
+        return
+    clash = (
+        peers.exclude(id=obj.id)
+        .alias(name_lower=Lower("name"))
+        .filter(name_lower=name.lower())
+        .exists()
+    )
+    if clash:
+        raise taken(name)
+    changes["name"] = {"from": obj.name, "to": name}
+    obj.name = name
+
+
+def _describe(obj, description: str, *, max_length: int, changes: dict) -> None:
+    """Give ``obj`` a new description unless unchanged. Records the change."""
+    description = clean_text(
+        description, field="description", max_length=max_length, required=False
+    )
+    if description != obj.description:
+        changes["description"] = {"from": obj.description, "to": description}
+        obj.description = description
+
+
 def _space_name_taken(name: str) -> Conflict:
     return Conflict(
         f"A space named {name!r} already exists in this organization.",
@@ -149,26 +176,12 @@ def space_update(
     found = _lock_space(found)
     changes: dict[str, dict[str, str]] = {}
     if name is not None:
-        name = _clean_space_name(name)
-        if name != found.name:
-            taken = (
-                Space.objects.filter(organization_id=found.organization_id, deleted_at__isnull=True)
-                .exclude(id=found.id)
-                .alias(name_lower=Lower("name"))
-                .filter(name_lower=name.lower())
-                .exists()
-            )
-            if taken:
-                raise _space_name_taken(name)
-            changes["name"] = {"from": found.name, "to": name}
-            found.name = name
-    if description is not None:
-        description = clean_text(
-            description, field="description", max_length=SPACE_DESCRIPTION_MAX, required=False
+        live = Space.objects.filter(organization_id=found.organization_id, deleted_at__isnull=True)
+        _rename(
+            found, _clean_space_name(name), peers=live, taken=_space_name_taken, changes=changes
         )
-        if description != found.description:
-            changes["description"] = {"from": found.description, "to": description}
-            found.description = description
+    if description is not None:
+        _describe(found, description, max_length=SPACE_DESCRIPTION_MAX, changes=changes)
     if changes:
         try:
             with transaction.atomic():
@@ -668,26 +681,10 @@ def space_role_update(
     role = _role_for_management(actor, role_id)
     changes: dict[str, dict] = {}
     if name is not None:
-        name = _clean_role_name(name)
-        if name != role.name:
-            taken = (
-                SpaceRole.objects.filter(organization_id=actor.org_id)
-                .exclude(id=role.id)
-                .alias(name_lower=Lower("name"))
-                .filter(name_lower=name.lower())
-                .exists()
-            )
-            if taken:
-                raise _role_name_taken(name)
-            changes["name"] = {"from": role.name, "to": name}
-            role.name = name
+        peers = SpaceRole.objects.filter(organization_id=actor.org_id)
+        _rename(role, _clean_role_name(name), peers=peers, taken=_role_name_taken, changes=changes)
     if description is not None:
-        description = clean_text(
-            description, field="description", max_length=ROLE_DESCRIPTION_MAX, required=False
-        )
-        if description != role.description:
-            changes["description"] = {"from": role.description, "to": description}
-            role.description = description
+        _describe(role, description, max_length=ROLE_DESCRIPTION_MAX, changes=changes)
     if permissions is not None:
         permissions = _clean_permissions(permissions)
         if permissions != role.permissions:
