@@ -423,7 +423,8 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     if is_partial(request) and (request.htmx.target == "job-items" or _cursor(request)):
         # Only the items table: a status tab, a refresh when the job ends, or "load more".
         job = client.jobs.peek(job_id)
-        context = {"job": job, **_items_context(request, job_id)}
+        terminal = job.state in TERMINAL_STATES  # a running job's table refreshes itself
+        context = {"job": job, "terminal": terminal, **_items_context(request, job_id)}
         partial = "item-rows" if _cursor(request) else "job-items"
         return render_page(request, "web/job_detail.html", context, partial=partial)
     job = client.jobs.get(job_id)

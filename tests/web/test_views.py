@@ -645,3 +645,20 @@ def test_a_user_in_no_org_cannot_sign_in(db):
     response = Client().post(reverse("web:login"), {"email": user.email, "password": PASSWORD})
     assert response.status_code == 200
     assert "no organization" in response.content.decode()
+
+
+def test_a_running_jobs_items_table_refreshes_itself_and_stops_when_it_ends(client, tenant):
+    from adminapp.jobs.models import Job
+
+    client.force_login(tenant.owner)
+    job = Job.objects.create(
+        organization=tenant.org, kind="audit_export", owner_id=tenant.owner.id, state="RUNNING"
+    )
+    items = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "job-items"}
+
+    running = client.get(f"/jobs/{job.id}/", **items).content.decode()
+    assert 'id="job-items"' in running and "every 3s" in running
+
+    Job.objects.filter(id=job.id).update(state="SUCCEEDED")
+    done = client.get(f"/jobs/{job.id}/", **items).content.decode()
+    assert 'id="job-items"' in done and "every 3s" not in done
