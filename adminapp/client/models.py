@@ -57,11 +57,10 @@ class Pagination(WireModel):
 T = TypeVar("T")
 
 
-class _PageBase(WireModel, Generic[T]):
-    items: list[T]
-    pagination: Pagination
+class _Rows:
+    """Iteration, ``len()`` and ``to_df()`` over a page's ``items``."""
 
-    def __iter__(self) -> Iterator[T]:  # type: ignore[override]
+    def __iter__(self):
         return iter(self.items)
 
     def __len__(self) -> int:
@@ -74,6 +73,14 @@ class _PageBase(WireModel, Generic[T]):
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("to_df() needs pandas: pip install pandas") from exc
         return pd.DataFrame([item.model_dump(mode="json") for item in self.items])
+
+
+class _PageBase(_Rows, WireModel, Generic[T]):
+    items: list[T]
+    pagination: Pagination
+
+    def __iter__(self) -> Iterator[T]:  # type: ignore[override]
+        return iter(self.items)
 
 
 # --- identity ---------------------------------------------------------------------------
@@ -244,7 +251,7 @@ class Space(WireModel):
     )
 
 
-class SpacePage(WireModel):
+class SpacePage(_Rows, WireModel):
     """``GET /spaces``: the list is under ``spaces`` (not ``items``)."""
 
     spaces: list[Space]
@@ -256,17 +263,6 @@ class SpacePage(WireModel):
 
     def __iter__(self) -> Iterator[Space]:  # type: ignore[override]
         return iter(self.spaces)
-
-    def __len__(self) -> int:
-        return len(self.spaces)
-
-    def to_df(self):
-        """The spaces as a pandas DataFrame (pandas is optional, not a dependency)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("to_df() needs pandas: pip install pandas") from exc
-        return pd.DataFrame([space.model_dump(mode="json") for space in self.spaces])
 
 
 class SpaceRef(WireModel):
