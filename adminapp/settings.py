@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "adminapp.jobs",
     "adminapp.spaces",
     "adminapp.web",
+    "adminapp.demo",
 ]
 
 MIDDLEWARE = [

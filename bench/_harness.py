@@ -263,10 +263,10 @@ def ensure_tenant(*, slug: str, name: str) -> Tenant:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
-    from adminapp.accounts import services
+    from adminapp.accounts import principals, services
     from adminapp.accounts.models import AccountRole, ApiKey, Organization, OrgMembership, User
-    from adminapp.api.auth import SESSION_ORG_KEY
-    from adminapp.core.principal import SYSTEM, Principal
+    from adminapp.accounts.principals import SESSION_ORG_KEY
+    from adminapp.core.principal import SYSTEM
 
     email = f"owner@{slug}.bench.example.com"
     user = User.objects.filter(email=email).first()
@@ -280,9 +280,7 @@ def ensure_tenant(*, slug: str, name: str) -> Tenant:
     )
     # One live bench key per org: the previous run's key is of no use (its secret is gone).
     ApiKey.objects.filter(organization=org, label="bench").delete()
-    actor = Principal(
-        kind="user", org_id=org.id, role=AccountRole.OWNER, user_id=user.id, label=email
-    )
+    actor = principals.for_user(user, org_id=org.id, role=AccountRole.OWNER)
     _key, secret = services.api_key_create(actor=actor, label="bench")
 
     # A session exactly as django.contrib.auth.login() + the org switcher leave it.

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import include, path
 
-from adminapp.api.auth import SESSION_ORG_KEY
+from adminapp.accounts.principals import SESSION_ORG_KEY
 from adminapp.audit.models import AuditEvent
 from adminapp.core.pagination import decode_cursor, encode_cursor
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from adminapp.accounts import services
+from adminapp.accounts import principals, services
 from adminapp.accounts.models import Organization, OrgMembership, User
 from adminapp.core.principal import SYSTEM, Principal
 
@@ -29,14 +29,8 @@ def make_org(*, name: str | None = None, owner: User | None = None) -> Organizat
 
 
 def principal_for(user: User, org: Organization) -> Principal:
-    membership = OrgMembership.objects.get(user=user, organization=org)
-    return Principal(
-        kind="user",
-        org_id=org.id,
-        role=membership.account_role,
-        user_id=user.id,
-        label=user.email,
-        is_superuser=user.is_superuser,
+    return principals.for_membership(
+        OrgMembership.objects.select_related("user").get(user=user, organization=org)
     )
 
 

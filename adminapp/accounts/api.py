@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.utils import check_csrf
 
-from adminapp.accounts import permissions as perms
-from adminapp.accounts import selectors, services
+from adminapp import authz
+from adminapp.accounts import principals, selectors, services
 from adminapp.accounts.schemas import (
     ApiKeyCreateIn,
     LoginIn,
@@ -22,10 +22,10 @@ from adminapp.accounts.schemas import (
     organization_out,
     user_out,
 )
-from adminapp.api.auth import INPROCESS_ATTR, SESSION_ORG_KEY, principal_for_session
-from adminapp.api.params import PageParams
 from adminapp.client import models as wire
 from adminapp.core.errors import BadRequest, NotFound, PermissionDenied
+from adminapp.core.http import is_inprocess
+from adminapp.core.pagination import PageParams
 from adminapp.core.principal import Principal
 
 router = Router(tags=["identity"])
@@ -41,7 +41,7 @@ def _me(principal: Principal) -> wire.Me:
         organization=organization_out(org, principal.role),
         role=principal.role,
         is_instance_admin=principal.is_superuser,
-        permissions=sorted(perms.permissions_of(principal)),
+        permissions=sorted(authz.permissions_of(principal)),
     )
 
 
@@ -52,7 +52,7 @@ def me(request: HttpRequest):
 
 @router.post("/auth/login", response=wire.Me, auth=None, summary="Sign in (browser session)")
 def login(request: HttpRequest, payload: LoginIn):
-    if not getattr(request, INPROCESS_ATTR, False):
+    if not is_inprocess(request):
         csrf_error = check_csrf(request)
         if csrf_error:
             raise PermissionDenied("CSRF check failed: send the X-CSRFToken header.")
@@ -60,7 +60,7 @@ def login(request: HttpRequest, payload: LoginIn):
         email=payload.email, password=payload.password, ip=getattr(request, "client_ip", None)
     )
     django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    principal = principal_for_session(request)
+    principal = principals.for_session(request)
     services.session_record(actor=principal, action="auth.login")
     return _me(principal)
 
@@ -79,8 +79,8 @@ def switch_organization(request: HttpRequest, payload: SwitchOrgIn):
         raise BadRequest("An API key is bound to its organization; it cannot switch.")
     if selectors.membership_get(user_id=principal.user_id, org_id=payload.organization_id) is None:
         raise NotFound(f"Organization {payload.organization_id} not found.")
-    request.session[SESSION_ORG_KEY] = payload.organization_id
-    return _me(principal_for_session(request))
+    request.session[principals.SESSION_ORG_KEY] = payload.organization_id
+    return _me(principals.for_session(request))
 
 
 @router.get("/organizations", response=wire.OrganizationPage, summary="My organizations")

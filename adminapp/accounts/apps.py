@@ -6,13 +6,13 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
+        from adminapp import authz
         from adminapp.accounts.models import ApiKey, OrgMembership
-        from adminapp.accounts.permissions import register_resource
 
-        register_resource(
+        authz.register_resource(
             "key", lambda rid, org: ApiKey.objects.filter(id=rid, organization_id=org).exists()
         )
-        register_resource(
+        authz.register_resource(
             "usr",
             lambda rid, org: OrgMembership.objects.filter(
                 user_id=rid, organization_id=org

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from adminapp.accounts import permissions as perms
+from adminapp import authz
+from adminapp.accounts import principals
 from adminapp.accounts.models import ApiKey, ApiKeyKind, Organization, OrgMembership, User
+from adminapp.authz import Permission
 from adminapp.core.errors import NotFound, ValidationFailed
 from adminapp.core.pagination import Page, paginate
 from adminapp.core.principal import Principal
@@ -66,7 +67,7 @@ def org_member_list(
 ) -> Page:
     if org_id != actor.org_id:
         raise NotFound(f"Organization {org_id} not found.")
-    perms.require(actor, perms.MEMBER_READ)
+    authz.require(actor, Permission.MEMBER_READ)
     qs = OrgMembership.objects.filter(organization_id=org_id).select_related("user")
     if email:
         qs = qs.filter(user__email__icontains=email.strip())
@@ -76,7 +77,7 @@ def org_member_list(
 def api_key_queryset(*, actor: Principal) -> QuerySet[ApiKey]:
     """Org admins see every key of the org; others only their own personal keys."""
     qs = ApiKey.objects.filter(organization_id=actor.org_id).select_related("user", "created_by")
-    if not perms.can(actor, perms.API_KEY_MANAGE):
+    if not authz.can(actor, Permission.API_KEY_MANAGE):
         qs = qs.filter(kind=ApiKeyKind.PERSONAL, user_id=actor.user_id or "-")
     return qs
 
@@ -97,52 +98,17 @@ def api_key_get(*, actor: Principal, key_id: str) -> ApiKey:
     return key
 
 
-def principal_for_ref(*, org_id: str, ref: str) -> Principal:
-    """A user (id or email) or an API key id of ``org_id``, as the principal it acts as.
-
-    A key that no longer authenticates (revoked, expired) or a deactivated user acts as
-    nothing: it comes back with no role, so it holds no permission."""
-    ref = ref.strip()
-    live = True
-    if ref.startswith("key_"):
-        key = ApiKey.objects.select_related("user").filter(id=ref, organization_id=org_id).first()
-        if key is None:
-            raise NotFound(f"Principal {ref} not found.")
-        live = key.revoked_at is None and (
-            key.expires_at is None or key.expires_at > timezone.now()
-        )
-        if key.kind == ApiKeyKind.SERVICE:
-            role = key.role if live else None
-            return Principal(kind="service_key", org_id=org_id, role=role, key_id=key.id)
-        ref = key.user_id
-    lookup = {"user__email": ref.lower()} if "@" in ref else {"user_id": ref}
-    membership = (
-        OrgMembership.objects.select_related("user")
-        .filter(organization_id=org_id, **lookup)
-        .first()
-    )
-    if membership is None:
-        raise NotFound(f"Principal {ref} not found.")
-    live = live and membership.user.is_active
-    return Principal(
-        kind="user",
-        org_id=org_id,
-        role=membership.account_role if live else None,
-        user_id=membership.user_id,
-    )
-
-
 def permission_check(
     *, actor: Principal, principal_ref: str, action: str, resource: str | None = None
 ) -> bool:
     """May ``principal_ref`` do ``action`` (on ``resource``)? Org admins only."""
-    perms.require(actor, perms.PERMISSION_CHECK, "Only org admins can check permissions.")
-    if action not in perms.ACTIONS:
+    authz.require(actor, Permission.PERMISSION_CHECK, "Only org admins can check permissions.")
+    if action not in set(Permission):
         raise ValidationFailed(
             f"Unknown action {action!r}.",
-            fields={"action": [f"One of: {', '.join(sorted(perms.ACTIONS))}."]},
+            fields={"action": [f"One of: {', '.join(sorted(Permission))}."]},
         )
-    target = principal_for_ref(org_id=actor.org_id, ref=principal_ref)
-    if resource and not perms.resource_in_org(resource.strip(), actor.org_id):
+    target = principals.for_ref(org_id=actor.org_id, ref=principal_ref)
+    if resource and not authz.resource_in_org(resource.strip(), actor.org_id):
         raise NotFound(f"Resource {resource} not found.")
-    return perms.can_on(target, action, resource.strip() if resource else None)
+    return authz.can_on(target, action, resource.strip() if resource else None)

@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from adminapp.accounts import permissions as perms
+from adminapp import authz
 from adminapp.accounts.models import (
     AccountRole,
     ApiKey,
@@ -27,16 +27,16 @@ from adminapp.accounts.models import (
     User,
 )
 from adminapp.audit.services import audit_record
+from adminapp.authz import Permission
 from adminapp.core import crypto, ratelimit
 from adminapp.core.errors import (
     AuthenticationFailed,
     BadRequest,
     Conflict,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
-from adminapp.core.principal import Principal
+from adminapp.core.principal import Principal, PrincipalKind
 from adminapp.core.validation import clean_text
 
 API_KEY_PREFIX = "adm"
@@ -50,8 +50,9 @@ def organization_create(
     *, actor: Principal, name: str, owner: User, slug: str = ""
 ) -> Organization:
     """Instance admins (or the system, e.g. the demo seed) create organizations."""
-    if actor.kind != "system" and not actor.is_superuser:
-        raise PermissionDenied("Only instance admins can create organizations.")
+    authz.require(
+        actor, Permission.ORGANIZATION_CREATE, "Only instance admins can create organizations."
+    )
     name = clean_text(name, field="name", max_length=255)
     slug = slugify(slug or name)[:64]
     if not slug:
@@ -90,7 +91,7 @@ def _membership(org_id: str, user_id: str) -> OrgMembership:
 
 def _check_org(actor: Principal, org_id: str) -> None:
     """An org the caller is not acting in does not exist for them (404, not 403)."""
-    if actor.kind != "system" and org_id != actor.org_id:
+    if actor.kind != PrincipalKind.SYSTEM and org_id != actor.org_id:
         raise NotFound(f"Organization {org_id} not found.")
 
 
@@ -100,7 +101,7 @@ def _check_role_grant(actor: Principal, role: str) -> None:
             f"Unknown role {role!r}.", fields={"role": [f"One of {', '.join(AccountRole.values)}."]}
         )
     if role == AccountRole.OWNER:
-        perms.require(actor, perms.OWNER_MANAGE, "Only owners can grant the OWNER role.")
+        authz.require(actor, Permission.OWNER_MANAGE, "Only owners can grant the OWNER role.")
 
 
 def _owners_left_after(org_id: str, user_id: str) -> int:
@@ -129,7 +130,7 @@ def org_member_add(
     """Add a user to the org by email, creating the account when it does not exist yet
     (then ``password`` is required). An existing member gets a 409."""
     _check_org(actor, org_id)
-    perms.require(actor, perms.MEMBER_MANAGE)
+    authz.require(actor, Permission.MEMBER_MANAGE)
     _check_role_grant(actor, role)
     email = (email or "").strip().lower()
     try:
@@ -189,11 +190,11 @@ def org_member_update_role(
     *, actor: Principal, org_id: str, user_id: str, role: str
 ) -> OrgMembership:
     _check_org(actor, org_id)
-    perms.require(actor, perms.MEMBER_MANAGE)
+    authz.require(actor, Permission.MEMBER_MANAGE)
     _check_role_grant(actor, role)
     membership = _membership(org_id, user_id)
     if membership.account_role == AccountRole.OWNER and role != AccountRole.OWNER:
-        perms.require(actor, perms.OWNER_MANAGE, "Only owners can change an owner's role.")
+        authz.require(actor, Permission.OWNER_MANAGE, "Only owners can change an owner's role.")
         if _owners_left_after(org_id, user_id) == 0:
             raise Conflict(
                 "An organization needs at least one owner.", fields={"role": ["Last owner."]}
@@ -215,10 +216,10 @@ def org_member_update_role(
 @transaction.atomic
 def org_member_remove(*, actor: Principal, org_id: str, user_id: str) -> None:
     _check_org(actor, org_id)
-    perms.require(actor, perms.MEMBER_MANAGE)
+    authz.require(actor, Permission.MEMBER_MANAGE)
     membership = _membership(org_id, user_id)
     if membership.account_role == AccountRole.OWNER:
-        perms.require(actor, perms.OWNER_MANAGE, "Only owners can remove an owner.")
+        authz.require(actor, Permission.OWNER_MANAGE, "Only owners can remove an owner.")
         if _owners_left_after(org_id, user_id) == 0:
             raise Conflict("An organization needs at least one owner.")
     # The user's personal keys for this org stop working with the membership.
@@ -272,14 +273,14 @@ def api_key_create(
                 fields={"expires_at": ["Must be in the future."]},
             )
     if kind == ApiKeyKind.PERSONAL:
-        perms.require(actor, perms.API_KEY_OWN, "Only people can have personal API keys.")
+        authz.require(actor, Permission.API_KEY_MANAGE_OWN, "Only people can have personal API keys.")
         if role:
             raise ValidationFailed(
                 "A personal key acts as you; it takes no role.", fields={"role": ["Not allowed."]}
             )
         user_id, role = actor.user_id, ""
     elif kind == ApiKeyKind.SERVICE:
-        perms.require(actor, perms.API_KEY_MANAGE, "Only org admins can create service keys.")
+        authz.require(actor, Permission.API_KEY_MANAGE, "Only org admins can create service keys.")
         if role not in (AccountRole.ADMIN, AccountRole.MEMBER):
             raise ValidationFailed(
                 "A service key needs role ADMIN or MEMBER.", fields={"role": ["ADMIN or MEMBER."]}
@@ -323,11 +324,11 @@ def _key_for_management(actor: Principal, key_id: str) -> ApiKey:
     if key is None:
         raise NotFound(f"API key {key_id} not found.")
     own = key.kind == ApiKeyKind.PERSONAL and key.user_id == actor.user_id and actor.user_id
-    if not perms.can(actor, perms.API_KEY_MANAGE):
+    if not authz.can(actor, Permission.API_KEY_MANAGE):
         if not own:
             # A member cannot learn that someone else's key exists.
             raise NotFound(f"API key {key_id} not found.")
-        perms.require(actor, perms.API_KEY_OWN)
+        authz.require(actor, Permission.API_KEY_MANAGE_OWN)
     return key
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from adminapp.accounts.api import router as accounts_router
-from adminapp.api.auth import AUTH
+from adminapp.api.auth import AUTH, SPACE_AUTH
 from adminapp.api.errors import JsonParser, install_error_handlers
 from adminapp.api.renderers import ORJSONRenderer
 from adminapp.audit.api import router as audit_router
@@ -33,5 +33,5 @@ install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/audit", audit_router)
 api.add_router("/jobs", jobs_router)
-api.add_router("/spaces", spaces_router)  # also accepts space tokens (SPACE_AUTH)
+api.add_router("/spaces", spaces_router, auth=SPACE_AUTH)  # space tokens too
 api.add_router("/roles", roles_router)

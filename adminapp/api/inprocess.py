@@ -41,11 +41,11 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import resolve
 
-from adminapp.api.auth import INPROCESS_ATTR, MEMBERSHIP_MEMO_ATTR
+from adminapp.accounts.principals import forget_session_memo
 from adminapp.client import AdminClient
 from adminapp.client._client import API_PREFIX
 from adminapp.client._transport import Response
-from adminapp.core.http import client_ip, error_response, new_request_id
+from adminapp.core.http import INPROCESS_ATTR, client_ip, error_response, new_request_id
 from adminapp.core.middleware import ApiBodyLimitMiddleware, ApiErrorMiddleware
 
 CLIENT_ATTR = "_adminapp_inprocess_client"
@@ -169,7 +169,7 @@ class InProcessTransport:
         if method.upper() not in ("GET", "HEAD"):
             # A write may have changed the caller's own membership or role (or signed in or
             # out): the next call must look it up again.
-            getattr(self.outer, "user", None).__dict__.pop(MEMBERSHIP_MEMO_ATTR, None)
+            forget_session_memo(self.outer)
         response["X-Request-ID"] = inner.request_id
         self._mirror_session_changes(inner)
 

@@ -7,10 +7,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Body, Query, Router, Status
 
-from adminapp.api.params import PageParams
 from adminapp.audit import selectors, services
 from adminapp.audit.schemas import AuditFilterParams, audit_event_out
 from adminapp.client import models as wire
+from adminapp.core.pagination import PageParams
 from adminapp.jobs.schemas import job_out
 
 router = Router(tags=["audit"])

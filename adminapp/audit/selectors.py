@@ -7,8 +7,9 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from adminapp.accounts import permissions as perms
+from adminapp import authz
 from adminapp.audit.models import AuditEvent
+from adminapp.authz import Permission
 from adminapp.core.errors import ValidationFailed
 from adminapp.core.pagination import Page, paginate
 from adminapp.core.principal import Principal
@@ -31,7 +32,7 @@ class AuditFilters:
 
 
 def audit_queryset(*, actor: Principal, filters: AuditFilters) -> QuerySet[AuditEvent]:
-    perms.require(actor, perms.AUDIT_READ, "Only org admins can read the audit log.")
+    authz.require(actor, Permission.AUDIT_READ, "Only org admins can read the audit log.")
     if filters.since and filters.until and filters.since > filters.until:
         raise ValidationFailed(
             "since must be before until.", fields={"since": ["Must be before until."]}

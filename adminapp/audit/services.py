@@ -13,9 +13,10 @@ from typing import Any
 
 from django.conf import settings
 
-from adminapp.accounts import permissions as perms
+from adminapp import authz
 from adminapp.audit.models import AuditEvent
 from adminapp.audit.selectors import AuditFilters, audit_queryset
+from adminapp.authz import Permission
 from adminapp.core.errors import ValidationFailed
 from adminapp.core.pagination import encode_cursor, paginate
 from adminapp.core.principal import Principal
@@ -49,7 +50,7 @@ def audit_record(
 
 def audit_record_custom(*, actor: Principal, event_type: str, params: dict[str, Any]) -> AuditEvent:
     """``POST /audit/custom/{type}``: any member may record an event about their own work."""
-    perms.require(actor, perms.AUDIT_WRITE_CUSTOM)
+    authz.require(actor, Permission.AUDIT_WRITE_CUSTOM)
     if not CUSTOM_TYPE_RE.match(event_type):
         raise ValidationFailed(
             "The event type must be 1–64 characters of a-z, 0-9, '_', '.', '-'.",
@@ -84,7 +85,7 @@ def audit_export_start(*, actor: Principal, filters, idempotency_key: str | None
     """Start a CSV export of the events matching ``filters`` (an ``AuditFilters``)."""
     from adminapp.jobs.services import job_create
 
-    perms.require(actor, perms.AUDIT_READ, "Only org admins can export the audit log.")
+    authz.require(actor, Permission.AUDIT_READ, "Only org admins can export the audit log.")
     audit_queryset(actor=actor, filters=filters)  # bad filters are a 422 now, not a failed job
     job, _ = job_create(
         actor=actor,

@@ -12,6 +12,14 @@ from django.http import HttpRequest, JsonResponse
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
+# Set (as a Python attribute, never from a header) on the requests the in-process transport
+# builds for the dashboard's embedded SDK client. Nothing an HTTP caller sends can set it.
+INPROCESS_ATTR = "_adminapp_inprocess"
+
+
+def is_inprocess(request: HttpRequest) -> bool:
+    return getattr(request, INPROCESS_ATTR, False) is True
+
 
 def new_request_id(incoming: str | None = None) -> str:
     """Keep a caller's well-formed X-Request-ID (for tracing); otherwise make one."""

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
+from ninja import Schema
+from pydantic import Field
 
 from adminapp.core.errors import ValidationFailed
 
@@ -114,3 +116,19 @@ def _desc(key):
 
 def _asc(key):
     return F(key).asc() if isinstance(key, str) else key.asc()
+
+
+class PageParams(Schema):
+    """The query parameters of every list endpoint, and the page envelope it answers with."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size, 1–100.")
+    cursor: str | None = Field(
+        None, max_length=512, description="next_cursor of the previous page."
+    )
+
+    @staticmethod
+    def response(items: list[Any], page: Page) -> dict:
+        return {
+            "items": items,
+            "pagination": {"has_more": page.has_more, "next_cursor": page.next_cursor},
+        }

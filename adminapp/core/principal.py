@@ -1,36 +1,54 @@
-"""Who is acting: built by the API's auth from a session, an API key or the in-process
-channel, and passed explicitly to every service (services never read the request)."""
+"""Who is acting. Passed explicitly to every service (services never read the request).
+
+This is only the value; every principal is *built* in one place,
+``adminapp.accounts.principals`` (sessions, personal and service keys, space tokens, the
+system, and the owners of jobs re-resolved while their work runs).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class PrincipalKind(StrEnum):
+    USER = "user"  # a signed-in session, or a personal API key acting as its user
+    SERVICE_KEY = "service_key"  # an org service key: its own principal with an org role
+    SPACE_TOKEN = "space_token"  # noqa: S105 - a kind name; a credential scoped to one space
+    SYSTEM = "system"  # the platform itself (seed data, maintenance)
 
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # "user" (session or personal key), "service_key", "space_token", "system"
+    kind: str  # a PrincipalKind
     org_id: str | None
-    role: str | None  # the account role in org_id
+    role: str | None  # the account role in org_id (None: no org permissions)
     user_id: str | None = None
-    key_id: str | None = None  # the API key that authenticated the call, if any
+    # The credential that authenticated the call: an API key (key_…) or a space token
+    # (stk_…); None for a session and the system.
+    key_id: str | None = None
     label: str = ""
     is_superuser: bool = False
     ip: str | None = None
     request_id: str | None = None
-    # Space tokens (kind "space_token", role None): the one space they reach, and their role in it.
+    # Space tokens (role None): the one space they reach, and their role in it.
     space_id: str | None = None
     space_role: str | None = None
 
     @property
     def actor_type(self) -> str:
-        return "service_key" if self.kind == "service_key" else self.kind
+        return str(self.kind)
 
     @property
     def actor_id(self) -> str | None:
-        return self.key_id if self.kind in ("service_key", "space_token") else self.user_id
+        """The id the audit log and job ownership record: the user for people (whether by
+        session or personal key), the key or token for machine principals."""
+        if self.kind in (PrincipalKind.SERVICE_KEY, PrincipalKind.SPACE_TOKEN):
+            return self.key_id
+        return self.user_id
 
     def with_request(self, *, ip: str | None, request_id: str | None) -> Principal:
         return replace(self, ip=ip, request_id=request_id)
 
 
-SYSTEM = Principal(kind="system", org_id=None, role=None, label="system")
+SYSTEM = Principal(kind=PrincipalKind.SYSTEM, org_id=None, role=None, label="system")

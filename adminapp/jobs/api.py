@@ -10,9 +10,9 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from ninja import Query, Router
 
-from adminapp.api.params import PageParams
 from adminapp.client import models as wire
 from adminapp.core.errors import NotFound
+from adminapp.core.pagination import PageParams
 from adminapp.jobs import selectors, services
 from adminapp.jobs.models import JobState
 from adminapp.jobs.schemas import job_item_out, job_out

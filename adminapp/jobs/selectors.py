@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from adminapp.accounts import permissions as perms
+from adminapp import authz
+from adminapp.authz import Permission
 from adminapp.core.errors import NotFound, ValidationFailed
 from adminapp.core.pagination import Page, check_limit, paginate
 from adminapp.core.principal import Principal
@@ -13,7 +14,7 @@ from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState
 
 def job_queryset(*, actor: Principal, mine: bool = False) -> QuerySet[Job]:
     qs = Job.objects.filter(organization_id=actor.org_id)
-    if mine or not perms.can(actor, perms.JOB_READ_ALL):
+    if mine or not authz.can(actor, Permission.JOB_READ_ALL):
         qs = qs.filter(owner_id=actor.actor_id or "-")
     return qs
 

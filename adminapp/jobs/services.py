@@ -223,23 +223,13 @@ class JobContext:
 
 
 def job_principal(job: Job) -> Principal:
-    from adminapp.accounts.models import ApiKey, OrgMembership
+    from adminapp.accounts import principals
 
-    common = {"org_id": job.organization_id, "label": job.owner_label, "request_id": job.request_id}
-    if job.owner_id.startswith("key_"):
-        key = ApiKey.objects.filter(id=job.owner_id, revoked_at__isnull=True).first()
-        return Principal(
-            kind="service_key", role=key.role if key else None, key_id=job.owner_id, **common
-        )
-    membership = OrgMembership.objects.filter(
-        user_id=job.owner_id, organization_id=job.organization_id
-    ).first()
-    return Principal(
-        kind="user",
-        role=membership.account_role if membership else None,
-        user_id=job.owner_id,
-        **common,
-    )
+    kind = "service_key" if job.owner_id.startswith("key_") else "user"
+    owner = principals.OwnerRef(kind=kind, id=job.owner_id, credential_id="", label=job.owner_label)
+    if kind == "service_key":
+        owner = principals.OwnerRef(kind=kind, id=job.owner_id, credential_id=job.owner_id, label="")
+    return principals.resolve_owner(org_id=job.organization_id, owner=owner, request_id=job.request_id)
 
 
 def job_claim(*, job_id: str) -> Job | None:

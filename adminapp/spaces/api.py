@@ -1,8 +1,9 @@
 """/api/v1/spaces and /api/v1/roles. Each endpoint: input schema → service → output schema.
 
-Every ``{space}`` path argument is a space id or its exact name. The spaces router is
-mounted with ``SPACE_AUTH``, so space tokens can call it (confined to their own space by
-the permission resolver); ``/roles`` is org-level and a space token gets 404 there.
+Every ``{space}`` path argument is a space id or its exact name. ``adminapp.api`` mounts the
+spaces router with space-token authentication, so space tokens can call it (confined to
+their own space by the permission resolver); ``/roles`` is org-level and a space token gets
+404 there.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from pydantic import Field
 
-from adminapp.api.auth import SPACE_AUTH
-from adminapp.api.params import PageParams
 from adminapp.client import models as wire
+from adminapp.core.pagination import PageParams
 from adminapp.jobs.schemas import job_out
 from adminapp.spaces import selectors, services
 from adminapp.spaces.schemas import (
@@ -30,7 +30,7 @@ from adminapp.spaces.schemas import (
     token_out,
 )
 
-router = Router(tags=["spaces"], auth=SPACE_AUTH)
+router = Router(tags=["spaces"])
 roles_router = Router(tags=["roles"])
 
 
@@ -196,7 +196,7 @@ def list_permissions(request: HttpRequest):
     return {
         "permissions": [
             {"name": name, "description": description}
-            for name, description in services.PERMISSION_DESCRIPTIONS.items()
+            for name, description in services.permission_descriptions()
         ]
     }
 

@@ -6,19 +6,23 @@ class SpacesConfig(AppConfig):
     label = "spaces"
 
     def ready(self) -> None:
-        from adminapp.accounts.permissions import register_resource
+        from adminapp import authz
+        from adminapp.accounts import principals
+        from adminapp.core.principal import PrincipalKind
         from adminapp.jobs import registry
-        from adminapp.spaces.models import Space, SpaceRole
+        from adminapp.spaces import selectors
+        from adminapp.spaces.models import SpaceRole
 
-        register_resource(
-            "spc",
-            lambda rid, org: Space.objects.filter(
-                id=rid, organization_id=org, deleted_at__isnull=True
-            ).exists(),
+        authz.register_space_lookups(
+            authz.SpaceLookups(
+                exists=selectors.space_exists, membership=selectors.space_membership_grant
+            )
         )
-        register_resource(
+        authz.register_resource("spc", selectors.space_exists, scope=authz.Scope.SPACE)
+        authz.register_resource(
             "rol", lambda rid, org: SpaceRole.objects.filter(id=rid, organization_id=org).exists()
         )
+        principals.register_owner_resolver(PrincipalKind.SPACE_TOKEN, selectors.space_token_owner)
         registry.register(
             "space_delete", "adminapp.spaces.services:space_delete_run", label="Space deletion"
         )

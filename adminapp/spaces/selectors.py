@@ -1,6 +1,6 @@
 """Reads for spaces, memberships, custom roles and space tokens.
 
-Which spaces exist for a caller is decided once, by ``accounts.permissions.space_scope``:
+Which spaces exist for a caller is decided once, by ``authz.space_visibility``:
 org OWNER/ADMIN see every space of the org, people the spaces they are members of, a space
 token its own space. Anything else — another org's space, a space being deleted — is 404.
 """
@@ -10,8 +10,11 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
 
-from adminapp.accounts import permissions as perms
+from adminapp import authz
+from adminapp.accounts import principals
+from adminapp.authz import Permission
 from adminapp.core.errors import NotFound
 from adminapp.core.pagination import Page, paginate
 from adminapp.core.principal import Principal
@@ -22,9 +25,15 @@ SPACE_ID_PREFIX = "spc_"
 
 def space_queryset(*, actor: Principal) -> QuerySet[Space]:
     """The live spaces of the caller's org that exist for the caller."""
-    return Space.objects.filter(organization_id=actor.org_id, deleted_at__isnull=True).filter(
-        perms.space_scope(actor)
-    )
+    live = Space.objects.filter(organization_id=actor.org_id, deleted_at__isnull=True)
+    visible = authz.space_visibility(actor)
+    if visible.everything:
+        return live
+    if visible.only_space_id:
+        return live.filter(id=visible.only_space_id)
+    if visible.member_user_id:
+        return live.filter(memberships__org_membership__user_id=visible.member_user_id)
+    return live.none()
 
 
 def space_find(*, queryset: QuerySet[Space], ref: str) -> Space | None:
@@ -74,7 +83,7 @@ def space_all(*, actor: Principal) -> list[tuple[str, str]]:
 
 
 def space_permissions(*, actor: Principal, space: Space) -> list[str]:
-    return sorted(perms.space_permissions(actor, space.id))
+    return sorted(authz.space_permissions(actor, space.id))
 
 
 def space_member_list(
@@ -82,7 +91,7 @@ def space_member_list(
 ) -> tuple[Space, Page]:
     """Members with their roles, oldest first; three queries whatever the page size."""
     found = space_get(actor=actor, space=space)
-    perms.require_in_space(actor, found.id, perms.MEMBER_READ)
+    authz.require_in_space(actor, found.id, Permission.MEMBER_READ)
     qs = SpaceMembership.objects.filter(space=found).select_related(
         "org_membership__user", "custom_role"
     )
@@ -94,7 +103,7 @@ def space_token_list(
 ) -> tuple[Space, Page]:
     """Every token of the space (active, deactivated and expired), newest first."""
     found = space_get(actor=actor, space=space)
-    perms.require_in_space(actor, found.id, perms.TOKEN_MANAGE)
+    authz.require_in_space(actor, found.id, Permission.TOKEN_MANAGE)
     qs = SpaceToken.objects.filter(space=found).select_related("created_by")
     return found, paginate(qs, limit=limit, cursor=cursor)
 
@@ -102,14 +111,72 @@ def space_token_list(
 # --- custom roles -------------------------------------------------------------------------
 def space_role_list(*, actor: Principal, limit: int = 50, cursor: str | None = None) -> Page:
     """Every member of the org can see its custom roles (to read who may do what)."""
-    perms.require(actor, perms.ORG_READ)
+    authz.require(actor, Permission.ORG_READ)
     qs = SpaceRole.objects.filter(organization_id=actor.org_id)
     return paginate(qs, limit=limit, cursor=cursor, newest_first=False)
 
 
 def space_role_get(*, actor: Principal, role_id: str) -> SpaceRole:
-    perms.require(actor, perms.ORG_READ)
+    authz.require(actor, Permission.ORG_READ)
     role = SpaceRole.objects.filter(id=role_id, organization_id=actor.org_id).first()
     if role is None:
         raise NotFound(f"Role {role_id} not found.")
     return role
+
+
+# --- what the authorization resolver and the principals module ask this domain -------------
+def space_exists(space_id: str, org_id: str | None) -> bool:
+    """A live space (in ``org_id``, or anywhere when it is None)."""
+    live = Space.objects.filter(id=space_id, deleted_at__isnull=True)
+    if org_id is not None:
+        live = live.filter(organization_id=org_id)
+    return live.exists()
+
+
+def space_membership_grant(
+    space_id: str, user_id: str, org_id: str
+) -> authz.SpaceMembershipGrant | None:
+    """A user's membership of a live space of ``org_id``, as the resolver reads it."""
+    membership = (
+        SpaceMembership.objects.filter(
+            space_id=space_id,
+            org_membership__user_id=user_id,
+            org_membership__organization_id=org_id,
+            space__organization_id=org_id,
+            space__deleted_at__isnull=True,
+        )
+        .select_related("custom_role", "org_membership")
+        .first()
+    )
+    if membership is None:
+        return None
+    return authz.SpaceMembershipGrant(
+        role=membership.role,
+        custom_permissions=membership.custom_role.permissions if membership.custom_role else None,
+        account_role=membership.org_membership.account_role,
+    )
+
+
+def space_token_owner(owner: principals.OwnerRef, org_id: str) -> Principal:
+    """The principal of a space token that started a job, if the token still works."""
+    token = (
+        SpaceToken.objects.select_related("space")
+        .filter(id=owner.credential_id or owner.id, space__organization_id=org_id)
+        .first()
+    )
+    if token is None or not token.is_active or token.space.deleted_at is not None:
+        raise principals.OwnerGone(
+            "The space token that started this job has been deactivated or deleted.",
+            code="owner_credential_revoked",
+        )
+    if token.expires_at is not None and token.expires_at <= timezone.now():
+        raise principals.OwnerGone(
+            "The space token that started this job has expired.", code="owner_credential_expired"
+        )
+    return principals.for_space_token(
+        token_id=token.id,
+        org_id=org_id,
+        space_id=token.space_id,
+        role=token.role,
+        label=token.label or token.display_prefix,
+    )

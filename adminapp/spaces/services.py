@@ -18,9 +18,10 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from adminapp.accounts import permissions as perms
+from adminapp import authz
 from adminapp.accounts.models import AccountRole, OrgMembership
 from adminapp.audit.services import audit_record
+from adminapp.authz import Permission, Scope
 from adminapp.core import crypto
 from adminapp.core.errors import (
     AuthenticationFailed,
@@ -40,7 +41,7 @@ SPACE_DESCRIPTION_MAX = 1000
 ROLE_NAME_MAX = 100
 ROLE_DESCRIPTION_MAX = 500
 TOKEN_LABEL_MAX = 100
-TOKEN_PREFIX = "spt"  # noqa: S105 - a prefix, not a secret
+SPACE_TOKEN_PREFIX = "spt"  # noqa: S105 - a prefix, not a secret
 TEMPORARY_TOKEN_TTL = timedelta(hours=24)
 MAX_ACTIVE_PERMANENT_TOKENS = 5
 DEFAULT_TOKEN_ROLE = SpaceRoleName.MEMBER
@@ -133,7 +134,7 @@ def space_create(
     """Org OWNER/ADMIN create spaces; a duplicate name (any case) is a 409."""
     if organization_id and organization_id != actor.org_id:
         raise NotFound(f"Organization {organization_id} not found.")
-    perms.require(actor, perms.SPACE_CREATE, "Only org owners and admins can create spaces.")
+    authz.require(actor, Permission.SPACE_CREATE, "Only org owners and admins can create spaces.")
     name = _clean_space_name(name)
     description = clean_text(
         description, field="description", max_length=SPACE_DESCRIPTION_MAX, required=False
@@ -172,7 +173,7 @@ def space_update(
             fields={"name": ["Give name or description."]},
         )
     found = selectors.space_get(actor=actor, space=space)
-    perms.require_in_space(actor, found.id, perms.SPACE_UPDATE)
+    authz.require_in_space(actor, found.id, Permission.SPACE_UPDATE)
     found = _lock_space(found)
     changes: dict[str, dict[str, str]] = {}
     if name is not None:
@@ -226,7 +227,7 @@ def space_delete(*, actor: Principal, space: str, idempotency_key: str | None = 
         if earlier is not None:
             return earlier
     found = selectors.space_find(queryset=selectors.space_queryset(actor=actor), ref=space)
-    if found is None and perms.can(actor, perms.SPACE_ADMIN):
+    if found is None and authz.can(actor, Permission.SPACE_ADMIN):
         # A deletion that did not finish can be set going again.
         found = Space.objects.filter(
             id=(space or "").strip(), organization_id=actor.org_id, deleted_at__isnull=False
@@ -234,7 +235,7 @@ def space_delete(*, actor: Principal, space: str, idempotency_key: str | None = 
     if found is None:
         raise NotFound(f"Space {space!r} not found.")
     if found.deleted_at is None:
-        perms.require_in_space(actor, found.id, perms.SPACE_DELETE)
+        authz.require_in_space(actor, found.id, Permission.SPACE_DELETE)
     found = _lock_space(found)
     if found.deleted_at is not None and found.delete_job_id:
         running = Job.objects.filter(id=found.delete_job_id).exclude(state__in=TERMINAL_STATES)
@@ -408,10 +409,12 @@ def _role_label(role: str, custom: SpaceRole | None) -> dict[str, str]:
 
 
 def _role_permissions(role: str, custom: SpaceRole | None, account_role: str) -> frozenset[str]:
-    return perms.membership_permissions(
-        role=role,
-        custom_permissions=custom.permissions if custom else None,
-        account_role=account_role,
+    return authz.membership_permissions(
+        authz.SpaceMembershipGrant(
+            role=role,
+            custom_permissions=custom.permissions if custom else None,
+            account_role=account_role,
+        )
     )
 
 
@@ -450,7 +453,7 @@ def space_member_set(
     The user must already belong to the space's org (400 ``user_not_in_org``; nobody is
     enrolled into an org from here). Returns ``(membership, created)``."""
     found = selectors.space_get(actor=actor, space=space)
-    granted = perms.require_in_space(actor, found.id, perms.MEMBER_MANAGE)
+    granted = authz.require_in_space(actor, found.id, Permission.MEMBER_MANAGE)
     org_membership = (
         OrgMembership.objects.select_related("user")
         .filter(organization_id=found.organization_id, user_id=(user_id or "").strip())
@@ -532,7 +535,7 @@ def space_member_set(
 @transaction.atomic
 def space_member_remove(*, actor: Principal, space: str, user_id: str) -> None:
     found = selectors.space_get(actor=actor, space=space)
-    granted = perms.require_in_space(actor, found.id, perms.MEMBER_MANAGE)
+    granted = authz.require_in_space(actor, found.id, Permission.MEMBER_MANAGE)
     membership = (
         SpaceMembership.objects.select_for_update(of=("self",))
         .select_related("custom_role", "org_membership__user")
@@ -562,29 +565,24 @@ def space_member_remove(*, actor: Principal, space: str, user_id: str) -> None:
 
 
 # --- custom roles -------------------------------------------------------------------------
-PERMISSION_DESCRIPTIONS = {
-    perms.SPACE_READ: "See the space (implied by every membership).",
-    perms.SPACE_UPDATE: "Rename the space and change its description.",
-    perms.SPACE_DELETE: "Delete the space and everything in it.",
-    perms.MEMBER_READ: "See the space's members and their roles.",
-    perms.MEMBER_MANAGE: "Add and remove members and change their roles.",
-    perms.DATASET_READ: "Read datasets and data rows.",
-    perms.DATASET_WRITE: "Create, change and delete datasets and data rows.",
-    perms.GLOBAL_KEY_ASSIGN: "Assign and clear global keys of data rows.",
-    perms.TOKEN_MANAGE: "Create, deactivate and delete the space's tokens.",
-}
+def permission_descriptions() -> list[tuple[str, str]]:
+    """The permissions a custom role can contain, each with what it allows in a space."""
+    return [
+        (permission.value, authz.describe(permission, Scope.SPACE))
+        for permission in authz.CUSTOM_ROLE_ALLOWED_LISTED
+    ]
 
 
 def _clean_permissions(values: list[str] | None) -> list[str]:
     values = [str(v).strip() for v in (values or [])]
-    unknown = sorted({v for v in values if v not in perms.CUSTOM_ROLE_PERMISSIONS})
+    unknown = sorted({v for v in values if v not in authz.CUSTOM_ROLE_ALLOWED})
     if unknown:
         raise ValidationFailed(
             f"Unknown permissions: {', '.join(unknown)}.",
             fields={
                 "permissions": [
                     f"Unknown: {', '.join(unknown)}. "
-                    f"Allowed: {', '.join(sorted(perms.CUSTOM_ROLE_PERMISSIONS))}."
+                    f"Allowed: {', '.join(sorted(authz.CUSTOM_ROLE_ALLOWED))}."
                 ]
             },
         )
@@ -609,7 +607,7 @@ def _role_name_taken(name: str) -> Conflict:
 
 
 def _role_for_management(actor: Principal, role_id: str) -> SpaceRole:
-    perms.require(actor, perms.ROLE_MANAGE, "Only org owners and admins can manage roles.")
+    authz.require(actor, Permission.ROLE_MANAGE, "Only org owners and admins can manage roles.")
     role = (
         SpaceRole.objects.select_for_update()
         .filter(id=(role_id or "").strip(), organization_id=actor.org_id)
@@ -636,7 +634,7 @@ def _save_role(role: SpaceRole, **kwargs) -> SpaceRole:
 def space_role_create(
     *, actor: Principal, name: str, permissions: list[str], description: str = ""
 ) -> SpaceRole:
-    perms.require(actor, perms.ROLE_MANAGE, "Only org owners and admins can manage roles.")
+    authz.require(actor, Permission.ROLE_MANAGE, "Only org owners and admins can manage roles.")
     name = _clean_role_name(name)
     description = clean_text(
         description, field="description", max_length=ROLE_DESCRIPTION_MAX, required=False
@@ -728,7 +726,7 @@ def space_role_delete(*, actor: Principal, role_id: str) -> None:
 # --- space tokens -------------------------------------------------------------------------
 def _token_in_space(actor: Principal, space: str, token_id: str) -> tuple[Space, SpaceToken]:
     found = selectors.space_get(actor=actor, space=space)
-    perms.require_in_space(actor, found.id, perms.TOKEN_MANAGE)
+    authz.require_in_space(actor, found.id, Permission.TOKEN_MANAGE)
     token = (
         SpaceToken.objects.select_for_update(of=("self",))
         .select_related("created_by")
@@ -756,12 +754,12 @@ def space_token_create(
     concurrent requests cannot both take the fifth slot). A token's role is MEMBER (the
     default: read and write data) or READ_ONLY; it never manages the space."""
     found = selectors.space_get(actor=actor, space=space)
-    perms.require_in_space(actor, found.id, perms.TOKEN_MANAGE)
+    authz.require_in_space(actor, found.id, Permission.TOKEN_MANAGE)
     label = clean_text(label, field="label", max_length=TOKEN_LABEL_MAX, required=False)
-    if role not in perms.TOKEN_ROLES:
+    if role not in authz.TOKEN_ROLES:
         raise ValidationFailed(
-            f"A space token's role is {' or '.join(perms.TOKEN_ROLES)}, not {role!r}.",
-            fields={"role": [f"One of {', '.join(perms.TOKEN_ROLES)}."]},
+            f"A space token's role is {' or '.join(authz.TOKEN_ROLES)}, not {role!r}.",
+            fields={"role": [f"One of {', '.join(authz.TOKEN_ROLES)}."]},
         )
     found = _lock_space(found)
     if permanent:
@@ -773,7 +771,7 @@ def space_token_create(
                 code="permanent_token_limit",
                 fields={"permanent": [f"At most {MAX_ACTIVE_PERMANENT_TOKENS} active."]},
             )
-    secret = f"{TOKEN_PREFIX}_{crypto.random_secret(40)}"
+    secret = f"{SPACE_TOKEN_PREFIX}_{crypto.random_secret(40)}"
     token = SpaceToken.objects.create(
         space=found,
         label=label,
@@ -828,7 +826,7 @@ def space_tokens_delete(*, actor: Principal, space: str, permanent: bool | None 
     """Delete every token of the space, or only the permanent (``True``) or temporary
     (``False``) ones; returns how many were deleted."""
     found = selectors.space_get(actor=actor, space=space)
-    perms.require_in_space(actor, found.id, perms.TOKEN_MANAGE)
+    authz.require_in_space(actor, found.id, Permission.TOKEN_MANAGE)
     tokens = SpaceToken.objects.filter(space=found)
     if permanent is not None:
         tokens = tokens.filter(permanent=permanent)
@@ -848,7 +846,7 @@ def space_tokens_delete(*, actor: Principal, space: str, permanent: bool | None 
 
 def space_token_authenticate(*, token: str) -> SpaceToken:
     """Resolve a bearer ``spt_…`` secret to a live token; every failure is a 401 saying why."""
-    if not token.startswith(f"{TOKEN_PREFIX}_") or len(token) > 200:
+    if not token.startswith(f"{SPACE_TOKEN_PREFIX}_") or len(token) > 200:
         raise AuthenticationFailed("Malformed space token.", code="invalid_api_key")
     token_digest = crypto.digest(token)
     found = SpaceToken.objects.select_related("space").filter(digest=token_digest).first()

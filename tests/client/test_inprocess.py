@@ -9,9 +9,9 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
 from adminapp.accounts.models import ApiKey
-from adminapp.api.auth import INPROCESS_ATTR
 from adminapp.api.inprocess import InProcessTransport, client_for_request
 from adminapp.client import AuthenticationError
+from adminapp.core.http import INPROCESS_ATTR
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.client.inprocess_urls")]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from adminapp.accounts import permissions as perms
+from adminapp import authz
 from adminapp.accounts.models import User
 from adminapp.core.principal import Principal
 from adminapp.spaces import services
@@ -82,7 +82,7 @@ def build_world() -> World:
     space = make_space(tenant, "Research", description="Robot arm experiments")
     hidden = make_space(tenant, "Hidden")
     role_all = services.space_role_create(
-        actor=owner, name="Everything", permissions=sorted(perms.CUSTOM_ROLE_PERMISSIONS)
+        actor=owner, name="Everything", permissions=sorted(authz.CUSTOM_ROLE_ALLOWED)
     )
     role_none = services.space_role_create(actor=owner, name="Nothing", permissions=[])
     spare = services.space_role_create(actor=owner, name="Spare", permissions=["dataset.read"])

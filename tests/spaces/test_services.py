@@ -8,7 +8,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from adminapp.accounts import permissions as perms
+from adminapp import authz
+from adminapp.accounts import principals
 from adminapp.accounts import services as account_services
 from adminapp.accounts.models import OrgMembership
 from adminapp.audit.models import AuditEvent
@@ -291,14 +292,14 @@ def test_an_account_demoted_to_annotator_keeps_only_annotator_rights(tenant):
         user_id=tenant.member.id,
         role="ANNOTATOR",
     )
-    granted = perms.space_permissions(principal_for(tenant.member, tenant.org), space.id)
-    assert granted == perms.SPACE_ROLE_PERMISSIONS["ANNOTATOR"]
+    granted = authz.space_permissions(principal_for(tenant.member, tenant.org), space.id)
+    assert granted == authz.SPACE_ROLE_GRANTS["ANNOTATOR"]
 
 
 def test_predefined_roles_map_onto_the_one_vocabulary(tenant):
     space = make_space(tenant, "Research")
     expected = {
-        "ADMIN": perms.SPACE_ACTIONS,
+        "ADMIN": authz.SPACE_PERMISSIONS,
         "MEMBER": {
             "space.read",
             "member.read",
@@ -311,9 +312,9 @@ def test_predefined_roles_map_onto_the_one_vocabulary(tenant):
     for role, want in expected.items():
         user = add_member(tenant.org)
         join(tenant, space, user, predefined(role))
-        assert perms.space_permissions(principal_for(user, tenant.org), space.id) == want
-    assert perms.space_permissions(tenant.principal("ADMIN"), space.id) == perms.SPACE_ACTIONS
-    assert perms.space_permissions(tenant.principal("MEMBER"), space.id) == frozenset()
+        assert authz.space_permissions(principal_for(user, tenant.org), space.id) == want
+    assert authz.space_permissions(tenant.principal("ADMIN"), space.id) == authz.SPACE_PERMISSIONS
+    assert authz.space_permissions(tenant.principal("MEMBER"), space.id) == frozenset()
 
 
 # --- custom roles -------------------------------------------------------------------------
@@ -349,10 +350,10 @@ def test_changing_a_custom_role_changes_what_its_members_can_do(tenant):
     role = services.space_role_create(actor=owner, name="Writer", permissions=["dataset.write"])
     join(tenant, space, tenant.member, custom(role))
     member = tenant.principal("MEMBER")
-    assert perms.can_in_space(member, space.id, "dataset.write")
+    assert authz.can_in_space(member, space.id, "dataset.write")
     services.space_role_update(actor=owner, role_id=role.id, permissions=["dataset.read"])
-    assert not perms.can_in_space(member, space.id, "dataset.write")
-    assert perms.can_in_space(member, space.id, "space.read")  # implied by membership
+    assert not authz.can_in_space(member, space.id, "dataset.write")
+    assert authz.can_in_space(member, space.id, "space.read")  # implied by membership
     with pytest.raises(BadRequest):
         services.space_role_update(actor=owner, role_id=role.id)
 
@@ -459,17 +460,12 @@ def test_tokens_are_deleted_one_by_one_or_by_permanence(tenant):
 def test_a_space_token_acts_only_inside_its_own_space(tenant):
     space, other_space = make_space(tenant, "Research"), make_space(tenant, "Archive")
     token, _ = make_token(tenant, space)
-    principal = perms.Principal(
-        kind="space_token",
-        org_id=tenant.org.id,
-        role=None,
-        key_id=token.id,
-        space_id=space.id,
-        space_role="MEMBER",
+    principal = principals.for_space_token(
+        token_id=token.id, org_id=tenant.org.id, space_id=space.id, role="MEMBER", label="t"
     )
-    assert perms.can_in_space(principal, space.id, "dataset.write")
-    assert not perms.can_in_space(principal, space.id, "token.manage")
-    assert perms.space_permissions(principal, other_space.id) == frozenset()
+    assert authz.can_in_space(principal, space.id, "dataset.write")
+    assert not authz.can_in_space(principal, space.id, "token.manage")
+    assert authz.space_permissions(principal, other_space.id) == frozenset()
     assert [s.id for s in selectors.space_list(actor=principal).items] == [space.id]
     with pytest.raises(NotFound):
         selectors.space_get(actor=principal, space=other_space.id)

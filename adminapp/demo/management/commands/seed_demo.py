@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from adminapp.accounts import services
+from adminapp.accounts import principals, services
 from adminapp.accounts.models import AccountRole, ApiKey, ApiKeyKind, Organization, User
 from adminapp.accounts.selectors import membership_get
 from adminapp.audit.services import audit_record_custom
@@ -70,14 +70,7 @@ def _principal(user: User, org: Organization) -> Principal:
     membership = membership_get(user_id=user.id, org_id=org.id)
     if membership is None:
         raise RuntimeError(f"{user.email} is not a member of {org.name}")
-    return Principal(
-        kind="user",
-        org_id=org.id,
-        role=membership.account_role,
-        user_id=user.id,
-        label=user.email,
-        is_superuser=user.is_superuser,
-    )
+    return principals.for_membership(membership)
 
 
 def _ensure_user(*, email: str, name: str, password: str, superuser: bool = False) -> User:

@@ -1,0 +1,266 @@
+"""Every ``Principal`` is built here (STYLE 4a): a signed-in session, a personal API key (acts
+as its user), an org service key, a space token, the system — and the owner of a job,
+re-resolved before each chunk of its work so that it never acts with rights it has lost.
+
+Callers: the API's authentication (``adminapp.api.auth``), the in-process transport, the
+jobs engine, the permission check, management commands and tests. Nothing else constructs
+a ``Principal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from adminapp.accounts.models import ApiKey, ApiKeyKind, OrgMembership, User
+from adminapp.core.errors import ApplicationError, NotFound
+from adminapp.core.principal import SYSTEM, Principal, PrincipalKind
+
+__all__ = [
+    "SESSION_ORG_KEY",
+    "SYSTEM",
+    "OwnerGone",
+    "OwnerRef",
+    "for_api_key",
+    "for_membership",
+    "for_ref",
+    "for_service_key",
+    "for_session",
+    "for_space_token",
+    "for_user",
+    "owner_of",
+    "register_owner_resolver",
+    "resolve_owner",
+    "stamp",
+]
+
+SESSION_ORG_KEY = "adminapp_org_id"  # the organization a browser session acts in
+MEMBERSHIP_MEMO_ATTR = "_adminapp_memberships"
+
+
+# --- the builders ---------------------------------------------------------------------------
+def for_user(user: User, *, org_id: str, role: str | None, key_id: str | None = None) -> Principal:
+    """A person acting in ``org_id`` with account ``role`` (by session, or by ``key_id``)."""
+    return Principal(
+        kind=PrincipalKind.USER,
+        org_id=org_id,
+        role=role,
+        user_id=user.id,
+        key_id=key_id,
+        label=user.email,
+        is_superuser=user.is_superuser,
+    )
+
+
+def for_membership(membership: OrgMembership, *, key_id: str | None = None) -> Principal:
+    return for_user(
+        membership.user,
+        org_id=membership.organization_id,
+        role=membership.account_role,
+        key_id=key_id,
+    )
+
+
+def for_service_key(*, key_id: str, org_id: str, role: str | None, label: str) -> Principal:
+    return Principal(
+        kind=PrincipalKind.SERVICE_KEY,
+        org_id=org_id,
+        role=role,
+        key_id=key_id,
+        label=f"key:{label}",
+    )
+
+
+def for_space_token(
+    *, token_id: str, org_id: str, space_id: str, role: str, label: str
+) -> Principal:
+    """A space token: no org role at all, one space and its role in it."""
+    return Principal(
+        kind=PrincipalKind.SPACE_TOKEN,
+        org_id=org_id,
+        role=None,
+        key_id=token_id,
+        label=f"token:{label}",
+        space_id=space_id,
+        space_role=role,
+    )
+
+
+def for_api_key(key: ApiKey) -> Principal | None:
+    """The principal of a key returned by ``accounts.services.api_key_authenticate`` (which
+    sets ``member_role``); None when a personal key's user has left the key's org."""
+    if key.kind == ApiKeyKind.SERVICE:
+        return for_service_key(
+            key_id=key.id, org_id=key.organization_id, role=key.role, label=key.label
+        )
+    if key.member_role is None:
+        return None
+    return for_user(key.user, org_id=key.organization_id, role=key.member_role, key_id=key.id)
+
+
+def for_session(request: HttpRequest) -> Principal | None:
+    """The signed-in user acting in the org chosen in their session (or their first org).
+
+    The dashboard makes several in-process API calls per page with the same user object, so
+    the membership is looked up once per request (the in-process transport forgets it after
+    any call that may have changed it)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    org_id = request.session.get(SESSION_ORG_KEY)
+    memo = user.__dict__.setdefault(MEMBERSHIP_MEMO_ATTR, {})
+    if org_id not in memo:
+        membership = None
+        if org_id:
+            membership = OrgMembership.objects.filter(user_id=user.id, organization_id=org_id).first()
+        if membership is None:
+            membership = (
+                OrgMembership.objects.filter(user_id=user.id)
+                .order_by("organization__name", "organization_id")
+                .first()
+            )
+        memo[org_id] = membership
+    membership = memo[org_id]
+    if membership is None:
+        return None
+    return stamp(
+        for_user(user, org_id=membership.organization_id, role=membership.account_role), request
+    )
+
+
+def stamp(principal: Principal | None, request: HttpRequest) -> Principal | None:
+    """The principal with the request's client IP and request id (for the audit log)."""
+    if principal is None:
+        return None
+    return principal.with_request(
+        ip=getattr(request, "client_ip", None), request_id=getattr(request, "request_id", None)
+    )
+
+
+def forget_session_memo(request: HttpRequest) -> None:
+    user = getattr(request, "user", None)
+    if user is not None:
+        user.__dict__.pop(MEMBERSHIP_MEMO_ATTR, None)
+
+
+def _key_is_live(key: ApiKey) -> bool:
+    return key.revoked_at is None and (key.expires_at is None or key.expires_at > timezone.now())
+
+
+def for_ref(*, org_id: str, ref: str) -> Principal:
+    """A user (id or email) or an API key id of ``org_id``, as the principal it acts as (the
+    permission check). A key that no longer authenticates (revoked, expired) or a
+    deactivated user comes back with no role, so it holds no permission."""
+    ref = ref.strip()
+    live = True
+    key_id = None
+    if ref.startswith("key_"):
+        key = ApiKey.objects.filter(id=ref, organization_id=org_id).first()
+        if key is None:
+            raise NotFound(f"Principal {ref} not found.")
+        live = _key_is_live(key)
+        if key.kind == ApiKeyKind.SERVICE:
+            role = key.role if live else None
+            return for_service_key(key_id=key.id, org_id=org_id, role=role, label=key.label)
+        ref, key_id = key.user_id, key.id
+    lookup = {"user__email": ref.lower()} if "@" in ref else {"user_id": ref}
+    membership = (
+        OrgMembership.objects.select_related("user")
+        .filter(organization_id=org_id, **lookup)
+        .first()
+    )
+    if membership is None:
+        raise NotFound(f"Principal {ref} not found.")
+    live = live and membership.user.is_active
+    return for_user(
+        membership.user,
+        org_id=org_id,
+        role=membership.account_role if live else None,
+        key_id=key_id,
+    )
+
+
+# --- owners of long work ----------------------------------------------------------------------
+class OwnerGone(ApplicationError):
+    """A job's owner can no longer act: its credential was revoked or expired, or the person
+    left the organization or was deactivated. ``code`` says which."""
+
+    status_code = 403
+    code = "owner_gone"
+
+
+@dataclass(frozen=True)
+class OwnerRef:
+    """How a job remembers who started it (its ``owner_*`` columns)."""
+
+    kind: str  # a PrincipalKind
+    id: str  # the user for people; the key or token for machine principals; "system"
+    credential_id: str  # the API key or space token used; "" for a session or the system
+    label: str
+
+
+def owner_of(principal: Principal) -> OwnerRef:
+    return OwnerRef(
+        kind=str(principal.kind),
+        id=principal.actor_id or "system",
+        credential_id=principal.key_id or "",
+        label=principal.label,
+    )
+
+
+# Resolvers for owner kinds whose credentials another domain stores (space tokens).
+_owner_resolvers: dict[str, Callable[[OwnerRef, str], Principal]] = {}
+
+
+def register_owner_resolver(kind: str, resolve: Callable[[OwnerRef, str], Principal]) -> None:
+    """``resolve(owner, org_id)`` returns the live principal or raises ``OwnerGone``."""
+    _owner_resolvers[str(kind)] = resolve
+
+
+def resolve_owner(*, org_id: str, owner: OwnerRef, request_id: str = "") -> Principal:
+    """The owner of a job as it stands now: the credential it used must still work and a
+    person must still belong to the org (with the role they hold *now*). Raises
+    ``OwnerGone`` otherwise, so work never continues with rights its owner has lost."""
+    if owner.kind == PrincipalKind.SYSTEM:
+        principal = Principal(kind=PrincipalKind.SYSTEM, org_id=org_id, role=None, label="system")
+    elif owner.kind in _owner_resolvers:
+        principal = _owner_resolvers[owner.kind](owner, org_id)
+    else:
+        principal = _resolve_account_owner(org_id, owner)
+    return principal.with_request(ip=None, request_id=request_id or None)
+
+
+def _resolve_account_owner(org_id: str, owner: OwnerRef) -> Principal:
+    key = None
+    if owner.credential_id:
+        key = ApiKey.objects.filter(id=owner.credential_id, organization_id=org_id).first()
+        if key is None or key.revoked_at is not None:
+            raise OwnerGone(
+                "The API key that started this job has been revoked.",
+                code="owner_credential_revoked",
+            )
+        if key.expires_at is not None and key.expires_at <= timezone.now():
+            raise OwnerGone(
+                "The API key that started this job has expired.",
+                code="owner_credential_expired",
+            )
+        if key.kind == ApiKeyKind.SERVICE:
+            return for_service_key(key_id=key.id, org_id=org_id, role=key.role, label=key.label)
+    membership = (
+        OrgMembership.objects.select_related("user")
+        .filter(organization_id=org_id, user_id=owner.id)
+        .first()
+    )
+    if membership is None:
+        raise OwnerGone(
+            "The person who started this job is no longer a member of the organization.",
+            code="owner_removed",
+        )
+    if not membership.user.is_active:
+        raise OwnerGone(
+            "The person who started this job has been deactivated.", code="owner_deactivated"
+        )
+    return for_membership(membership, key_id=key.id if key else None)

@@ -1,0 +1,65 @@
+"""Authorization: the permission vocabulary as data, its three scopes (instance, org,
+space) and the one resolver every service asks. Imports no domain: the spaces domain
+registers how to find a space and a membership (``register_space_lookups``), and domains
+register the resource types the permission check may name (``register_resource``)."""
+
+from adminapp.authz.resolver import (
+    SpaceLookups,
+    SpaceMembershipGrant,
+    SpaceVisibility,
+    can,
+    can_in_space,
+    can_on,
+    describe,
+    membership_permissions,
+    permissions_of,
+    register_resource,
+    register_space_lookups,
+    require,
+    require_in_space,
+    resource_in_org,
+    space_permissions,
+    space_visibility,
+    token_permissions,
+)
+from adminapp.authz.vocabulary import (
+    CUSTOM_ROLE_ALLOWED,
+    CUSTOM_ROLE_ALLOWED_LISTED,
+    INSTANCE_PERMISSIONS,
+    ORG_PERMISSIONS,
+    SPACE_PERMISSIONS,
+    SPACE_ROLE_GRANTS,
+    TOKEN_ROLES,
+    VOCABULARY,
+)
+from adminapp.client.types.authz import Permission, Scope
+
+__all__ = [
+    "CUSTOM_ROLE_ALLOWED",
+    "CUSTOM_ROLE_ALLOWED_LISTED",
+    "INSTANCE_PERMISSIONS",
+    "ORG_PERMISSIONS",
+    "SPACE_PERMISSIONS",
+    "SPACE_ROLE_GRANTS",
+    "TOKEN_ROLES",
+    "VOCABULARY",
+    "Permission",
+    "Scope",
+    "SpaceLookups",
+    "SpaceMembershipGrant",
+    "SpaceVisibility",
+    "can",
+    "can_in_space",
+    "can_on",
+    "describe",
+    "membership_permissions",
+    "permissions_of",
+    "register_resource",
+    "register_space_lookups",
+    "require",
+    "require_in_space",
+    "resource_in_org",
+    "space_permissions",
+    "space_visibility",
+    "token_permissions",
+]
