@@ -115,7 +115,9 @@ def for_session(request: HttpRequest) -> Principal | None:
     if org_id not in memo:
         membership = None
         if org_id:
-            membership = OrgMembership.objects.filter(user_id=user.id, organization_id=org_id).first()
+            membership = OrgMembership.objects.filter(
+                user_id=user.id, organization_id=org_id
+            ).first()
         if membership is None:
             membership = (
                 OrgMembership.objects.filter(user_id=user.id)

@@ -273,7 +273,9 @@ def api_key_create(
                 fields={"expires_at": ["Must be in the future."]},
             )
     if kind == ApiKeyKind.PERSONAL:
-        authz.require(actor, Permission.API_KEY_MANAGE_OWN, "Only people can have personal API keys.")
+        authz.require(
+            actor, Permission.API_KEY_MANAGE_OWN, "Only people can have personal API keys."
+        )
         if role:
             raise ValidationFailed(
                 "A personal key acts as you; it takes no role.", fields={"role": ["Not allowed."]}

@@ -228,8 +228,12 @@ def job_principal(job: Job) -> Principal:
     kind = "service_key" if job.owner_id.startswith("key_") else "user"
     owner = principals.OwnerRef(kind=kind, id=job.owner_id, credential_id="", label=job.owner_label)
     if kind == "service_key":
-        owner = principals.OwnerRef(kind=kind, id=job.owner_id, credential_id=job.owner_id, label="")
-    return principals.resolve_owner(org_id=job.organization_id, owner=owner, request_id=job.request_id)
+        owner = principals.OwnerRef(
+            kind=kind, id=job.owner_id, credential_id=job.owner_id, label=""
+        )
+    return principals.resolve_owner(
+        org_id=job.organization_id, owner=owner, request_id=job.request_id
+    )
 
 
 def job_claim(*, job_id: str) -> Job | None:
