@@ -7,7 +7,7 @@ here so that one test can assert them together (soft < hard time limit < visibil
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Queue as KombuQueue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adminapp.settings")
 
@@ -18,13 +18,19 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 def _configure() -> None:
     from django.conf import settings
 
+    from adminapp.jobs.kinds import Queue
+
+    # A worker started without -Q consumes every queue below: "default" (the reaper) and
+    # each kind of job work. Separate pools name their queues with -Q (see the README).
+    # Each queue is bound by its own name: with no routing key Celery binds every queue with
+    # the default key, and a message sent to one would be delivered to all of them.
+    names = ["default", *(f"{settings.JOB_QUEUE_PREFIX}{queue}" for queue in Queue)]
     app.conf.update(
         broker_url=settings.CELERY_BROKER_URL,
         broker_transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         broker_connection_retry_on_startup=True,
         task_default_queue="default",
-        task_queues=(Queue("default"), Queue("jobs")),
-        task_routes={"adminapp.jobs.run": {"queue": "jobs"}},
+        task_queues=[KombuQueue(name, routing_key=name) for name in names],
         # A task is acknowledged only after it ran, and a worker holds one message at a
         # time, so a killed worker's message goes back to the broker, not down with it.
         task_acks_late=True,
@@ -57,4 +63,4 @@ def _configure() -> None:
 
 
 _configure()
-app.autodiscover_tasks(["adminapp.jobs", "adminapp.audit"])
+app.autodiscover_tasks(["adminapp.jobs"])

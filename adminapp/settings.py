@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "adminapp.audit",
     "adminapp.jobs",
     "adminapp.spaces",
+    "adminapp.exports",
     "adminapp.web",
     "adminapp.demo",
 ]
@@ -233,6 +234,9 @@ JOB_REAPER_INTERVAL = env_int("JOB_REAPER_INTERVAL", 30)
 AUDIT_EXPORT_CHUNK = env_int("AUDIT_EXPORT_CHUNK", 1000)
 # Test/benchmark knob: sleep this many ms between job chunks (0 in production).
 JOB_CHUNK_DELAY_MS = env_int("JOB_CHUNK_DELAY_MS", 0)
+# Put in front of every job queue's name (jobs.default, jobs.bulk, jobs.io) when several
+# installations share one broker. Workers must be started with the same value.
+JOB_QUEUE_PREFIX = env_str("JOB_QUEUE_PREFIX", "")
 
 # --- files ------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -75,9 +75,7 @@ def main() -> None:
             str(h.BIN / "celery"),
             "-A",
             "adminapp.celery_app",
-            "worker",
-            "-Q",
-            "default,jobs",
+            "worker",  # every queue, as in production
             "--concurrency",
             "1",
             "-I",
@@ -93,7 +91,7 @@ def main() -> None:
     def noop_ms(timeout: float = 10.0) -> float:
         token = uuid.uuid4().hex
         published = time.time()
-        noop.apply_async(args=[token], queue="jobs")
+        noop.apply_async(args=[token], queue="jobs.io")  # the export's queue
         item = rds.blpop([result_key(token)], timeout=timeout)
         if item is None:
             raise RuntimeError(

@@ -55,16 +55,23 @@ def _database_url() -> str:
 
 
 class WorkerProcess:
-    """A `celery worker` subprocess on the test database, consuming a queue of its own
-    (so a developer's running worker never steals a test's message)."""
+    """`celery worker` subprocesses on the test database. They consume the job queues of
+    this test only (``JOB_QUEUE_PREFIX`` is unique per test), so a developer's running
+    worker never steals a test's message, and they know the test job kinds."""
 
-    def __init__(self, queue: str, log_dir: Path, env: dict[str, str]):
-        self.queue, self.log_dir, self.env = queue, log_dir, env
+    def __init__(self, prefix: str, log_dir: Path, env: dict[str, str]):
+        self.prefix, self.log_dir, self.env = prefix, log_dir, env
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    def start(
+        self, extra_env: dict[str, str] | None = None, *, queues: tuple[str, ...] | None = None
+    ) -> subprocess.Popen:
+        """A worker consuming ``queues`` (job queue names; default: all of them)."""
+        from adminapp.jobs.kinds import Queue
+
         n = len(self.procs)
         log = self.log_dir / f"worker-{n}.log"
+        names = ",".join(f"{self.prefix}{q}" for q in (queues or tuple(Queue)))
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -74,17 +81,19 @@ class WorkerProcess:
                 "adminapp.celery_app",
                 "worker",
                 "-Q",
-                self.queue,
+                names,
+                "--include",
+                "tests.jobs.kinds",
                 "--pool",
                 "solo",
                 "-n",
-                f"test{n}-{self.queue}@%h",
+                f"test{n}-{uuid.uuid4().hex[:6]}@%h",
                 "--without-gossip",
                 "--without-mingle",
                 "-l",
                 "info",
             ],
-            env={**self.env, **(extra_env or {})},
+            env={**self.env, "JOB_QUEUE_PREFIX": self.prefix, **(extra_env or {})},
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -117,22 +126,12 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker_queue(transactional_db):
-    """Route job messages to a queue only this test's workers consume."""
-    from adminapp.celery_app import app
-
-    queue = f"test-{uuid.uuid4().hex[:10]}"
-    previous = app.conf.task_routes
-    _set_routes(app, {"adminapp.jobs.run": {"queue": queue}})
-    yield queue
-    _set_routes(app, previous)
-
-
-def _set_routes(app, routes) -> None:
-    app.conf.task_routes = routes
-    # Celery caches the routing table and router on first use.
-    app.amqp._rtable = None
-    app.amqp.__dict__.pop("router", None)
+def worker_queue(transactional_db, settings):
+    """Send this test's jobs to queues of its own (no worker consumes them unless the test
+    starts one with ``celery_workers``); returns the queue-name prefix."""
+    prefix = f"test-{uuid.uuid4().hex[:10]}."
+    settings.JOB_QUEUE_PREFIX = prefix
+    return prefix
 
 
 @pytest.fixture

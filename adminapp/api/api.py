@@ -9,6 +9,7 @@ from adminapp.api.auth import AUTH, SPACE_AUTH
 from adminapp.api.errors import JsonParser, install_error_handlers
 from adminapp.api.renderers import ORJSONRenderer
 from adminapp.audit.api import router as audit_router
+from adminapp.exports.api import audit_exports_router
 from adminapp.jobs.api import router as jobs_router
 from adminapp.spaces.api import roles_router
 from adminapp.spaces.api import router as spaces_router
@@ -32,6 +33,7 @@ install_error_handlers(api)
 
 api.add_router("/", accounts_router)
 api.add_router("/audit", audit_router)
-api.add_router("/jobs", jobs_router)
+api.add_router("/audit/exports", audit_exports_router)
+api.add_router("/jobs", jobs_router, auth=SPACE_AUTH)  # a token sees its own jobs
 api.add_router("/spaces", spaces_router, auth=SPACE_AUTH)  # space tokens too
 api.add_router("/roles", roles_router)

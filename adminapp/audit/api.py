@@ -1,4 +1,4 @@
-"""/api/v1/audit: read the log, record custom events, export it as CSV (a job)."""
+"""/api/v1/audit: read the log and record custom events (exports: ``adminapp.exports``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from adminapp.audit import selectors, services
 from adminapp.audit.schemas import AuditFilterParams, audit_event_out
 from adminapp.client import models as wire
 from adminapp.core.pagination import PageParams
-from adminapp.jobs.schemas import job_out
 
 router = Router(tags=["audit"])
 
@@ -32,13 +31,3 @@ def custom_event(
 ):
     event = services.audit_record_custom(actor=request.auth, event_type=event_type, params=params)
     return Status(201, audit_event_out(event))
-
-
-@router.post("/exports", response={202: wire.Job}, summary="Export matching events to CSV (a job)")
-def start_export(request: HttpRequest, payload: AuditFilterParams):
-    job = services.audit_export_start(
-        actor=request.auth,
-        filters=payload.to_filters(),
-        idempotency_key=request.headers.get("Idempotency-Key"),
-    )
-    return Status(202, job_out(job, include_result=False))

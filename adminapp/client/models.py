@@ -44,6 +44,16 @@ class JobState(StrEnum):
         return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.ABORTED)
 
 
+class JobOutcome(StrEnum):
+    """What a finished job achieved: SUCCESS (no item errors), PARTIAL_SUCCESS (errors and
+    at least one result, or aborted after doing some of its work), FAILURE (nothing done,
+    or the job failed)."""
+
+    SUCCESS = "SUCCESS"
+    PARTIAL_SUCCESS = "PARTIAL_SUCCESS"
+    FAILURE = "FAILURE"
+
+
 class JobItemStatus(StrEnum):
     SUCCESS = "SUCCESS"
     ERROR = "ERROR"
@@ -187,13 +197,24 @@ class JobError(WireModel):
     message: str
 
 
+class JobCounts(WireModel):
+    """Per-item outcomes recorded so far."""
+
+    succeeded: int = 0
+    failed: int = 0
+
+
 class Job(WireModel):
     id: str
     kind: str
+    label: str = Field("", description="The kind in words, e.g. 'Space deletion'.")
     state: JobState
+    outcome: JobOutcome | None = Field(None, description="Set once the job is finished.")
+    counts: JobCounts = Field(default_factory=JobCounts)
     progress: JobProgress
     owner: str = Field(description="Label of the principal that started it.")
     has_result: bool = False
+    has_file: bool = Field(False, description="A result file to download (/download).")
     result: dict[str, Any] | None = Field(
         None, description="Summary; omitted by peek. Per-item outcomes are paged separately."
     )

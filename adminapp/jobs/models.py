@@ -14,6 +14,29 @@ class JobState(models.TextChoices):
 TERMINAL_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.ABORTED)
 
 
+class JobOutcome(models.TextChoices):
+    """What a finished job achieved, beside how it ended (its state). FAILED is FAILURE;
+    otherwise: no item errors is SUCCESS, errors and at least one result PARTIAL_SUCCESS,
+    errors and no result FAILURE. An aborted job was cut short: PARTIAL_SUCCESS if it got
+    anything done, else FAILURE."""
+
+    SUCCESS = "SUCCESS"
+    PARTIAL_SUCCESS = "PARTIAL_SUCCESS"
+    FAILURE = "FAILURE"
+
+
+def outcome_of(state: str, *, succeeded: int, failed: int) -> str | None:
+    if state not in TERMINAL_STATES:
+        return None
+    if state == JobState.FAILED:
+        return JobOutcome.FAILURE
+    if state == JobState.ABORTED:
+        return JobOutcome.PARTIAL_SUCCESS if succeeded else JobOutcome.FAILURE
+    if not failed:
+        return JobOutcome.SUCCESS
+    return JobOutcome.PARTIAL_SUCCESS if succeeded else JobOutcome.FAILURE
+
+
 class Job(BaseModel):
     """A unit of long work. This row, not the broker, is the source of truth: a task only
     runs it after claiming it (QUEUED → RUNNING by a conditional update)."""
@@ -24,9 +47,13 @@ class Job(BaseModel):
     )
     kind = models.CharField(max_length=64)
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
-    # The principal that started it: a user id (sessions and personal keys) or a service key id.
+    # The principal that started it (``accounts.principals.OwnerRef``): its kind, its id (the
+    # user for people, whether by session or personal key; the key or token for machine
+    # principals) and the credential it used, which must still work for the job to go on.
+    owner_type = models.CharField(max_length=16, default="user")
     owner_id = models.CharField(max_length=40)
     owner_label = models.CharField(max_length=255, blank=True, default="")
+    credential_id = models.CharField(max_length=40, blank=True, default="")
     params = models.JSONField(default=dict, blank=True)
     idempotency_key = models.CharField(max_length=128, blank=True, default="")
     request_id = models.CharField(max_length=64, blank=True, default="")
@@ -38,6 +65,9 @@ class Job(BaseModel):
     # Where a re-run continues from; written together with the chunk it describes.
     checkpoint = models.JSONField(default=dict, blank=True)
 
+    outcome = models.CharField(max_length=16, choices=JobOutcome.choices, blank=True, default="")
+    items_succeeded = models.BigIntegerField(default=0)
+    items_failed = models.BigIntegerField(default=0)
     result = models.JSONField(null=True, blank=True)
     result_file = models.CharField(max_length=255, blank=True, default="")
     error_code = models.CharField(max_length=64, blank=True, default="")
@@ -80,8 +110,9 @@ class JobItemStatus(models.TextChoices):
 
 
 class JobItem(models.Model):
-    """One per-item outcome. ``seq`` is assigned by the work itself (deterministic per
-    chunk), so a re-run of a chunk writes the same rows again and duplicates are ignored."""
+    """One per-item outcome. The engine numbers them (``seq``) and writes them in the same
+    transaction as the chunk they describe and its checkpoint: a chunk and its outcomes are
+    recorded exactly once."""
 
     id = models.BigAutoField(primary_key=True)
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")

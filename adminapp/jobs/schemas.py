@@ -1,19 +1,25 @@
 from __future__ import annotations
 
 from adminapp.client import models as wire
-from adminapp.jobs.models import Job, JobItem
+from adminapp.jobs import kinds
+from adminapp.jobs.models import Job, JobItem, JobState
 
 
 def job_out(job: Job, *, include_result: bool = True) -> wire.Job:
+    kind = kinds.get(job.kind)
     return wire.Job(
         id=job.id,
         kind=job.kind,
+        label=kind.label if kind else job.kind,
         state=job.state,
+        outcome=job.outcome or None,
+        counts=wire.JobCounts(succeeded=job.items_succeeded, failed=job.items_failed),
         progress=wire.JobProgress(
             done=job.progress_done, total=job.progress_total, stage=job.stage, message=job.message
         ),
         owner=job.owner_label or job.owner_id,
         has_result=job.result is not None,
+        has_file=job.state == JobState.SUCCEEDED and bool(job.result_file),
         result=job.result if include_result else None,
         error=wire.JobError(code=job.error_code, message=job.error_message)
         if job.error_code

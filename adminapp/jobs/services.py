@@ -1,88 +1,96 @@
-"""The jobs engine (SPEC §6, STYLE 13–14).
+"""Creating, publishing, aborting and reaping jobs (SPEC §6, STYLE 13). Running them is the
+engine's (``adminapp.jobs.engine``).
 
-Life of a job: ``job_create`` writes a QUEUED row and publishes its id after commit;
-a worker's ``job_run`` claims it with a conditional update (a second delivery is a no-op),
-runs the kind's handler chunk by chunk through a ``JobContext`` (checkpoint, heartbeat and
-abort check per chunk), then finishes it — each transition conditional on the attempt it
-claimed, so a worker that lost its claim can never overwrite the job. ``jobs_reap`` (beat,
-every 30 s) re-publishes work that was lost: QUEUED rows nobody picked up and RUNNING rows
-whose heartbeat stopped, failing a job after ``JOB_MAX_ATTEMPTS``.
+``job_create`` writes a QUEUED row and publishes its id after commit, to its kind's queue;
+``jobs_reap`` (beat, every JOB_REAPER_INTERVAL s) re-publishes work that was lost: QUEUED
+rows nobody picked up and RUNNING rows whose heartbeat stopped, failing a job after
+``JOB_MAX_ATTEMPTS``.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
+from pydantic import BaseModel
 
+from adminapp.accounts import principals
 from adminapp.audit.services import audit_record
-from adminapp.core.errors import ApplicationError, Conflict, ValidationFailed
+from adminapp.core.errors import Conflict, ValidationFailed
 from adminapp.core.principal import Principal
-from adminapp.jobs import registry
-from adminapp.jobs.models import TERMINAL_STATES, Job, JobItem, JobItemStatus, JobState
+from adminapp.jobs import kinds
+from adminapp.jobs.kinds import JobKind, Queue
+from adminapp.jobs.models import TERMINAL_STATES, Job, JobState, outcome_of
 
 logger = logging.getLogger("adminapp.jobs")
 
 IDEMPOTENCY_KEY_MAX = 128
+RUN_TASK = "adminapp.jobs.run"  # adminapp.jobs.tasks.run_job
 
 
-class JobAborted(Exception):
-    """Raised inside a handler at a chunk boundary when an abort was requested."""
+def queue_name(queue: Queue | str) -> str:
+    """The broker queue of a kind's queue (``JOB_QUEUE_PREFIX`` namespaces them, so that
+    several installations, or a test run, can share one broker)."""
+    return f"{settings.JOB_QUEUE_PREFIX}{queue}"
 
 
-class JobLost(Exception):
-    """This worker no longer owns the job (the reaper gave it to another attempt)."""
+def _kind(kind: type[JobKind] | JobKind | str) -> JobKind:
+    name = kind if isinstance(kind, str) else kind.name
+    found = kinds.get(name)
+    if found is None:
+        raise ValidationFailed(f"Unknown job kind {name!r}.", fields={"kind": ["Unknown."]})
+    return found
 
 
 # --- creating and publishing ------------------------------------------------------------
 def job_create(
     *,
     actor: Principal,
-    kind: str,
-    params: dict[str, Any] | None = None,
+    kind: type[JobKind] | JobKind | str,
+    params: BaseModel | dict[str, Any] | None = None,
     idempotency_key: str | None = None,
-    total: int | None = None,
 ) -> tuple[Job, bool]:
-    """Create a QUEUED job and publish it once the transaction commits.
+    """Create a QUEUED job of ``kind`` and publish it once the transaction commits.
 
-    Returns ``(job, created)``; with an ``idempotency_key`` already used by this principal,
-    the earlier job is returned instead (``created`` False), so a retried POST never starts
-    the work twice. Call it inside the domain service that checked permissions.
+    Returns ``(job, created)``. With an ``idempotency_key`` this principal already used for
+    the same request (same kind and parameters), the earlier job is returned instead
+    (``created`` False), so a retried POST never starts the work twice; the same key for
+    another request is a 409. Call it inside the domain service that checked permissions.
     """
-    if registry.get(kind) is None:
-        raise ValidationFailed(f"Unknown job kind {kind!r}.", fields={"kind": ["Unknown."]})
+    job_kind = _kind(kind)
+    if not isinstance(params, BaseModel):
+        params = job_kind.Params.model_validate(params or {})
+    params_json = params.model_dump(mode="json")
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
         raise ValidationFailed(
             f"Idempotency-Key is limited to {IDEMPOTENCY_KEY_MAX} characters.",
             fields={"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX} characters."]},
         )
-    owner_id = actor.actor_id or "system"
+    owner = principals.owner_of(actor)
     if idempotency_key:
-        existing = Job.objects.filter(
-            organization_id=actor.org_id, owner_id=owner_id, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return _same_request(existing, kind), False
+        earlier = job_for_idempotency_key(actor=actor, idempotency_key=idempotency_key)
+        if earlier is not None:
+            return _same_request(earlier, job_kind.name, params_json), False
     try:
         with transaction.atomic():
             job = Job.objects.create(
                 organization_id=actor.org_id,
-                kind=kind,
-                owner_id=owner_id,
-                owner_label=actor.label,
-                params=params or {},
+                kind=job_kind.name,
+                owner_type=owner.kind,
+                owner_id=owner.id,
+                owner_label=owner.label,
+                credential_id=owner.credential_id,
+                params=params_json,
                 idempotency_key=idempotency_key,
                 request_id=actor.request_id or "",
-                progress_total=total,
                 stage="queued",
             )
             audit_record(
@@ -90,235 +98,61 @@ def job_create(
                 action="job.create",
                 target_type="job",
                 target_id=job.id,
-                details={"kind": kind},
+                details={"kind": job_kind.name},
             )
-            transaction.on_commit(lambda: job_publish(job_id=job.id))
+            transaction.on_commit(lambda: job_publish(job_id=job.id, kind=job_kind.name))
     except IntegrityError:
         # Two concurrent requests with one Idempotency-Key: the other one won.
-        existing = Job.objects.get(
-            organization_id=actor.org_id, owner_id=owner_id, idempotency_key=idempotency_key
-        )
-        return _same_request(existing, kind), False
+        earlier = job_for_idempotency_key(actor=actor, idempotency_key=idempotency_key)
+        if earlier is None:
+            raise
+        return _same_request(earlier, job_kind.name, params_json), False
     return job, True
 
 
-def _same_request(job: Job, kind: str) -> Job:
-    if job.kind != kind:
-        raise Conflict(
-            f"Idempotency-Key was already used for a {job.kind} job ({job.id}).",
-            fields={"Idempotency-Key": ["Already used for another request."]},
-        )
+def job_for_idempotency_key(*, actor: Principal, idempotency_key: str) -> Job | None:
+    """The job this principal started with this Idempotency-Key, if any."""
+    if not idempotency_key:
+        return None
+    return Job.objects.filter(
+        organization_id=actor.org_id,
+        owner_id=principals.owner_of(actor).id,
+        idempotency_key=idempotency_key,
+    ).first()
+
+
+def idempotency_key_reused(job: Job) -> Conflict:
+    """An Idempotency-Key belongs to one request (Stripe's rule): the same key with another
+    kind of job or other parameters is refused, never answered with the first job."""
+    return Conflict(
+        f"This Idempotency-Key was already used for another request (job {job.id}); "
+        "send a new key for a new request.",
+        code="idempotency_key_reused",
+        fields={"Idempotency-Key": ["Already used for another request."]},
+        details={"job_id": job.id},
+    )
+
+
+def _same_request(job: Job, kind: str, params: dict[str, Any]) -> Job:
+    if job.kind != kind or job.params != params:
+        raise idempotency_key_reused(job)
     return job
 
 
-def job_publish(*, job_id: str) -> bool:
-    """Send the job's id to the broker. A failure is only logged: the row stays QUEUED and
-    the reaper publishes it again, so a broker outage delays work but never loses it."""
-    from adminapp.jobs.tasks import run_job
-
+def job_publish(*, job_id: str, kind: str | None = None) -> bool:
+    """Send the job's id to its kind's queue. A failure is only logged: the row stays QUEUED
+    and the reaper publishes it again, so a broker outage delays work but never loses it."""
+    if kind is None:
+        kind = Job.objects.filter(id=job_id).values_list("kind", flat=True).first() or ""
+    job_kind = kinds.get(kind)
+    queue = queue_name(job_kind.queue if job_kind else Queue.DEFAULT)
     try:
-        run_job.apply_async(args=[job_id])
+        current_app.send_task(RUN_TASK, args=[job_id], queue=queue)
     except Exception:  # noqa: BLE001 - any broker failure is recoverable by the reaper
         logger.warning("Could not publish job %s; the reaper will retry", job_id, exc_info=True)
         return False
     Job.objects.filter(id=job_id, state=JobState.QUEUED).update(published_at=timezone.now())
     return True
-
-
-# --- running ------------------------------------------------------------------------------
-@dataclass
-class ItemOutcome:
-    seq: int
-    ok: bool
-    key: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-    error_code: str = ""
-    message: str = ""
-
-
-class JobContext:
-    """What a handler gets: its job's params and checkpoint, and the per-chunk duties."""
-
-    def __init__(self, job: Job):
-        self.job = job
-        self.attempt = job.attempts
-        self.result_file = job.result_file  # set by handlers that produce a downloadable file
-
-    @property
-    def principal(self) -> Principal:
-        """Who the job acts as: its owner with the role they hold *now*, so a job queued
-        by someone since demoted or removed does not keep their old rights."""
-        return job_principal(self.job)
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return self.job.params
-
-    @property
-    def state(self) -> dict[str, Any]:
-        """The last checkpoint ({} on a first run)."""
-        return self.job.checkpoint or {}
-
-    def _mine(self):
-        return Job.objects.filter(id=self.job.id, state=JobState.RUNNING, attempts=self.attempt)
-
-    def progress(
-        self,
-        *,
-        done: int | None = None,
-        total: int | None = None,
-        stage: str | None = None,
-        message: str | None = None,
-    ) -> None:
-        changes: dict[str, Any] = {"heartbeat_at": timezone.now()}
-        for name, value in (
-            ("progress_done", done),
-            ("progress_total", total),
-            ("stage", stage),
-            ("message", message),
-        ):
-            if value is not None:
-                changes[name] = value
-                setattr(self.job, name, value)
-        if not self._mine().update(**changes):
-            raise JobLost(self.job.id)
-
-    def record_items(self, outcomes: list[ItemOutcome]) -> None:
-        """Per-item outcomes; a re-run that records the same ``seq`` again is ignored."""
-        JobItem.objects.bulk_create(
-            [
-                JobItem(
-                    job_id=self.job.id,
-                    seq=o.seq,
-                    status=JobItemStatus.SUCCESS if o.ok else JobItemStatus.ERROR,
-                    key=o.key[:255],
-                    data=o.data,
-                    error_code=o.error_code,
-                    message=o.message[:500],
-                )
-                for o in outcomes
-            ],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
-
-    def checkpoint(self, state: dict[str, Any], *, done: int, message: str = "") -> None:
-        """Record that everything up to ``state`` is done; then honour an abort request.
-
-        Call it after a chunk's effects are durable: a re-run resumes from here."""
-        self.job.checkpoint = state
-        self.job.progress_done = done
-        updated = self._mine().update(
-            checkpoint=state,
-            progress_done=done,
-            message=message[:255],
-            heartbeat_at=timezone.now(),
-        )
-        if not updated:
-            raise JobLost(self.job.id)
-        if Job.objects.filter(id=self.job.id, abort_requested=True).exists():
-            raise JobAborted(self.job.id)
-        if settings.JOB_CHUNK_DELAY_MS:
-            time.sleep(settings.JOB_CHUNK_DELAY_MS / 1000)
-
-
-def job_principal(job: Job) -> Principal:
-    from adminapp.accounts import principals
-
-    kind = "service_key" if job.owner_id.startswith("key_") else "user"
-    owner = principals.OwnerRef(kind=kind, id=job.owner_id, credential_id="", label=job.owner_label)
-    if kind == "service_key":
-        owner = principals.OwnerRef(
-            kind=kind, id=job.owner_id, credential_id=job.owner_id, label=""
-        )
-    return principals.resolve_owner(
-        org_id=job.organization_id, owner=owner, request_id=job.request_id
-    )
-
-
-def job_claim(*, job_id: str) -> Job | None:
-    """QUEUED → RUNNING, atomically; None when another delivery already has it."""
-    now = timezone.now()
-    claimed = Job.objects.filter(id=job_id, state=JobState.QUEUED, abort_requested=False).update(
-        state=JobState.RUNNING,
-        attempts=F("attempts") + 1,
-        heartbeat_at=now,
-        started_at=now,
-        stage="running",
-    )
-    if not claimed:
-        return None
-    return Job.objects.get(id=job_id)
-
-
-def job_run(*, job_id: str) -> None:
-    """Run one delivery of a job (the Celery task's whole body)."""
-    job = job_claim(job_id=job_id)
-    if job is None:
-        logger.info("Job %s is not claimable (already taken or finished); skipping", job_id)
-        return
-    kind = registry.get(job.kind)
-    ctx = JobContext(job)
-    try:
-        if kind is None:
-            raise ApplicationError(f"No handler for job kind {job.kind!r}.", code="unknown_kind")
-        result = kind.handler()(ctx) or {}
-    except JobLost:
-        logger.warning("Job %s attempt %s lost its claim; stopping", job_id, ctx.attempt)
-        return
-    except JobAborted:
-        _finish(ctx, state=JobState.ABORTED, stage="aborted", message="Aborted on request.")
-        return
-    except SoftTimeLimitExceeded:
-        _finish(
-            ctx,
-            state=JobState.FAILED,
-            error_code="time_limit",
-            error_message=f"The job ran longer than {settings.JOB_SOFT_TIME_LIMIT} s.",
-        )
-        return
-    except ApplicationError as exc:
-        _finish(ctx, state=JobState.FAILED, error_code=exc.code, error_message=exc.message)
-        return
-    except Exception as exc:  # noqa: BLE001 - a bug in a handler fails the job, visibly
-        logger.exception("Job %s failed", job_id)
-        _finish(
-            ctx,
-            state=JobState.FAILED,
-            error_code="internal_error",
-            error_message=f"{exc.__class__.__name__}: {exc}"[:2000],
-        )
-        return
-    _finish(ctx, state=JobState.SUCCEEDED, stage="done", result=result)
-
-
-def _finish(
-    ctx: JobContext,
-    *,
-    state: str,
-    stage: str = "",
-    message: str = "",
-    result: dict | None = None,
-    error_code: str = "",
-    error_message: str = "",
-) -> None:
-    changes: dict[str, Any] = {
-        "state": state,
-        "finished_at": timezone.now(),
-        "heartbeat_at": timezone.now(),
-        "stage": stage or state.lower(),
-        "error_code": error_code,
-        "error_message": error_message,
-    }
-    if message:
-        changes["message"] = message
-    if result is not None:
-        changes["result"] = result
-        if ctx.job.progress_total is not None:
-            changes["progress_done"] = ctx.job.progress_total
-    if ctx.result_file:
-        changes["result_file"] = ctx.result_file
-    ctx._mine().update(**changes)
 
 
 # --- abort ------------------------------------------------------------------------------
@@ -331,11 +165,11 @@ def job_abort(*, actor: Principal, job_id: str) -> Job:
     job = job_get(actor=actor, job_id=job_id)
     if job.state in TERMINAL_STATES:
         return job
-    now = timezone.now()
     Job.objects.filter(id=job.id, state=JobState.QUEUED).update(
         state=JobState.ABORTED,
+        outcome=outcome_of(JobState.ABORTED, succeeded=0, failed=0),
         abort_requested=True,
-        finished_at=now,
+        finished_at=timezone.now(),
         stage="aborted",
         message="Aborted before it started.",
     )
@@ -378,14 +212,16 @@ def jobs_reap(
 
     stale = now - timedelta(seconds=heartbeat_timeout)
     for job in Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=stale).only(
-        "id", "attempts", "abort_requested"
+        "id", "kind", "attempts", "abort_requested", "items_succeeded", "items_failed"
     ):
         base = Job.objects.filter(
             id=job.id, state=JobState.RUNNING, attempts=job.attempts, heartbeat_at__lt=stale
         )
+        counts = {"succeeded": job.items_succeeded, "failed": job.items_failed}
         if job.abort_requested:
             base.update(
                 state=JobState.ABORTED,
+                outcome=outcome_of(JobState.ABORTED, **counts),
                 finished_at=now,
                 stage="aborted",
                 message="Aborted; its worker stopped responding.",
@@ -393,6 +229,7 @@ def jobs_reap(
         elif job.attempts >= max_attempts:
             if base.update(
                 state=JobState.FAILED,
+                outcome=outcome_of(JobState.FAILED, **counts),
                 finished_at=now,
                 stage="failed",
                 error_code="worker_lost",
@@ -406,7 +243,7 @@ def jobs_reap(
             message="Its worker stopped responding; retrying.",
         ):
             report.requeued.append(job.id)
-            job_publish(job_id=job.id)
+            job_publish(job_id=job.id, kind=job.kind)
 
     old = now - timedelta(seconds=queued_grace)
     lost = (
@@ -414,8 +251,8 @@ def jobs_reap(
         .filter(Q(published_at__isnull=True) | Q(published_at__lt=old))
         .exclude(id__in=report.requeued)
     )
-    for job_id in lost.values_list("id", flat=True):
-        if job_publish(job_id=job_id):
+    for job_id, kind in lost.values_list("id", "kind"):
+        if job_publish(job_id=job_id, kind=kind):
             report.republished.append(job_id)
     if report.republished or report.requeued or report.failed:
         logger.info(

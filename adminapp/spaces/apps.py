@@ -9,7 +9,6 @@ class SpacesConfig(AppConfig):
         from adminapp import authz
         from adminapp.accounts import principals
         from adminapp.core.principal import PrincipalKind
-        from adminapp.jobs import registry
         from adminapp.spaces import selectors
         from adminapp.spaces.models import SpaceRole
 
@@ -23,6 +22,4 @@ class SpacesConfig(AppConfig):
             "rol", lambda rid, org: SpaceRole.objects.filter(id=rid, organization_id=org).exists()
         )
         principals.register_owner_resolver(PrincipalKind.SPACE_TOKEN, selectors.space_token_owner)
-        registry.register(
-            "space_delete", "adminapp.spaces.services:space_delete_run", label="Space deletion"
-        )
+        from adminapp.spaces import jobs  # noqa: F401 - registers space_delete

@@ -10,7 +10,6 @@ by database constraints; the friendly pre-checks are only there for the message,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,7 +32,10 @@ from adminapp.core.errors import (
 )
 from adminapp.core.principal import Principal
 from adminapp.core.validation import clean_text
+from adminapp.jobs.models import TERMINAL_STATES, Job
+from adminapp.jobs.services import idempotency_key_reused, job_create, job_for_idempotency_key
 from adminapp.spaces import selectors
+from adminapp.spaces.jobs import SpaceDelete, SpaceDeleteParams
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceRoleName, SpaceToken
 
 SPACE_NAME_MAX = 255
@@ -47,8 +49,6 @@ MAX_ACTIVE_PERMANENT_TOKENS = 5
 DEFAULT_TOKEN_ROLE = SpaceRoleName.MEMBER
 # Refresh a token's last_used_at at most this often (not a write per request).
 LAST_USED_RESOLUTION = timedelta(seconds=60)
-DELETE_KIND = "space_delete"
-PURGE_CHUNK = 1000
 
 _SPACE_ID_RE = re.compile(r"^spc_[0-9a-z]{26}$")
 # Path segments that cannot name a space: /spaces/all is the picker list, and "." / ".."
@@ -213,19 +213,15 @@ def space_delete(*, actor: Principal, space: str, idempotency_key: str | None = 
     A retried request with the same ``Idempotency-Key`` gets the same job. Asking again for a
     space whose deletion job failed or was aborted (by id; org admins) starts a new job.
     """
-    from adminapp.jobs.models import TERMINAL_STATES, Job
-    from adminapp.jobs.services import job_create
-
     key = (idempotency_key or "").strip()
-    if key:
-        earlier = Job.objects.filter(
-            organization_id=actor.org_id,
-            owner_id=actor.actor_id or "system",
-            idempotency_key=key,
-            kind=DELETE_KIND,
-        ).first()
-        if earlier is not None:
+    earlier = job_for_idempotency_key(actor=actor, idempotency_key=key)
+    if earlier is not None:
+        # A retry names the space as the first request did, by id or by name (it is hidden
+        # by now, so it cannot be looked up again); any other request is refused.
+        ref = (space or "").strip()
+        if earlier.kind == SpaceDelete.name and ref in earlier.params.values():
             return earlier
+        raise idempotency_key_reused(earlier)
     found = selectors.space_find(queryset=selectors.space_queryset(actor=actor), ref=space)
     if found is None and authz.can(actor, Permission.SPACE_ADMIN):
         # A deletion that did not finish can be set going again.
@@ -243,8 +239,8 @@ def space_delete(*, actor: Principal, space: str, idempotency_key: str | None = 
             return running.get()
     job, _ = job_create(
         actor=actor,
-        kind=DELETE_KIND,
-        params={"space_id": found.id, "name": found.name},
+        kind=SpaceDelete,
+        params=SpaceDeleteParams(space_id=found.id, name=found.name),
         idempotency_key=key or None,
     )
     first_request = found.deleted_at is None
@@ -259,111 +255,6 @@ def space_delete(*, actor: Principal, space: str, idempotency_key: str | None = 
         details={"name": found.name, "job_id": job.id},
     )
     return job
-
-
-# What a space holds, removed by the delete job in this order. Later domains (datasets and
-# data rows) add their own step with ``register_purge_step`` in their AppConfig.ready().
-@dataclass(frozen=True)
-class PurgeStep:
-    name: str
-    count: Callable[[str], int]  # rows left for a space id
-    delete_chunk: Callable[[str, int], int]  # delete up to n rows of a space; returns how many
-
-
-_PURGE_STEPS: list[PurgeStep] = []
-
-
-def register_purge_step(step: PurgeStep, *, first: bool = False) -> None:
-    if any(s.name == step.name for s in _PURGE_STEPS):
-        return
-    _PURGE_STEPS.insert(0, step) if first else _PURGE_STEPS.append(step)
-
-
-def _chunk_deleter(model) -> Callable[[str, int], int]:
-    def delete_chunk(space_id: str, limit: int) -> int:
-        ids = list(model.objects.filter(space_id=space_id).values_list("id", flat=True)[:limit])
-        if not ids:
-            return 0
-        model.objects.filter(id__in=ids).delete()
-        return len(ids)
-
-    return delete_chunk
-
-
-register_purge_step(
-    PurgeStep(
-        "tokens",
-        lambda sid: SpaceToken.objects.filter(space_id=sid).count(),
-        _chunk_deleter(SpaceToken),
-    )
-)
-register_purge_step(
-    PurgeStep(
-        "memberships",
-        lambda sid: SpaceMembership.objects.filter(space_id=sid).count(),
-        _chunk_deleter(SpaceMembership),
-    )
-)
-
-
-def space_delete_run(ctx) -> dict:
-    """The ``space_delete`` job: each step deletes its rows ``PURGE_CHUNK`` at a time,
-    checkpointing (and honouring abort) after every chunk; then the space row goes.
-
-    Re-running is safe: deleting "rows of this space" again simply finds fewer. Permissions
-    were checked when the job was created and the space is already hidden, so the job does
-    not check them again. An aborted or failed deletion leaves the space hidden; an org
-    admin's DELETE on its id starts a new job that finishes it."""
-    from adminapp.jobs.services import ItemOutcome
-
-    space_id = ctx.params["space_id"]
-    space = Space.objects.filter(id=space_id).first()
-    if space is None:  # a re-run after the final step
-        return {"space_id": space_id, "name": ctx.params.get("name", ""), "deleted": {}}
-    if space.deleted_at is None:
-        raise ValidationFailed(f"Space {space_id} is not marked for deletion.")
-    state = ctx.state
-    deleted: dict[str, int] = dict(state.get("deleted") or {})
-    done, chunk_no = state.get("done", 0), state.get("chunk", 0)
-    if "total" not in state:
-        total = sum(step.count(space_id) for step in _PURGE_STEPS)
-        ctx.progress(total=total + 1, done=0, stage="deleting")
-    for step in _PURGE_STEPS:
-        if step.name in state.get("finished", []):
-            continue
-        ctx.progress(stage=f"deleting {step.name}")
-        while True:
-            n = step.delete_chunk(space_id, PURGE_CHUNK)
-            if n:
-                deleted[step.name] = deleted.get(step.name, 0) + n
-                done += n
-                ctx.record_items(
-                    [ItemOutcome(seq=chunk_no, ok=True, key=step.name, data={"deleted": n})]
-                )
-                chunk_no += 1
-            finished = list(state.get("finished", []))
-            if n < PURGE_CHUNK:
-                finished.append(step.name)
-            state = {
-                "total": True,
-                "deleted": deleted,
-                "done": done,
-                "chunk": chunk_no,
-                "finished": finished,
-            }
-            ctx.checkpoint(state, done=done, message=f"{done} rows deleted ({step.name})")
-            if n < PURGE_CHUNK:
-                break
-    with transaction.atomic():
-        Space.objects.filter(id=space_id).delete()
-        audit_record(
-            actor=ctx.principal,
-            action="space.purge",
-            target_type="space",
-            target_id=space_id,
-            details={"name": space.name, "deleted": deleted, "job_id": ctx.job.id},
-        )
-    return {"space_id": space_id, "name": space.name, "deleted": deleted}
 
 
 # --- memberships --------------------------------------------------------------------------

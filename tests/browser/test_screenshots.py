@@ -34,9 +34,9 @@ def _demo_org():
     from adminapp.accounts import services
     from adminapp.accounts.models import OrgMembership
     from adminapp.audit.models import AuditEvent
-    from adminapp.audit.selectors import AuditFilters
-    from adminapp.audit.services import audit_export_start
+    from adminapp.audit.schemas import AuditFilterParams
     from adminapp.core.principal import SYSTEM
+    from adminapp.exports.services import audit_export_start
     from adminapp.jobs.services import job_abort
     from tests.factories import principal_for
 
@@ -85,8 +85,8 @@ def _demo_org():
         ("Synthetic Kitchens", "Rendered scenes for the pick-and-place benchmark."),
     ]:
         spaces.space_create(actor=ada, name=name, description=description)
-    done = audit_export_start(actor=ada, filters=AuditFilters(action="member."))
-    aborted = audit_export_start(actor=ada, filters=AuditFilters())
+    done = audit_export_start(actor=ada, filters=AuditFilterParams(action="member."))
+    aborted = audit_export_start(actor=ada, filters=AuditFilterParams())
     job_abort(actor=ada, job_id=aborted.id)
     return owner, done
 

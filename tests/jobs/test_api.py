@@ -168,3 +168,57 @@ def test_export_refuses_unknown_filters_and_bad_times(client, tenant):
     assert response.status_code == 422
     assert "since" in response.json()["error"]["fields"]
     assert not Job.objects.exists()
+
+
+def test_a_space_token_lists_polls_and_aborts_its_own_jobs_and_sees_no_other(client, tenant):
+    from adminapp.accounts import principals
+    from adminapp.jobs.services import job_create
+    from tests.jobs.kinds import Count
+    from tests.spaces.conftest import bearer, make_space, make_token
+
+    space = make_space(tenant, "Research")
+    token, secret = make_token(tenant, space)
+    _, other_secret = make_token(tenant, space)
+    actor = principals.for_space_token(
+        token_id=token.id, org_id=tenant.org.id, space_id=space.id, role=token.role, label="bot"
+    )
+    own, _ = job_create(actor=actor, kind=Count, params={"n": 3})
+    someone_elses = make_job(tenant, tenant.admin)
+    auth = bearer(secret)
+
+    listed = client.get("/api/v1/jobs", **auth)
+    assert listed.status_code == 200
+    assert [j["id"] for j in listed.json()["items"]] == [own.id]
+    polled = client.get(f"/api/v1/jobs/{own.id}/peek", **auth).json()
+    assert (polled["state"], polled["owner"]) == ("QUEUED", "token:bot")
+    aborted = client.post(f"/api/v1/jobs/{own.id}/abort", **auth).json()
+    assert (aborted["state"], aborted["outcome"]) == ("ABORTED", "FAILURE")
+    for path in (f"/jobs/{someone_elses.id}", f"/jobs/{own.id}"):
+        other = client.get(f"/api/v1{path}", **bearer(other_secret))
+        assert other.status_code == 404, path
+    assert client.post(f"/api/v1/jobs/{someone_elses.id}/abort", **auth).status_code == 404
+    assert Job.objects.get(id=someone_elses.id).abort_requested is False
+
+
+def test_a_finished_job_says_its_outcome_counts_label_and_whether_it_has_a_file(client, tenant):
+    done = make_job(
+        tenant,
+        tenant.admin,
+        state=JobState.SUCCEEDED,
+        outcome="PARTIAL_SUCCESS",
+        items_succeeded=7,
+        items_failed=2,
+        result={"rows": 9},
+        result_file="exports/audit-x.csv",
+    )
+    deleted = make_job(
+        tenant, tenant.admin, kind="space_delete", state=JobState.SUCCEEDED, result={"x": 1}
+    )
+    body = get(client, tenant, "ADMIN", f"/jobs/{done.id}").json()
+    assert body["label"] == "Audit log export"
+    assert (body["outcome"], body["counts"]) == ("PARTIAL_SUCCESS", {"succeeded": 7, "failed": 2})
+    assert (body["has_result"], body["has_file"]) == (True, True)
+    space_delete = get(client, tenant, "ADMIN", f"/jobs/{deleted.id}").json()
+    assert (space_delete["label"], space_delete["has_file"]) == ("Space deletion", False)
+    queued = get(client, tenant, "ADMIN", f"/jobs/{make_job(tenant, tenant.admin).id}").json()
+    assert (queued["outcome"], queued["has_file"]) == (None, False)

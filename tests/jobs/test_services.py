@@ -1,4 +1,5 @@
-"""Jobs engine rules that need no worker: claiming, abort, reaper, idempotency, settings."""
+"""Creating, aborting and reaping jobs, without a worker: idempotency, abort, the reaper,
+Celery's settings (the engine's run loop: ``test_engine.py``)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,26 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from pydantic import ValidationError
 
-from adminapp.audit.selectors import AuditFilters
-from adminapp.audit.services import audit_export_start
+from adminapp.audit.schemas import AuditFilterParams
 from adminapp.core.errors import Conflict, ValidationFailed
+from adminapp.exports.services import audit_export_start
+from adminapp.jobs.engine import job_claim
 from adminapp.jobs.models import Job, JobState
-from adminapp.jobs.services import job_abort, job_claim, job_create, jobs_reap
+from adminapp.jobs.services import job_abort, job_create, jobs_reap
+from tests.jobs.kinds import Count, CountBulk
 
 pytestmark = pytest.mark.django_db
 
 
 def make_job(tenant, **fields) -> Job:
-    defaults = {"organization": tenant.org, "kind": "audit_export", "owner_id": tenant.admin.id}
+    defaults = {
+        "organization": tenant.org,
+        "kind": Count.name,
+        "owner_id": tenant.admin.id,
+        "params": {"n": 1},
+    }
     return Job.objects.create(**{**defaults, **fields})
 
 
@@ -30,7 +39,12 @@ def test_celery_protects_long_work_with_late_acks_prefetch_one_and_ordered_time_
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_soft_time_limit < conf.task_time_limit < settings.CELERY_VISIBILITY_TIMEOUT
-    assert conf.task_routes["adminapp.jobs.run"]["queue"] == "jobs"
+    assert {q.name for q in conf.task_queues} == {
+        "default",
+        f"{settings.JOB_QUEUE_PREFIX}jobs.default",
+        f"{settings.JOB_QUEUE_PREFIX}jobs.bulk",
+        f"{settings.JOB_QUEUE_PREFIX}jobs.io",
+    }
     assert conf.beat_schedule["jobs-reaper"]["schedule"] == 30.0
     if settings.CELERY_BROKER_URL.startswith("redis"):
         assert (
@@ -50,35 +64,47 @@ def test_a_job_is_claimed_once_so_a_second_delivery_is_a_no_op(tenant):
 
 def test_the_same_idempotency_key_returns_the_same_job(tenant):
     actor = tenant.principal("ADMIN")
-    first, created = job_create(actor=actor, kind="audit_export", idempotency_key="abc-123")
-    again, created_again = job_create(actor=actor, kind="audit_export", idempotency_key="abc-123")
+    first, created = job_create(actor=actor, kind=Count, params={"n": 3}, idempotency_key="abc-1")
+    again, created_again = job_create(
+        actor=actor, kind=Count, params={"n": 3}, idempotency_key="abc-1"
+    )
     assert created and not created_again
     assert again.id == first.id
     assert Job.objects.filter(organization=tenant.org).count() == 1
 
 
 def test_an_idempotency_key_is_per_principal(tenant):
-    a, _ = job_create(actor=tenant.principal("ADMIN"), kind="audit_export", idempotency_key="k1")
-    b, _ = job_create(actor=tenant.principal("OWNER"), kind="audit_export", idempotency_key="k1")
+    a, _ = job_create(
+        actor=tenant.principal("ADMIN"), kind=Count, params={"n": 1}, idempotency_key="k1"
+    )
+    b, _ = job_create(
+        actor=tenant.principal("OWNER"), kind=Count, params={"n": 1}, idempotency_key="k1"
+    )
     assert a.id != b.id
 
 
-def test_an_unknown_kind_or_overlong_key_is_refused_and_nothing_is_written(tenant):
+def test_an_unknown_kind_bad_params_or_overlong_key_is_refused_and_nothing_is_written(tenant):
+    actor = tenant.principal("ADMIN")
     with pytest.raises(ValidationFailed):
-        job_create(actor=tenant.principal("ADMIN"), kind="nope")
+        job_create(actor=actor, kind="nope")
+    with pytest.raises(ValidationError):
+        job_create(actor=actor, kind=Count, params={"n": "many"})
     with pytest.raises(ValidationFailed):
-        job_create(actor=tenant.principal("ADMIN"), kind="audit_export", idempotency_key="x" * 129)
+        job_create(actor=actor, kind=Count, params={"n": 1}, idempotency_key="x" * 129)
     assert not Job.objects.exists()
 
 
-def test_reusing_an_idempotency_key_for_another_kind_is_a_conflict(tenant):
-    from adminapp.jobs import registry
-
-    registry.register("test_other", "adminapp.audit.services:audit_export_run", label="Other")
+@pytest.mark.parametrize(
+    ("kind", "params"), [(CountBulk, {"n": 1}), (Count, {"n": 2})], ids=["kind", "params"]
+)
+def test_an_idempotency_key_reused_for_another_request_is_a_conflict(tenant, kind, params):
     actor = tenant.principal("ADMIN")
-    job_create(actor=actor, kind="audit_export", idempotency_key="same")
-    with pytest.raises(Conflict):
-        job_create(actor=actor, kind="test_other", idempotency_key="same")
+    first, _ = job_create(actor=actor, kind=Count, params={"n": 1}, idempotency_key="same")
+    with pytest.raises(Conflict) as exc_info:
+        job_create(actor=actor, kind=kind, params=params, idempotency_key="same")
+    assert exc_info.value.code == "idempotency_key_reused"
+    assert exc_info.value.details == {"job_id": first.id}
+    assert Job.objects.count() == 1
 
 
 def test_aborting_a_queued_job_finishes_it_at_once(tenant):
@@ -144,14 +170,14 @@ def test_a_member_cannot_export_the_audit_log_and_no_job_is_created(tenant):
     from adminapp.core.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        audit_export_start(actor=tenant.principal("MEMBER"), filters=AuditFilters())
+        audit_export_start(actor=tenant.principal("MEMBER"), filters=AuditFilterParams())
     assert not Job.objects.exists()
 
 
 def test_starting_a_job_is_audited_with_its_kind(tenant):
     from adminapp.audit.models import AuditEvent
 
-    job = audit_export_start(actor=tenant.principal("ADMIN"), filters=AuditFilters())
+    job = audit_export_start(actor=tenant.principal("ADMIN"), filters=AuditFilterParams())
     event = AuditEvent.objects.get(action="job.create", target_id=job.id)
     assert event.details == {"kind": "audit_export"}
     assert event.actor_id == tenant.admin.id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections import Counter
 
 import pytest
 
@@ -173,3 +174,77 @@ def _switch_broker(app, url: str) -> None:
     app.conf.broker_url = url
     app._pool = None
     app.amqp._producer_pool = None
+
+
+# --- the engine's guarantees with real processes, on the test kind --------------------------
+def _count_job(tenant, kind=None, actor=None, **params):
+    from adminapp.jobs.services import job_create
+    from tests.jobs.kinds import Count
+
+    job, _ = job_create(actor=actor or tenant.principal("ADMIN"), kind=kind or Count, params=params)
+    return job.id
+
+
+def _applied(job_id: str) -> Counter:
+    from tests.jobs.kinds import APPLIED
+
+    targets = AuditEvent.objects.filter(action=APPLIED, target_id__startswith=f"{job_id}:")
+    return Counter(int(t.split(":")[1]) for t in targets.values_list("target_id", flat=True))
+
+
+def test_each_kind_runs_on_its_queue_and_only_a_worker_of_that_queue_takes_it(
+    tenant, celery_workers
+):
+    from adminapp.jobs.kinds import Queue
+    from tests.jobs.kinds import CountBulk, CountIO
+
+    celery_workers.start(queues=(Queue.BULK,))
+    bulk = _count_job(tenant, CountBulk, n=3)
+    io = _count_job(tenant, CountIO, n=3)
+    assert wait_for(lambda: finished(bulk), message="the bulk job on the bulk worker").state == (
+        "SUCCEEDED"
+    )
+    io_job = job_state(io)
+    assert io_job.state == "QUEUED" and io_job.published_at is not None  # sent, not taken
+
+    celery_workers.start(queues=(Queue.IO,))
+    assert wait_for(lambda: finished(io), message="the io job on the io worker").state == (
+        "SUCCEEDED"
+    )
+
+
+def test_a_killed_worker_mid_chunk_loses_nothing_and_applies_nothing_twice(tenant, celery_workers):
+    first = celery_workers.start({"JOB_CHUNK_DELAY_MS": "200"})
+    job_id = _count_job(tenant, n=200, per_chunk=5)
+    wait_for(lambda: job_state(job_id).progress_done >= 30, message="some chunks done")
+    celery_workers.kill(first)
+    assert job_state(job_id).state == "RUNNING"
+
+    celery_workers.start()
+    wait_for(lambda: jobs_reap(heartbeat_timeout=0).requeued == [job_id], message="the reaper")
+    job = wait_for(lambda: finished(job_id), message="the job to finish on the second worker")
+    assert (job.state, job.outcome, job.attempts) == ("SUCCEEDED", "SUCCESS", 2)
+    assert _applied(job_id) == Counter(range(1, 201))  # every item, each exactly once
+    assert JobItem.objects.filter(job_id=job_id).count() == 200
+    assert job.items_succeeded == 200
+
+
+def test_revoking_the_owners_key_while_the_job_runs_fails_it_at_the_next_chunk(
+    client, tenant, celery_workers
+):
+    from adminapp.accounts import principals
+    from adminapp.accounts.models import ApiKey
+    from adminapp.core import crypto
+
+    key = ApiKey.objects.get(digest=crypto.digest(tenant.keys["ADMIN"]))
+    actor = principals.for_user(tenant.admin, org_id=tenant.org.id, role="ADMIN", key_id=key.id)
+    celery_workers.start({"JOB_CHUNK_DELAY_MS": "200"})
+    job_id = _count_job(tenant, actor=actor, n=200, per_chunk=5)
+    wait_for(lambda: job_state(job_id).progress_done >= 10, message="the job under way")
+
+    revoked = client.post(f"/api/v1/api-keys/{key.id}/revoke", **tenant.auth("OWNER"))
+    assert revoked.status_code == 200
+    job = wait_for(lambda: finished(job_id), message="the job to stop")
+    assert (job.state, job.error_code) == ("FAILED", "owner_credential_revoked")
+    assert 10 <= job.progress_done < 200
+    assert _applied(job_id) == Counter(range(1, job.progress_done + 1))

@@ -332,7 +332,6 @@ def test_a_space_token_sees_nothing_outside_its_space(client, tenant):
         f"/organizations/{tenant.org.id}/members",
         "/api-keys",
         "/audit",
-        "/jobs",
         "/roles",
     ):
         error(client.get(API + path, **auth), 404, "not_found")

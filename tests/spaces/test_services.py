@@ -22,8 +22,10 @@ from adminapp.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from adminapp.jobs.engine import job_run
 from adminapp.jobs.models import Job, JobItem, JobState
-from adminapp.jobs.services import job_abort, job_run
+from adminapp.jobs.services import job_abort
+from adminapp.spaces import jobs as space_jobs
 from adminapp.spaces import selectors, services
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
 from tests.factories import add_member, principal_for
@@ -514,7 +516,7 @@ def test_delete_hides_the_space_at_once_frees_its_name_and_the_job_removes_the_r
 
 
 def test_the_delete_job_works_in_checkpointed_chunks(tenant, monkeypatch):
-    monkeypatch.setattr(services, "PURGE_CHUNK", 2)
+    monkeypatch.setattr(space_jobs, "PURGE_CHUNK", 2)
     space = populated_space(tenant, members=5, tokens=3)
     job = services.space_delete(actor=tenant.principal("ADMIN"), space=space.id)
     job_run(job_id=job.id)
@@ -528,9 +530,11 @@ def test_the_delete_job_works_in_checkpointed_chunks(tenant, monkeypatch):
         ("memberships", {"deleted": 2}),
         ("memberships", {"deleted": 2}),
         ("memberships", {"deleted": 1}),
+        ("space", {"deleted": 1}),
     ]
     assert job.progress_done == job.progress_total == 9  # 8 rows + the space itself
-    assert job.checkpoint["finished"] == ["tokens", "memberships"]
+    assert job.checkpoint["after"] == "space"
+    assert (job.outcome, job.items_succeeded) == ("SUCCESS", 6)
 
 
 def test_an_aborted_deletion_can_be_set_going_again_by_an_org_admin(tenant):
@@ -558,6 +562,19 @@ def test_a_retried_delete_with_the_same_idempotency_key_returns_the_same_job(ten
     first = services.space_delete(actor=admin, space=space.id, idempotency_key="del-1")
     again = services.space_delete(actor=admin, space=space.id, idempotency_key="del-1")
     assert again.id == first.id
+    assert Job.objects.filter(kind="space_delete").count() == 1
+    by_name = services.space_delete(actor=admin, space="Doomed", idempotency_key="del-1")
+    assert by_name.id == first.id  # the retry may name the (now hidden) space either way
+
+
+def test_the_same_idempotency_key_for_another_space_is_refused_and_deletes_nothing(tenant):
+    first, second = make_space(tenant, "First"), make_space(tenant, "Second")
+    admin = tenant.principal("ADMIN")
+    services.space_delete(actor=admin, space=first.id, idempotency_key="del-1")
+    with pytest.raises(Conflict) as exc_info:
+        services.space_delete(actor=admin, space=second.id, idempotency_key="del-1")
+    assert exc_info.value.code == "idempotency_key_reused"
+    assert Space.objects.get(id=second.id).deleted_at is None
     assert Job.objects.filter(kind="space_delete").count() == 1
 
 

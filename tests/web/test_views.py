@@ -665,3 +665,46 @@ def test_a_running_jobs_items_table_refreshes_itself_and_stops_when_it_ends(clie
     Job.objects.filter(id=job.id).update(state="SUCCEEDED")
     done = client.get(f"/jobs/{job.id}/", **items).content.decode()
     assert 'id="job-items"' in done and "every 3s" not in done
+
+
+def test_a_finished_space_delete_offers_no_download_and_says_what_it_removed(client, tenant):
+    from adminapp.jobs.engine import job_run
+    from adminapp.spaces.services import space_delete
+    from tests.spaces.conftest import make_space, make_token
+
+    client.force_login(tenant.owner)
+    space = make_space(tenant, "Doomed")
+    make_token(tenant, space)
+    job = space_delete(actor=tenant.principal("OWNER"), space=space.id)
+    job_run(job_id=job.id)
+
+    page = client.get(reverse("web:job_detail", args=[job.id])).content.decode()
+    assert "Space deletion" in page
+    assert "Download result" not in page
+    assert 'data-job-outcome="SUCCESS"' in page
+    assert "tokens 1 · memberships 0" in page  # every step, the empty ones too
+    assert "Doomed" in page
+
+
+def test_a_finished_export_offers_its_file_and_an_aborted_one_says_why_it_has_none(
+    client, tenant, settings, tmp_path
+):
+    from adminapp.audit.schemas import AuditFilterParams
+    from adminapp.exports.services import audit_export_start
+    from adminapp.jobs.engine import job_run
+    from adminapp.jobs.services import job_abort
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(tenant.owner)
+    done = audit_export_start(actor=tenant.principal("OWNER"), filters=AuditFilterParams())
+    job_run(job_id=done.id)
+    aborted = audit_export_start(
+        actor=tenant.principal("OWNER"), filters=AuditFilterParams(action="x.")
+    )
+    job_abort(actor=tenant.principal("OWNER"), job_id=aborted.id)
+
+    finished = client.get(reverse("web:job_detail", args=[done.id])).content.decode()
+    assert "Download result" in finished and 'data-job-outcome="SUCCESS"' in finished
+    stopped = client.get(reverse("web:job_detail", args=[aborted.id])).content.decode()
+    assert "Download result" not in stopped
+    assert "an aborted export keeps no file to download" in stopped

@@ -20,6 +20,8 @@ _STATE_TONES = {
     "ABORTED": "warning",
     "SUCCESS": "success",
     "ERROR": "danger",
+    "PARTIAL_SUCCESS": "warning",
+    "FAILURE": "danger",
 }
 
 

@@ -84,9 +84,7 @@ def process_commands(*, host: str, port: int, var_dir: Path) -> dict[str, list[s
         ],
         "worker": [
             *celery,
-            "worker",
-            "-Q",
-            "default,jobs",
+            "worker",  # no -Q: every queue (the reaper's and each kind of job work)
             "--concurrency",
             "2",
             "-l",

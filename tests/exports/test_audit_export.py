@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from adminapp.jobs.engine import job_run
 from adminapp.jobs.models import Job
-from adminapp.jobs.services import job_run
 from tests.api.helpers import API, api_error
 
 

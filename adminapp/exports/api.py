@@ -1,0 +1,26 @@
+"""``POST /api/v1/audit/exports``: export the audit events matching a filter to CSV (a job;
+poll it under /jobs and download its file from there)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from adminapp.audit.schemas import AuditFilterParams
+from adminapp.client import models as wire
+from adminapp.exports import services
+from adminapp.jobs.schemas import job_out
+
+audit_exports_router = Router(tags=["audit"])
+
+
+@audit_exports_router.post(
+    "", response={202: wire.Job}, summary="Export matching events to CSV (a job)"
+)
+def start_audit_export(request: HttpRequest, payload: AuditFilterParams):
+    job = services.audit_export_start(
+        actor=request.auth,
+        filters=payload,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return Status(202, job_out(job, include_result=False))

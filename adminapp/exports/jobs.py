@@ -1,0 +1,159 @@
+"""The ``audit_export`` job: the events matching a filter, oldest first, as a CSV file.
+
+A consistent snapshot: events written after the export started are not part of it. Each
+chunk of ``AUDIT_EXPORT_CHUNK`` events is appended to the file and fsynced inside the chunk's
+transaction, and the file's size goes into the checkpoint with it; a re-run cuts the file
+back to that size and continues from the cursor, so no row is written twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from pydantic import BaseModel
+
+from adminapp.audit.models import AuditEvent
+from adminapp.audit.schemas import AuditFilterParams
+from adminapp.audit.selectors import audit_queryset
+from adminapp.core.errors import ApplicationError
+from adminapp.core.pagination import encode_cursor, paginate
+from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, register
+
+EXPORT_COLUMNS = [
+    "id",
+    "created_at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "ip",
+    "request_id",
+    "details",
+]
+
+
+class AuditExportResult(BaseModel):
+    rows: int
+    bytes: int
+    file: str
+
+
+def csv_safe(value: Any) -> str:
+    """Neutralise spreadsheet formulas in user-controlled cells (CSV injection)."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _row(event: AuditEvent) -> list[str]:
+    return [
+        event.id,
+        event.created_at.isoformat(),
+        event.actor_type,
+        event.actor_id,
+        csv_safe(event.actor_label),
+        event.action,
+        event.target_type,
+        csv_safe(event.target_id),
+        event.ip or "",
+        event.request_id,
+        csv_safe(json.dumps(event.details, sort_keys=True)),
+    ]
+
+
+@register
+class AuditExport(JobKind[AuditFilterParams, AuditExportResult]):
+    name = "audit_export"
+    label = "Audit log export"
+    queue = Queue.IO
+    unit = "events"
+
+    @staticmethod
+    def relative_path(ctx: JobContext) -> str:
+        return f"exports/audit-{ctx.job_id}.csv"
+
+    def _path(self, ctx: JobContext) -> Path:
+        return Path(settings.MEDIA_ROOT) / self.relative_path(ctx)
+
+    def _events(self, ctx: JobContext[AuditFilterParams]):
+        filters = ctx.params.to_filters()
+        until = min(filters.until, ctx.created_at) if filters.until else ctx.created_at
+        since = min(filters.since, until) if filters.since else None  # after the snapshot: none
+        return audit_queryset(
+            actor=ctx.principal, filters=replace(filters, since=since, until=until)
+        )
+
+    def plan(self, ctx: JobContext[AuditFilterParams]) -> int:
+        return self._events(ctx).count()
+
+    def chunks(self, ctx: JobContext[AuditFilterParams], after: str | None) -> Iterator[Chunk]:
+        self._open(ctx)
+        events, size, cursor = self._events(ctx), settings.AUDIT_EXPORT_CHUNK, after
+        while True:
+            page = paginate(events, limit=size, cursor=cursor, newest_first=False, max_limit=size)
+            if not page.items:
+                return
+            last = page.items[-1]
+            cursor = page.next_cursor or encode_cursor(last.created_at, last.id)
+            yield Chunk(payload=page.items, after=cursor, size=len(page.items))
+            if not page.has_more:
+                return
+
+    def _open(self, ctx: JobContext) -> None:
+        """The file as the last checkpoint left it: new (with its header), or cut back to the
+        checkpointed size (a chunk appended after it was rolled back)."""
+        path = self._path(ctx)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        size = ctx.state.get("bytes", 0)
+        if size and not path.exists():
+            raise ApplicationError(
+                "The partly written export file is missing on this worker; start a new export.",
+                code="partial_result_lost",
+            )
+        if not size:
+            with open(path, "w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerow(EXPORT_COLUMNS)
+                fh.flush()
+                os.fsync(fh.fileno())
+                ctx.state["bytes"] = fh.tell()
+        else:
+            with open(path, "r+b") as fh:
+                fh.truncate(size)
+
+    def apply(self, ctx: JobContext, chunk: Chunk) -> list[ItemOutcome]:
+        events: list[AuditEvent] = chunk.payload
+        with open(self._path(ctx), "a", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows(_row(e) for e in events)
+            fh.flush()
+            os.fsync(fh.fileno())
+            ctx.state["bytes"] = fh.tell()
+        done = ctx.state.get("rows", 0)
+        ctx.state["rows"] = done + len(events)
+        return [
+            ItemOutcome.success(
+                key=f"events {done + 1}–{done + len(events)}",
+                rows=len(events),
+                first_id=events[0].id,
+                last_id=events[-1].id,
+            )
+        ]
+
+    def result(self, ctx: JobContext) -> AuditExportResult:
+        if not ctx.state.get("bytes"):  # nothing matched: the file is the header alone
+            self._open(ctx)
+        ctx.set_result_file(self.relative_path(ctx))
+        return AuditExportResult(
+            rows=ctx.state.get("rows", 0),
+            bytes=ctx.state["bytes"],
+            file=self._path(ctx).name,
+        )

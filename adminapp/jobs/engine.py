@@ -1,0 +1,267 @@
+"""The engine: runs one delivery of a job, chunk by chunk (SPEC §6, STYLE 13–14).
+
+A worker's ``job_run`` claims the job with a conditional update (QUEUED → RUNNING; a second
+delivery is a no-op), then drives its kind:
+
+1. once per job, ``plan`` gives the total;
+2. for each chunk of ``chunks(after)``: between chunks it stops on an abort request and
+   re-resolves the owner (a revoked key or a removed member fails the job with a clear
+   code); then the kind's ``apply``, the chunk's item outcomes (numbered here) and the
+   checkpoint are written in **one transaction**, conditional on the attempt this worker
+   claimed. A worker that lost its claim (the reaper gave the job to another) rolls its chunk
+   back instead of committing it, so every chunk is applied exactly once;
+3. ``result`` gives the summary, and the job finishes with its state and outcome.
+
+Every transition is conditional on the claimed attempt, so a lost worker never overwrites
+the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from pydantic import ValidationError
+
+from adminapp.accounts import principals
+from adminapp.core.errors import ApplicationError
+from adminapp.core.principal import Principal
+from adminapp.jobs import kinds
+from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind
+from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState, outcome_of
+
+logger = logging.getLogger("adminapp.jobs")
+
+
+class JobAborted(Exception):
+    """An abort was requested; the engine stops before the next chunk."""
+
+
+class JobLost(Exception):
+    """This worker no longer owns the job (the reaper gave it to another attempt)."""
+
+
+def owner_ref(job: Job) -> principals.OwnerRef:
+    return principals.OwnerRef(
+        kind=job.owner_type,
+        id=job.owner_id,
+        credential_id=job.credential_id,
+        label=job.owner_label,
+    )
+
+
+def job_principal(job: Job) -> Principal:
+    """Who the job acts as *now* (raises ``OwnerGone`` when its owner can no longer act)."""
+    return principals.resolve_owner(
+        org_id=job.organization_id, owner=owner_ref(job), request_id=job.request_id
+    )
+
+
+class _Run:
+    """One delivery of one job, from its claim to its finish."""
+
+    def __init__(self, job: Job, kind: JobKind):
+        self.job, self.kind = job, kind
+        self.attempt = job.attempts
+        checkpoint = job.checkpoint or {}
+        self.planned = bool(checkpoint.get("planned"))
+        self.after = checkpoint.get("after")
+        self.seq = int(checkpoint.get("seq", 0))
+        self.done = int(checkpoint.get("done", 0))
+        self.state = dict(checkpoint.get("state") or {})
+        self.total = job.progress_total
+        self.ctx: JobContext | None = None
+
+    def mine(self):
+        return Job.objects.filter(id=self.job.id, state=JobState.RUNNING, attempts=self.attempt)
+
+    def update(self, **changes: Any) -> None:
+        changes.setdefault("heartbeat_at", timezone.now())
+        if not self.mine().update(**changes):
+            raise JobLost(self.job.id)
+
+    def run(self) -> None:
+        try:
+            params = self.kind.Params.model_validate(self.job.params)
+        except ValidationError as exc:
+            raise ApplicationError(
+                f"The job's parameters are not valid: {exc.errors()[0]['msg']}",
+                code="invalid_params",
+            ) from None
+        self.ctx = JobContext(
+            job_id=self.job.id,
+            org_id=self.job.organization_id,
+            created_at=self.job.created_at,
+            params=params,
+            state=self.state,
+            principal=job_principal(self.job),  # raises OwnerGone
+            result_file=self.job.result_file,
+        )
+        if not self.planned:
+            self.total = self.kind.plan(self.ctx)
+            self.update(progress_total=self.total, stage="running", checkpoint=self.checkpoint())
+            self.planned = True
+        for chunk in self.kind.chunks(self.ctx, self.after):
+            self.between_chunks()
+            self.apply(chunk)
+            if settings.JOB_CHUNK_DELAY_MS:  # a test and benchmark knob; 0 in production
+                time.sleep(settings.JOB_CHUNK_DELAY_MS / 1000)
+
+    def between_chunks(self) -> None:
+        if Job.objects.filter(id=self.job.id, abort_requested=True).exists():
+            raise JobAborted(self.job.id)
+        self.ctx.principal = job_principal(self.job)  # raises OwnerGone
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {
+            "planned": True,
+            "after": self.after,
+            "seq": self.seq,
+            "done": self.done,
+            "state": self.state,
+        }
+
+    def apply(self, chunk: Chunk) -> None:
+        if chunk.stage:
+            self.update(stage=chunk.stage[:64])
+        with transaction.atomic():
+            outcomes = list(self.kind.apply(self.ctx, chunk) or ())
+            self.record(outcomes)
+            succeeded = sum(1 for o in outcomes if o.ok)
+            self.after = chunk.after
+            self.seq += len(outcomes)
+            self.done += chunk.size
+            self.update(
+                checkpoint=self.checkpoint(),
+                progress_done=self.done,
+                message=self.message(),
+                items_succeeded=F("items_succeeded") + succeeded,
+                items_failed=F("items_failed") + (len(outcomes) - succeeded),
+            )
+
+    def record(self, outcomes: list[ItemOutcome]) -> None:
+        JobItem.objects.bulk_create(
+            [
+                JobItem(
+                    job_id=self.job.id,
+                    seq=self.seq + i,
+                    status=JobItemStatus.SUCCESS if o.ok else JobItemStatus.ERROR,
+                    key=o.key[:255],
+                    data=o.data,
+                    error_code=o.error_code[:64],
+                    message=o.message[:500],
+                )
+                for i, o in enumerate(outcomes)
+            ],
+            batch_size=1000,
+        )
+
+    def message(self) -> str:
+        unit = self.kind.unit
+        if self.total is None:
+            return f"{self.done} {unit} done"
+        return f"{self.done} of {self.total} {unit} done"
+
+    def finish(
+        self,
+        state: str,
+        *,
+        stage: str = "",
+        message: str = "",
+        result: dict | None = None,
+        error_code: str = "",
+        error_message: str = "",
+    ) -> None:
+        now = timezone.now()
+        counts = self.mine().values("items_succeeded", "items_failed").first()
+        if counts is None:
+            return  # lost meanwhile: the new owner of the job finishes it
+        changes: dict[str, Any] = {
+            "state": state,
+            "outcome": outcome_of(
+                state, succeeded=counts["items_succeeded"], failed=counts["items_failed"]
+            ),
+            "finished_at": now,
+            "heartbeat_at": now,
+            "stage": stage or state.lower(),
+            "error_code": error_code,
+            "error_message": error_message,
+        }
+        if message:
+            changes["message"] = message
+        if result is not None:
+            changes["result"] = result
+            if self.total is not None:
+                changes["progress_done"] = self.total
+        if self.ctx is not None and self.ctx.result_file:
+            changes["result_file"] = self.ctx.result_file
+        self.mine().update(**changes)
+
+
+def job_claim(*, job_id: str) -> Job | None:
+    """QUEUED → RUNNING, atomically; None when another delivery already has it."""
+    now = timezone.now()
+    claimed = Job.objects.filter(id=job_id, state=JobState.QUEUED, abort_requested=False).update(
+        state=JobState.RUNNING,
+        attempts=F("attempts") + 1,
+        heartbeat_at=now,
+        started_at=now,
+        stage="running",
+    )
+    if not claimed:
+        return None
+    return Job.objects.get(id=job_id)
+
+
+def job_run(*, job_id: str) -> None:
+    """Run one delivery of a job (the Celery task's whole body)."""
+    job = job_claim(job_id=job_id)
+    if job is None:
+        logger.info("Job %s is not claimable (already taken or finished); skipping", job_id)
+        return
+    kind = kinds.get(job.kind)
+    if kind is None:
+        Job.objects.filter(id=job.id, state=JobState.RUNNING).update(
+            state=JobState.FAILED,
+            outcome=outcome_of(JobState.FAILED, succeeded=0, failed=0),
+            finished_at=timezone.now(),
+            stage="failed",
+            error_code="unknown_kind",
+            error_message=f"No worker here knows the job kind {job.kind!r}.",
+        )
+        return
+    run = _Run(job, kind)
+    try:
+        run.run()
+        summary = kind.result(run.ctx)
+    except JobLost:
+        logger.warning("Job %s attempt %s lost its claim; stopping", job_id, run.attempt)
+        return
+    except JobAborted:
+        run.finish(JobState.ABORTED, stage="aborted", message="Aborted on request.")
+        return
+    except SoftTimeLimitExceeded:
+        run.finish(
+            JobState.FAILED,
+            error_code="time_limit",
+            error_message=f"The job ran longer than {settings.JOB_SOFT_TIME_LIMIT} s.",
+        )
+        return
+    except ApplicationError as exc:
+        run.finish(JobState.FAILED, error_code=exc.code, error_message=exc.message)
+        return
+    except Exception as exc:  # noqa: BLE001 - a bug in a kind fails the job, visibly
+        logger.exception("Job %s failed", job_id)
+        run.finish(
+            JobState.FAILED,
+            error_code="internal_error",
+            error_message=f"{exc.__class__.__name__}: {exc}"[:2000],
+        )
+        return
+    run.finish(JobState.SUCCEEDED, stage="done", result=summary.model_dump(mode="json"))

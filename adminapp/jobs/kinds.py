@@ -1,0 +1,163 @@
+"""What a job kind is: an object the engine runs (STYLE 13a).
+
+A kind declares its ``name``, ``label``, ``queue`` and typed ``Params`` / ``Result`` (pydantic
+models, taken from its generic parameters), and splits its work in three:
+
+- ``plan(ctx) -> total``: how many units of work there are (the progress bar's end), once;
+- ``chunks(ctx, after) -> iterable of Chunk``: the work still to do after the checkpoint
+  ``after`` (None on a first run), lazily, one chunk at a time;
+- ``apply(ctx, chunk) -> outcomes``: do one chunk and say what happened to each item.
+
+The engine (``adminapp.jobs.engine``) owns everything else: it applies each chunk, its item
+outcomes and the checkpoint in one transaction (so a chunk is applied exactly once, even
+when a lost worker's job is run again), heartbeats, checks for an abort and re-checks the
+owner's rights between chunks, keeps progress, and decides the outcome. A kind never does
+any of that itself. Then ``result(ctx)`` gives the summary.
+
+Kinds register with ``@register`` in their domain's ``jobs.py``, which the domain's
+AppConfig imports, so tools can follow every kind from its app.
+
+This module imports no models, so a kind's module can be imported before Django is set up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar, get_args
+
+from pydantic import BaseModel
+
+from adminapp.core.principal import Principal
+
+
+class Queue(StrEnum):
+    """Queues by kind of work. One worker consumes all of them by default; separate pools
+    can consume one each (see the README, "Scaling workers")."""
+
+    DEFAULT = "jobs.default"  # short work
+    BULK = "jobs.bulk"  # long set-based work over many rows (deletes, bulk updates)
+    IO = "jobs.io"  # files and the network: exports, imports, installs
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One unit of commit. ``payload`` is what ``apply`` works on; ``after`` (JSON) is
+    where the work stands once this chunk is applied, handed back to ``chunks`` on a
+    re-run; ``size`` is how many units of the plan it completes."""
+
+    payload: Any
+    after: Any
+    size: int = 1
+    stage: str = ""  # shown beside the progress bar while this chunk runs, if given
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What happened to one item: a result (``ok``) or an error with a machine code."""
+
+    ok: bool
+    key: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    error_code: str = ""
+    message: str = ""
+
+    @classmethod
+    def success(cls, key: str = "", **data: Any) -> ItemOutcome:
+        return cls(ok=True, key=key, data=data)
+
+    @classmethod
+    def error(cls, code: str, message: str, *, key: str = "", **data: Any) -> ItemOutcome:
+        return cls(ok=False, key=key, data=data, error_code=code, message=message)
+
+
+ParamsT = TypeVar("ParamsT", bound=BaseModel)
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
+class JobContext(Generic[ParamsT]):
+    """What a kind sees of its job (built by the engine): typed params, its own state and
+    who it acts as."""
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        org_id: str,
+        created_at: datetime,
+        params: ParamsT,
+        state: dict[str, Any],
+        principal: Principal,
+        result_file: str = "",
+    ):
+        self.job_id = job_id
+        self.org_id = org_id
+        self.created_at = created_at
+        self.params = params
+        # The kind's own running totals: saved with every checkpoint, in the chunk's
+        # transaction, and handed back as they were on a re-run.
+        self.state = state
+        # The job's owner as of the last check (the engine re-resolves it before each chunk).
+        self.principal = principal
+        self.result_file = result_file
+
+    def set_result_file(self, relative_path: str) -> None:
+        """The job's downloadable result, relative to MEDIA_ROOT."""
+        self.result_file = relative_path
+
+
+class JobKind(Generic[ParamsT, ResultT]):
+    name: ClassVar[str]
+    label: ClassVar[str]
+    queue: ClassVar[Queue] = Queue.DEFAULT
+    unit: ClassVar[str] = "items"  # what the plan counts, for progress messages
+    Params: ClassVar[type[BaseModel]]
+    Result: ClassVar[type[BaseModel]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            args = get_args(base)
+            if len(args) == 2 and all(isinstance(a, type) for a in args):
+                cls.Params, cls.Result = args
+
+    def plan(self, ctx: JobContext[ParamsT]) -> int | None:
+        """How many units of work there are (None: unknown). Runs once per job."""
+        return None
+
+    def chunks(self, ctx: JobContext[ParamsT], after: Any) -> Iterable[Chunk]:
+        raise NotImplementedError
+
+    def apply(self, ctx: JobContext[ParamsT], chunk: Chunk) -> Sequence[ItemOutcome]:
+        """Apply one chunk. Runs inside the chunk's transaction: raise to undo all of it."""
+        raise NotImplementedError
+
+    def result(self, ctx: JobContext[ParamsT]) -> ResultT:
+        raise NotImplementedError
+
+
+_KINDS: dict[str, JobKind] = {}
+
+K = TypeVar("K", bound=type[JobKind])
+
+
+def register(cls: K) -> K:
+    """Class decorator: make ``cls`` a job kind the engine can run."""
+    for attribute in ("name", "label", "Params", "Result"):
+        if not hasattr(cls, attribute):
+            raise TypeError(f"job kind {cls.__name__} has no {attribute}")
+    existing = _KINDS.get(cls.name)
+    if existing is not None and type(existing) is not cls:
+        raise ValueError(f"job kind {cls.name!r} is registered twice")
+    _KINDS[cls.name] = cls()
+    return cls
+
+
+def get(name: str) -> JobKind | None:
+    return _KINDS.get(name)
+
+
+def all_kinds() -> list[JobKind]:
+    return sorted(_KINDS.values(), key=lambda kind: kind.name)

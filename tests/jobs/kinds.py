@@ -1,0 +1,106 @@
+"""Job kinds for testing the engine's guarantees once, for every kind.
+
+``test_count`` applies items 1..n in chunks; each applied item writes an audit event
+``test.apply`` whose target is ``<job id>:<item>``, in the chunk's transaction, so a test can
+count how many times each item was really applied. Its parameters plant the situations
+the engine must handle: item errors, a chunk that raises after writing, an abort arriving
+during a chunk, the reaper giving the job to another worker, the owner reading a space.
+
+Imported by the tests that use them, and by their Celery workers with ``--include``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import F
+from pydantic import BaseModel
+
+from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, register
+
+APPLIED = "test.apply"
+
+
+class CountParams(BaseModel):
+    n: int
+    per_chunk: int = 10
+    fail_every: int = 0  # item i fails when i % fail_every == 0
+    raise_in_chunk: int | None = None  # this chunk (0-based) raises after writing its items
+    abort_in_chunk: int | None = None  # an abort request arrives while this chunk runs
+    steal_before_chunk: int | None = None  # the reaper gives the job away just before it
+    space: str | None = None  # every chunk reads this space as the job's owner
+
+
+class CountResult(BaseModel):
+    applied: int
+
+
+def applied_target(job_id: str, item: int) -> str:
+    return f"{job_id}:{item}"
+
+
+@register
+class Count(JobKind[CountParams, CountResult]):
+    name = "test_count"
+    label = "Test count"
+    queue = Queue.DEFAULT
+
+    def plan(self, ctx: JobContext[CountParams]) -> int:
+        return ctx.params.n
+
+    def chunks(self, ctx: JobContext[CountParams], after: int | None) -> Iterator[Chunk]:
+        from adminapp.jobs.models import Job
+
+        p = ctx.params
+        for start in range(after or 0, p.n, p.per_chunk):
+            end, number = min(start + p.per_chunk, p.n), start // p.per_chunk
+            if number == p.steal_before_chunk:  # committed on its own, as the reaper's is
+                Job.objects.filter(id=ctx.job_id).update(attempts=F("attempts") + 1)
+            yield Chunk(payload=(number, start, end), after=end, size=end - start)
+
+    def apply(self, ctx: JobContext[CountParams], chunk: Chunk) -> list[ItemOutcome]:
+        from adminapp.audit.models import AuditEvent
+        from adminapp.jobs.models import Job
+        from adminapp.spaces.selectors import space_get
+
+        p = ctx.params
+        number, start, end = chunk.payload
+        if p.space:
+            space_get(actor=ctx.principal, space=p.space)  # 404 outside the owner's reach
+        outcomes = []
+        for item in range(start + 1, end + 1):
+            AuditEvent.objects.create(
+                organization_id=ctx.org_id,
+                actor_type="system",
+                action=APPLIED,
+                target_id=applied_target(ctx.job_id, item),
+            )
+            if p.fail_every and item % p.fail_every == 0:
+                outcomes.append(
+                    ItemOutcome.error("odd_item", f"item {item} refused", key=str(item))
+                )
+            else:
+                outcomes.append(ItemOutcome.success(key=str(item), item=item))
+        ctx.state["applied"] = ctx.state.get("applied", 0) + (end - start)
+        if number == p.raise_in_chunk:
+            raise RuntimeError(f"planted failure in chunk {number}")
+        if number == p.abort_in_chunk:
+            Job.objects.filter(id=ctx.job_id).update(abort_requested=True)
+        return outcomes
+
+    def result(self, ctx: JobContext[CountParams]) -> CountResult:
+        return CountResult(applied=ctx.state.get("applied", 0))
+
+
+@register
+class CountBulk(Count):
+    name = "test_count_bulk"
+    label = "Test count (bulk queue)"
+    queue = Queue.BULK
+
+
+@register
+class CountIO(Count):
+    name = "test_count_io"
+    label = "Test count (io queue)"
+    queue = Queue.IO

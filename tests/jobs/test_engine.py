@@ -1,0 +1,219 @@
+"""The engine's guarantees, proved once on a test kind (``tests.jobs.kinds``), for every kind:
+each chunk applied exactly once with its outcomes, abort between chunks, a lost claim never
+committing, the outcome rule, owners re-checked before each chunk. Run in-process through
+the same ``job_run`` the Celery task calls; the worker tests prove the same with processes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from adminapp.accounts import principals
+from adminapp.accounts.models import ApiKey, OrgMembership
+from adminapp.audit.models import AuditEvent
+from adminapp.core import crypto
+from adminapp.jobs.engine import job_claim, job_run
+from adminapp.jobs.models import Job, JobItem, JobState
+from adminapp.jobs.services import job_create
+from tests.factories import add_member, make_key
+from tests.jobs.kinds import APPLIED, Count, CountParams
+from tests.spaces.conftest import make_space, make_token
+
+pytestmark = pytest.mark.django_db
+
+
+def start(actor, **params) -> Job:
+    job, _ = job_create(actor=actor, kind=Count, params=CountParams(**params))
+    return job
+
+
+def run(job: Job) -> Job:
+    job_run(job_id=job.id)
+    job.refresh_from_db()
+    return job
+
+
+def applied(job: Job) -> Counter:
+    """How many times each item of the job was really applied."""
+    targets = AuditEvent.objects.filter(action=APPLIED, target_id__startswith=f"{job.id}:")
+    return Counter(int(t.split(":")[1]) for t in targets.values_list("target_id", flat=True))
+
+
+def test_every_chunk_is_applied_once_with_its_outcomes_numbered_in_order(tenant):
+    job = run(start(tenant.principal("ADMIN"), n=25, per_chunk=10))
+
+    assert (job.state, job.outcome) == (JobState.SUCCEEDED, "SUCCESS")
+    assert applied(job) == Counter(range(1, 26))
+    items = list(JobItem.objects.filter(job=job).order_by("seq"))
+    assert [i.seq for i in items] == list(range(25))
+    assert [i.key for i in items] == [str(n) for n in range(1, 26)]
+    assert (job.progress_done, job.progress_total) == (25, 25)
+    assert (job.items_succeeded, job.items_failed) == (25, 0)
+    assert job.result == {"applied": 25}
+    assert job.checkpoint["after"] == 25
+
+
+@pytest.mark.parametrize(
+    ("fail_every", "outcome", "counts"),
+    [
+        (0, "SUCCESS", (12, 0)),  # no errors
+        (3, "PARTIAL_SUCCESS", (8, 4)),  # errors and at least one result
+        (1, "FAILURE", (0, 12)),  # errors and no result
+    ],
+)
+def test_the_outcome_follows_the_item_errors_beside_the_state(tenant, fail_every, outcome, counts):
+    job = run(start(tenant.principal("ADMIN"), n=12, per_chunk=5, fail_every=fail_every))
+
+    assert job.state == JobState.SUCCEEDED  # the job ran to its end either way
+    assert job.outcome == outcome
+    assert (job.items_succeeded, job.items_failed) == counts
+    errors = JobItem.objects.filter(job=job, status="ERROR")
+    assert errors.count() == counts[1]
+    assert all(e.error_code == "odd_item" for e in errors)
+
+
+def test_a_chunk_that_fails_leaves_nothing_of_itself_and_fails_the_job(tenant):
+    job = run(start(tenant.principal("ADMIN"), n=40, per_chunk=10, raise_in_chunk=2))
+
+    assert (job.state, job.outcome, job.error_code) == (
+        JobState.FAILED,
+        "FAILURE",
+        "internal_error",
+    )
+    assert "planted failure in chunk 2" in job.error_message
+    # Chunks 0 and 1 were committed with their outcomes; chunk 2 wrote items 21-30, then
+    # raised: none of them, and none of its outcomes, are left.
+    assert applied(job) == Counter(range(1, 21))
+    assert JobItem.objects.filter(job=job).count() == 20
+    assert (job.progress_done, job.checkpoint["after"]) == (20, 20)
+
+
+def test_an_abort_stops_the_job_between_chunks_and_keeps_what_was_done(tenant):
+    job = run(start(tenant.principal("ADMIN"), n=50, per_chunk=10, abort_in_chunk=1))
+
+    assert (job.state, job.outcome) == (JobState.ABORTED, "PARTIAL_SUCCESS")
+    assert applied(job) == Counter(range(1, 21))  # the chunk that was running finished
+    assert JobItem.objects.filter(job=job).count() == 20
+    assert job.result is None
+
+
+def test_a_worker_that_lost_its_claim_commits_nothing_and_the_next_attempt_finishes_once(tenant):
+    job = start(tenant.principal("ADMIN"), n=30, per_chunk=10, steal_before_chunk=1)
+    job = run(job)  # chunk 0 commits; then the reaper gives the job to attempt 2
+
+    assert job.state == JobState.RUNNING and job.attempts == 2
+    assert applied(job) == Counter(range(1, 11))
+    # The reaper's requeue, and the second worker's delivery:
+    Job.objects.filter(id=job.id).update(state=JobState.QUEUED)
+    job.params = {**job.params, "steal_before_chunk": None}
+    Job.objects.filter(id=job.id).update(params=job.params)
+    job = run(job)
+
+    assert (job.state, job.attempts) == (JobState.SUCCEEDED, 3)
+    assert applied(job) == Counter(range(1, 31))  # every item exactly once
+    assert [i.seq for i in JobItem.objects.filter(job=job).order_by("seq")] == list(range(30))
+    assert job.items_succeeded == 30
+
+
+def test_a_second_delivery_of_a_finished_job_is_a_no_op(tenant):
+    job = run(start(tenant.principal("ADMIN"), n=5))
+    assert job_claim(job_id=job.id) is None
+    job = run(job)
+    assert job.attempts == 1 and applied(job) == Counter(range(1, 6))
+
+
+def test_a_kind_no_worker_knows_fails_the_job_saying_so(tenant):
+    job = start(tenant.principal("ADMIN"), n=1)
+    Job.objects.filter(id=job.id).update(kind="gone_kind")
+    job = run(job)
+    assert (job.state, job.outcome, job.error_code) == (JobState.FAILED, "FAILURE", "unknown_kind")
+
+
+def test_params_that_no_longer_fit_the_kind_fail_the_job_clearly(tenant):
+    job = start(tenant.principal("ADMIN"), n=1)
+    Job.objects.filter(id=job.id).update(params={"n": "many"})
+    job = run(job)
+    assert (job.state, job.error_code) == (JobState.FAILED, "invalid_params")
+
+
+# --- the owner, re-checked before every chunk -----------------------------------------------
+def _key_principal(tenant, role="ADMIN"):
+    secret = make_key(getattr(tenant, role.lower()), tenant.org)
+    key = ApiKey.objects.get(digest=crypto.digest(secret))
+    return key, principals.for_membership(
+        OrgMembership.objects.select_related("user").get(
+            user=getattr(tenant, role.lower()), organization=tenant.org
+        ),
+        key_id=key.id,
+    )
+
+
+def test_a_job_fails_once_the_key_that_started_it_is_revoked(tenant):
+    key, actor = _key_principal(tenant)
+    job = start(actor, n=5)
+    ApiKey.objects.filter(id=key.id).update(revoked_at=timezone.now())
+    job = run(job)
+    assert (job.state, job.error_code) == (JobState.FAILED, "owner_credential_revoked")
+    assert applied(job) == Counter()
+
+
+def test_a_job_fails_once_the_key_that_started_it_expires(tenant):
+    key, actor = _key_principal(tenant)
+    job = start(actor, n=5)
+    ApiKey.objects.filter(id=key.id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert run(job).error_code == "owner_credential_expired"
+
+
+def test_a_job_fails_once_its_owner_leaves_the_organization_or_is_deactivated(tenant):
+    leaver, deactivated = add_member(tenant.org), add_member(tenant.org)
+    jobs = {
+        user: start(principals.for_user(user, org_id=tenant.org.id, role="MEMBER"), n=3)
+        for user in (leaver, deactivated)
+    }
+    OrgMembership.objects.filter(user=leaver).delete()
+    deactivated.is_active = False
+    deactivated.save()
+    assert run(jobs[leaver]).error_code == "owner_removed"
+    assert run(jobs[deactivated]).error_code == "owner_deactivated"
+
+
+def test_a_job_acts_with_the_role_its_owner_holds_now(tenant):
+    space = make_space(tenant, "Research")
+    admin = tenant.principal("ADMIN")  # sees every space
+    job = start(admin, n=3, space=space.id)
+    OrgMembership.objects.filter(user=tenant.admin).update(account_role="MEMBER")
+    job = run(job)
+    # Demoted to MEMBER and not a member of the space: it no longer exists for them.
+    assert (job.state, job.error_code) == (JobState.FAILED, "not_found")
+
+
+def test_a_job_started_by_a_space_token_runs_with_the_tokens_space_scope(tenant):
+    space, other = make_space(tenant, "Research"), make_space(tenant, "Archive")
+    token, _ = make_token(tenant, space)
+    actor = principals.for_space_token(
+        token_id=token.id, org_id=tenant.org.id, space_id=space.id, role=token.role, label="bot"
+    )
+    own = run(start(actor, n=3, space=space.id))
+    elsewhere = run(start(actor, n=3, space=other.id))
+
+    assert (own.state, own.outcome, own.owner_type) == (
+        JobState.SUCCEEDED,
+        "SUCCESS",
+        "space_token",
+    )
+    assert (elsewhere.state, elsewhere.error_code) == (JobState.FAILED, "not_found")
+
+
+def test_a_space_tokens_job_fails_once_the_token_is_deactivated(tenant):
+    space = make_space(tenant, "Research")
+    token, _ = make_token(tenant, space)
+    actor = principals.for_space_token(
+        token_id=token.id, org_id=tenant.org.id, space_id=space.id, role=token.role, label="bot"
+    )
+    job = start(actor, n=3, space=space.id)
+    token.is_active = False
+    token.save()
+    assert run(job).error_code == "owner_credential_revoked"
