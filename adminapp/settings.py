@@ -117,7 +117,7 @@ INSTALLED_APPS = [
     "adminapp.spaces",
     "adminapp.exports",
     "adminapp.web",
-    "adminapp.demo",
+    "adminapp.ops",
 ]
 
 MIDDLEWARE = [

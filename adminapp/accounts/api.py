@@ -12,17 +12,12 @@ from ninja.utils import check_csrf
 from adminapp import authz
 from adminapp.accounts import principals, selectors, services
 from adminapp.accounts.schemas import (
-    ApiKeyCreateIn,
-    LoginIn,
-    MemberAddIn,
-    MemberUpdateIn,
-    SwitchOrgIn,
     api_key_out,
     member_out,
     organization_out,
     user_out,
 )
-from adminapp.client import models as wire
+from adminapp.client import types as wire
 from adminapp.core.errors import BadRequest, NotFound, PermissionDenied
 from adminapp.core.http import is_inprocess
 from adminapp.core.pagination import PageParams
@@ -51,7 +46,7 @@ def me(request: HttpRequest):
 
 
 @router.post("/auth/login", response=wire.Me, auth=None, summary="Sign in (browser session)")
-def login(request: HttpRequest, payload: LoginIn):
+def login(request: HttpRequest, payload: wire.LoginParams):
     if not is_inprocess(request):
         csrf_error = check_csrf(request)
         if csrf_error:
@@ -73,7 +68,7 @@ def logout(request: HttpRequest):
 
 
 @router.post("/me/organization", response=wire.Me, summary="Switch the session's organization")
-def switch_organization(request: HttpRequest, payload: SwitchOrgIn):
+def switch_organization(request: HttpRequest, payload: wire.SwitchOrganizationParams):
     principal: Principal = request.auth
     if principal.key_id:
         raise BadRequest("An API key is bound to its organization; it cannot switch.")
@@ -120,7 +115,7 @@ def list_members(
 
 
 @router.post("/organizations/{org_id}/members", response={201: wire.OrgMember})
-def add_member(request: HttpRequest, org_id: str, payload: MemberAddIn):
+def add_member(request: HttpRequest, org_id: str, payload: wire.MemberAddParams):
     membership = services.org_member_add(
         actor=request.auth,
         org_id=org_id,
@@ -132,8 +127,15 @@ def add_member(request: HttpRequest, org_id: str, payload: MemberAddIn):
     return Status(201, member_out(membership))
 
 
+@router.get("/organizations/{org_id}/members/{user_id}", response=wire.OrgMember)
+def get_member(request: HttpRequest, org_id: str, user_id: str):
+    return member_out(selectors.org_member_get(actor=request.auth, org_id=org_id, user_id=user_id))
+
+
 @router.patch("/organizations/{org_id}/members/{user_id}", response=wire.OrgMember)
-def update_member(request: HttpRequest, org_id: str, user_id: str, payload: MemberUpdateIn):
+def update_member(
+    request: HttpRequest, org_id: str, user_id: str, payload: wire.MemberUpdateParams
+):
     membership = services.org_member_update_role(
         actor=request.auth, org_id=org_id, user_id=user_id, role=payload.role.value
     )
@@ -155,7 +157,7 @@ def list_api_keys(request: HttpRequest, page: Query[PageParams], include_revoked
 
 
 @router.post("/api-keys", response={201: wire.ApiKeyCreated}, tags=["api keys"])
-def create_api_key(request: HttpRequest, payload: ApiKeyCreateIn):
+def create_api_key(request: HttpRequest, payload: wire.ApiKeyCreateParams):
     key, secret = services.api_key_create(
         actor=request.auth,
         label=payload.label,

@@ -1,46 +1,11 @@
-"""Request bodies and ORM → wire conversions for accounts. Response shapes are the wire
-models in ``adminapp.client.models``; inputs forbid unknown fields (422 naming them)."""
+"""ORM → wire conversions for accounts. Response shapes and request bodies (``*Params``,
+which forbid unknown fields: a 422 naming them) are the SDK's, in
+``adminapp.client.types.accounts``, so the server and the SDK cannot drift."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import BaseModel, ConfigDict, Field
-
 from adminapp.accounts.models import ApiKey, OrgMembership
-from adminapp.client import models as wire
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class LoginIn(Input):
-    email: str = Field(max_length=254)
-    password: str = Field(max_length=1024)
-
-
-class SwitchOrgIn(Input):
-    organization_id: str = Field(max_length=40)
-
-
-class MemberAddIn(Input):
-    email: str = Field(max_length=254)
-    role: wire.AccountRole
-    name: str = Field("", max_length=150)
-    password: str | None = Field(None, max_length=1024, description="For a new account only.")
-
-
-class MemberUpdateIn(Input):
-    role: wire.AccountRole
-
-
-class ApiKeyCreateIn(Input):
-    label: str = Field(min_length=1, max_length=100)
-    description: str = Field("", max_length=500)
-    kind: wire.ApiKeyKind = wire.ApiKeyKind.PERSONAL
-    role: wire.AccountRole | None = Field(None, description="Service keys only: ADMIN or MEMBER.")
-    expires_at: datetime | None = None
+from adminapp.client import types as wire
 
 
 def user_out(user) -> wire.User:

@@ -74,6 +74,20 @@ def org_member_list(
     return paginate(qs, limit=limit, cursor=cursor, newest_first=False)
 
 
+def org_member_get(*, actor: Principal, org_id: str, user_id: str) -> OrgMembership:
+    if org_id != actor.org_id:
+        raise NotFound(f"Organization {org_id} not found.")
+    authz.require(actor, Permission.MEMBER_READ)
+    membership = (
+        OrgMembership.objects.filter(organization_id=org_id, user_id=(user_id or "").strip())
+        .select_related("user")
+        .first()
+    )
+    if membership is None:
+        raise NotFound(f"User {user_id} is not a member of this organization.")
+    return membership
+
+
 def api_key_queryset(*, actor: Principal) -> QuerySet[ApiKey]:
     """Org admins see every key of the org; others only their own personal keys."""
     qs = ApiKey.objects.filter(organization_id=actor.org_id).select_related("user", "created_by")

@@ -19,7 +19,7 @@ api = NinjaAPI(
     version="1",
     description=(
         "The team admin portal's REST API. Authenticate with `Authorization: Bearer <API key>`."
-        ' Every error is `{"error": {"code", "message", "fields", "request_id"}}`;'
+        ' Every error is `{"error": {"code", "message", "fields", "details", "request_id"}}`;'
         " lists are `{items, pagination: {has_more, next_cursor}}`."
     ),
     auth=AUTH,

@@ -126,6 +126,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             code=exc.code,
             message=exc.message,
             fields=exc.fields,
+            details=exc.details,
             headers=headers,
         )
 

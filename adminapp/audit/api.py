@@ -8,17 +8,19 @@ from django.http import HttpRequest
 from ninja import Body, Query, Router, Status
 
 from adminapp.audit import selectors, services
-from adminapp.audit.schemas import AuditFilterParams, audit_event_out
-from adminapp.client import models as wire
+from adminapp.audit.schemas import audit_event_out
+from adminapp.client import types as wire
 from adminapp.core.pagination import PageParams
 
 router = Router(tags=["audit"])
 
 
 @router.get("", response=wire.AuditEventPage, summary="List audit events, newest first")
-def list_events(request: HttpRequest, filters: Query[AuditFilterParams], page: Query[PageParams]):
+def list_events(
+    request: HttpRequest, filters: Query[wire.AuditFilterParams], page: Query[PageParams]
+):
     result = selectors.audit_list(
-        actor=request.auth, filters=filters.to_filters(), limit=page.limit, cursor=page.cursor
+        actor=request.auth, filters=filters, limit=page.limit, cursor=page.cursor
     )
     return page.response(result.items, result)  # dicts, validated once by the response schema
 

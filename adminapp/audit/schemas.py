@@ -1,49 +1,7 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from ninja import Schema
-from pydantic import Field, field_validator
-from pydantic_core import PydanticCustomError
-
 from adminapp.audit.models import AuditEvent
-from adminapp.audit.selectors import AuditFilters
-from adminapp.client import models as wire
-
-
-class AuditFilterParams(Schema):
-    """Filters for listing (query string) and for an export (JSON body; unknown keys refused)."""
-
-    model_config = {"extra": "forbid"}
-
-    actor: str | None = Field(None, max_length=255, description="Actor id or email.")
-    action: str | None = Field(
-        None, max_length=100, description="Exact action, or a prefix ending in '.' or '*'."
-    )
-    target: str | None = Field(None, max_length=64, description="Target id.")
-    since: datetime | None = Field(None, description="From this time (inclusive, ISO 8601).")
-    until: datetime | None = Field(None, description="Before this time (exclusive).")
-
-    @field_validator("since", "until")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        """Naive times mean UTC (the server's zone). Converting now means a mix of naive and
-        aware bounds can be compared, and a time the database cannot hold is a 422."""
-        if value is None:
-            return None
-        try:
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        except OverflowError:
-            raise PydanticCustomError("out_of_range", "Out of range.") from None
-
-    def to_filters(self) -> AuditFilters:
-        return AuditFilters(
-            actor=self.actor,
-            action=self.action,
-            target=self.target,
-            since=self.since,
-            until=self.until,
-        )
+from adminapp.client import types as wire
 
 
 def audit_event_out(event: AuditEvent) -> wire.AuditEvent:

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.db.models import QuerySet
 
 from adminapp import authz
 from adminapp.audit.models import AuditEvent
 from adminapp.authz import Permission
+from adminapp.client.types.audit import AuditFilterParams
 from adminapp.core.errors import ValidationFailed
 from adminapp.core.pagination import Page, paginate
 from adminapp.core.principal import Principal
 
 
-@dataclass(frozen=True)
-class AuditFilters:
-    actor: str | None = None  # actor id (usr_…/key_…) or exact actor label (email)
-    action: str | None = None  # exact, or a prefix ending in "." / "*" ("api_key.")
-    target: str | None = None  # target id
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def as_dict(self) -> dict:
-        return {
-            k: (v.isoformat() if isinstance(v, datetime) else v)
-            for k, v in self.__dict__.items()
-            if v not in (None, "")
-        }
-
-
-def audit_queryset(*, actor: Principal, filters: AuditFilters) -> QuerySet[AuditEvent]:
+def audit_queryset(*, actor: Principal, filters: AuditFilterParams) -> QuerySet[AuditEvent]:
     authz.require(actor, Permission.AUDIT_READ, "Only org admins can read the audit log.")
     if filters.since and filters.until and filters.since > filters.until:
         raise ValidationFailed(
@@ -77,7 +59,7 @@ AUDIT_FIELDS = (
 
 
 def audit_list(
-    *, actor: Principal, filters: AuditFilters, limit: int = 50, cursor: str | None = None
+    *, actor: Principal, filters: AuditFilterParams, limit: int = 50, cursor: str | None = None
 ) -> Page:
     """A page of events as plain dicts of ``AUDIT_FIELDS`` (the busiest list: no model
     instances are built for rows that only go straight out as JSON)."""

@@ -3,11 +3,14 @@
     from adminapp.client import AdminClient
     client = AdminClient()          # ADMINAPP_API_KEY, ADMINAPP_BASE_URL
     print(client.me.get().organization.name)
+    for space in client.spaces.list():   # every page, fetched as you go
+        print(space.name)
 
-Importing this package never imports Django or Celery: it is usable from any script.
+Importing this package never imports Django or Celery: it is usable from any script. The
+wire types are in ``adminapp.client.types`` (one module per domain).
 """
 
-from adminapp.client import models
+from adminapp.client import types
 from adminapp.client._client import AdminClient
 from adminapp.client._errors import (
     AdminError,
@@ -26,24 +29,25 @@ from adminapp.client._errors import (
     RequestTooLargeError,
     UnprocessableEntityError,
 )
-from adminapp.client._jobs import Job
+from adminapp.client._pagination import CursorPage
 from adminapp.client._transport import HTTPTransport, Response, Transport
 from adminapp.client._version import __version__
-from adminapp.client.models import (
+from adminapp.client.resources.jobs import Job
+from adminapp.client.types import (
+    AccountRole,
     CustomSpaceRole,
+    JobOutcome,
+    JobState,
+    Permission,
     PredefinedSpaceRole,
     Space,
     SpaceMembership,
-    SpaceMembershipPage,
-    SpacePage,
     SpacePermission,
     SpaceRef,
     SpaceRole,
     SpaceRoleName,
-    SpaceRolePage,
     SpaceToken,
     SpaceTokenCreated,
-    SpaceTokenPage,
 )
 
 __all__ = [
@@ -51,17 +55,22 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AccountRole",
     "AdminClient",
     "AdminError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "CursorPage",
     "CustomSpaceRole",
     "HTTPTransport",
     "InternalServerError",
     "Job",
+    "JobOutcome",
+    "JobState",
     "JobTimeoutError",
     "NotFoundError",
+    "Permission",
     "PermissionDeniedError",
     "PredefinedSpaceRole",
     "RateLimitError",
@@ -69,18 +78,14 @@ __all__ = [
     "Response",
     "Space",
     "SpaceMembership",
-    "SpaceMembershipPage",
-    "SpacePage",
     "SpacePermission",
     "SpaceRef",
     "SpaceRole",
     "SpaceRoleName",
-    "SpaceRolePage",
     "SpaceToken",
     "SpaceTokenCreated",
-    "SpaceTokenPage",
     "Transport",
     "UnprocessableEntityError",
     "__version__",
-    "models",
+    "types",
 ]

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from datetime import time as dtime
 from enum import Enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic_core import to_jsonable_python
 
@@ -24,17 +24,15 @@ from adminapp.client._errors import (
 )
 from adminapp.client._transport import HTTPTransport, Response, Transport
 from adminapp.client._version import __version__
-
-if TYPE_CHECKING:
-    from adminapp.client.resources.api_keys import ApiKeys
-    from adminapp.client.resources.audit import Audit
-    from adminapp.client.resources.auth import Auth
-    from adminapp.client.resources.jobs import Jobs
-    from adminapp.client.resources.me import MeResource
-    from adminapp.client.resources.organizations import Organizations
-    from adminapp.client.resources.permissions import Permissions
-    from adminapp.client.resources.roles import Roles
-    from adminapp.client.resources.spaces import Spaces
+from adminapp.client.resources.api_keys import ApiKeys
+from adminapp.client.resources.audit import Audit
+from adminapp.client.resources.auth import Auth
+from adminapp.client.resources.jobs import Jobs
+from adminapp.client.resources.me import MeResource
+from adminapp.client.resources.organizations import Organizations
+from adminapp.client.resources.permissions import Permissions
+from adminapp.client.resources.roles import Roles
+from adminapp.client.resources.spaces import Spaces
 
 logger = logging.getLogger("adminapp.client")
 
@@ -86,7 +84,7 @@ class AdminClient:
 
         client = AdminClient(api_key="adm_…")
         me = client.me.get()
-        for key in client.api_keys.iter():
+        for key in client.api_keys.list():   # every key, page after page
             print(key.label)
     """
 
@@ -115,56 +113,38 @@ class AdminClient:
     # --- resources ------------------------------------------------------------------
     @cached_property
     def me(self) -> MeResource:
-        from adminapp.client.resources.me import MeResource
-
         return MeResource(self)
 
     @cached_property
     def auth(self) -> Auth:
-        from adminapp.client.resources.auth import Auth
-
         return Auth(self)
 
     @cached_property
     def organizations(self) -> Organizations:
-        from adminapp.client.resources.organizations import Organizations
-
         return Organizations(self)
 
     @cached_property
     def api_keys(self) -> ApiKeys:
-        from adminapp.client.resources.api_keys import ApiKeys
-
         return ApiKeys(self)
 
     @cached_property
     def audit(self) -> Audit:
-        from adminapp.client.resources.audit import Audit
-
         return Audit(self)
 
     @cached_property
     def jobs(self) -> Jobs:
-        from adminapp.client.resources.jobs import Jobs
-
         return Jobs(self)
 
     @cached_property
     def permissions(self) -> Permissions:
-        from adminapp.client.resources.permissions import Permissions
-
         return Permissions(self)
 
     @cached_property
     def spaces(self) -> Spaces:
-        from adminapp.client.resources.spaces import Spaces
-
         return Spaces(self)
 
     @cached_property
     def roles(self) -> Roles:
-        from adminapp.client.resources.roles import Roles
-
         return Roles(self)
 
     # --- lifecycle ------------------------------------------------------------------

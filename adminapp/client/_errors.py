@@ -1,6 +1,7 @@
 """The SDK's error tree (STYLE 9), mirroring the API's error body.
 
-Every non-2xx answer from the API is ``{"error": {"code", "message", "fields", "request_id"}}``;
+Every non-2xx answer from the API is
+``{"error": {"code", "message", "fields", "details", "request_id"}}``;
 :func:`make_status_error` turns it into the class for its status, keeping the machine
 ``code`` so callers can branch on it (``api_key_revoked``, ``validation_error``, ...).
 """
@@ -27,6 +28,7 @@ class APIError(AdminError):
         *,
         code: str | None = None,
         fields: dict[str, list[str]] | None = None,
+        details: dict[str, Any] | None = None,
         request_id: str | None = None,
         body: Any = None,
     ) -> None:
@@ -34,6 +36,8 @@ class APIError(AdminError):
         self.message = message
         self.code = code
         self.fields: dict[str, list[str]] = fields or {}
+        # More about the error, e.g. {"memberships": 3} for role_in_use.
+        self.details: dict[str, Any] = details or {}
         self.request_id = request_id
         self.body = body
 
@@ -62,11 +66,14 @@ class APIStatusError(APIError):
         status_code: int,
         code: str | None = None,
         fields: dict[str, list[str]] | None = None,
+        details: dict[str, Any] | None = None,
         request_id: str | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message, code=code, fields=fields, request_id=request_id, body=body)
+        super().__init__(
+            message, code=code, fields=fields, details=details, request_id=request_id, body=body
+        )
         self.status_code = status_code
         self.headers: Mapping[str, str] = headers or {}
 
@@ -203,6 +210,7 @@ def make_status_error(
         snippet = body.strip()[:200] if isinstance(body, str) else ""
         message = f"HTTP {status_code}" + (f": {snippet}" if snippet else "")
     fields = error.get("fields") if isinstance(error.get("fields"), dict) else {}
+    details = error.get("details") if isinstance(error.get("details"), dict) else {}
     request_id = error.get("request_id") or headers.get("X-Request-ID")
 
     cls = _STATUS_CLASSES.get(status_code)
@@ -213,6 +221,7 @@ def make_status_error(
         status_code=status_code,
         code=code,
         fields=fields,
+        details=details,
         request_id=request_id,
         body=body,
         headers=headers,

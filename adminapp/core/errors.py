@@ -1,8 +1,8 @@
 """The one error tree of domain code (STYLE 3).
 
 Services raise these; ``adminapp.api.errors`` maps them once to
-``{"error": {"code", "message", "fields", "request_id"}}``; the SDK maps status + code back to
-its own classes; the dashboard renders ``message`` and ``fields`` inline.
+``{"error": {"code", "message", "fields", "details", "request_id"}}``; the SDK maps status + code
+back to its own classes; the dashboard renders ``message`` and ``fields`` inline.
 """
 
 from __future__ import annotations

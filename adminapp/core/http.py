@@ -64,12 +64,14 @@ def error_body(
     code: str,
     message: str,
     fields: dict[str, list[str]] | None = None,
+    details: dict | None = None,
 ) -> dict:
     return {
         "error": {
             "code": code,
             "message": message,
             "fields": fields or {},
+            "details": details or {},
             "request_id": request_id_of(request),
         }
     }
@@ -82,10 +84,12 @@ def error_response(
     code: str,
     message: str,
     fields: dict[str, list[str]] | None = None,
+    details: dict | None = None,
     headers: dict[str, str] | None = None,
 ) -> JsonResponse:
     response = JsonResponse(
-        error_body(request, code=code, message=message, fields=fields), status=status
+        error_body(request, code=code, message=message, fields=fields, details=details),
+        status=status,
     )
     for key, value in (headers or {}).items():
         response[key] = value

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from adminapp.audit.schemas import AuditFilterParams
-from adminapp.client import models as wire
+from adminapp.client import types as wire
+from adminapp.client.types.audit import AuditFilterParams
 from adminapp.exports import services
 from adminapp.jobs.schemas import job_out
 

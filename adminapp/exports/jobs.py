@@ -12,7 +12,6 @@ import csv
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,8 @@ from django.conf import settings
 from pydantic import BaseModel
 
 from adminapp.audit.models import AuditEvent
-from adminapp.audit.schemas import AuditFilterParams
 from adminapp.audit.selectors import audit_queryset
+from adminapp.client.types.audit import AuditFilterParams
 from adminapp.core.errors import ApplicationError
 from adminapp.core.pagination import encode_cursor, paginate
 from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, register
@@ -86,12 +85,11 @@ class AuditExport(JobKind[AuditFilterParams, AuditExportResult]):
         return Path(settings.MEDIA_ROOT) / self.relative_path(ctx)
 
     def _events(self, ctx: JobContext[AuditFilterParams]):
-        filters = ctx.params.to_filters()
+        filters = ctx.params
         until = min(filters.until, ctx.created_at) if filters.until else ctx.created_at
         since = min(filters.since, until) if filters.since else None  # after the snapshot: none
-        return audit_queryset(
-            actor=ctx.principal, filters=replace(filters, since=since, until=until)
-        )
+        snapshot = filters.model_copy(update={"since": since, "until": until})
+        return audit_queryset(actor=ctx.principal, filters=snapshot)
 
     def plan(self, ctx: JobContext[AuditFilterParams]) -> int:
         return self._events(ctx).count()

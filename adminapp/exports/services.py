@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from adminapp import authz
-from adminapp.audit.schemas import AuditFilterParams
 from adminapp.audit.selectors import audit_queryset
 from adminapp.authz import Permission
+from adminapp.client.types.audit import AuditFilterParams
 from adminapp.core.principal import Principal
 from adminapp.exports.jobs import AuditExport
 from adminapp.jobs.models import Job
@@ -18,7 +18,7 @@ def audit_export_start(
 ) -> Job:
     """Start a CSV export of the audit events matching ``filters``."""
     authz.require(actor, Permission.AUDIT_READ, "Only org admins can export the audit log.")
-    audit_queryset(actor=actor, filters=filters.to_filters())
+    audit_queryset(actor=actor, filters=filters)
     job, _ = job_create(
         actor=actor, kind=AuditExport, params=filters, idempotency_key=idempotency_key
     )

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from ninja import Query, Router
 
-from adminapp.client import models as wire
+from adminapp.client import types as wire
 from adminapp.core.errors import NotFound
 from adminapp.core.pagination import PageParams
 from adminapp.jobs import selectors, services

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from adminapp.client import models as wire
+from adminapp.client import types as wire
 from adminapp.jobs import kinds
 from adminapp.jobs.models import Job, JobItem, JobState
 

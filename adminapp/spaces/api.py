@@ -12,17 +12,11 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from pydantic import Field
 
-from adminapp.client import models as wire
+from adminapp.client import types as wire
 from adminapp.core.pagination import PageParams
 from adminapp.jobs.schemas import job_out
 from adminapp.spaces import selectors, services
 from adminapp.spaces.schemas import (
-    MemberSetIn,
-    SpaceCreateIn,
-    SpaceRoleCreateIn,
-    SpaceRoleUpdateIn,
-    SpaceTokenCreateIn,
-    SpaceUpdateIn,
     member_out,
     role_choice,
     space_out,
@@ -61,7 +55,7 @@ def all_spaces(request: HttpRequest):
 
 
 @router.post("", response={201: wire.Space}, summary="Create a space")
-def create_space(request: HttpRequest, payload: SpaceCreateIn):
+def create_space(request: HttpRequest, payload: wire.SpaceCreateParams):
     space = services.space_create(
         actor=request.auth,
         name=payload.name,
@@ -83,7 +77,7 @@ def get_space(request: HttpRequest, space: str):
 
 
 @router.patch("/{space}", response=wire.Space, summary="Rename a space or change its description")
-def update_space(request: HttpRequest, space: str, payload: SpaceUpdateIn):
+def update_space(request: HttpRequest, space: str, payload: wire.SpaceUpdateParams):
     found = services.space_update(
         actor=request.auth, space=space, name=payload.name, description=payload.description
     )
@@ -118,11 +112,18 @@ def list_members(request: HttpRequest, space: str, page: Query[PageParams]):
     response={200: wire.SpaceMembership, 201: wire.SpaceMembership},
     summary="Add a user or change their role (upsert: 201 added, 200 updated)",
 )
-def set_member(request: HttpRequest, space: str, payload: MemberSetIn):
+def set_member(request: HttpRequest, space: str, payload: wire.SpaceMemberParams):
     membership, created = services.space_member_set(
         actor=request.auth, space=space, user_id=payload.user_id, role=role_choice(payload.role)
     )
     return Status(201 if created else 200, member_out(membership))
+
+
+@router.get(
+    "/{space}/members/{user_id}", response=wire.SpaceMembership, summary="One member and role"
+)
+def get_member(request: HttpRequest, space: str, user_id: str):
+    return member_out(selectors.space_member_get(actor=request.auth, space=space, user_id=user_id))
 
 
 @router.delete("/{space}/members/{user_id}", response={204: None}, summary="Remove a member")
@@ -145,7 +146,7 @@ def list_tokens(request: HttpRequest, space: str, page: Query[PageParams]):
     response={201: wire.SpaceTokenCreated},
     summary="Create a space token (the secret is shown once)",
 )
-def create_token(request: HttpRequest, space: str, payload: SpaceTokenCreateIn):
+def create_token(request: HttpRequest, space: str, payload: wire.SpaceTokenCreateParams):
     token, secret = services.space_token_create(
         actor=request.auth,
         space=space,
@@ -164,6 +165,11 @@ def create_token(request: HttpRequest, space: str, payload: SpaceTokenCreateIn):
 def delete_tokens(request: HttpRequest, space: str, permanent: bool | None = None):
     deleted = services.space_tokens_delete(actor=request.auth, space=space, permanent=permanent)
     return {"deleted": deleted}
+
+
+@router.get("/{space}/tokens/{token_id}", response=wire.SpaceToken, summary="Get a token")
+def get_token(request: HttpRequest, space: str, token_id: str):
+    return token_out(selectors.space_token_get(actor=request.auth, space=space, token_id=token_id))
 
 
 @router.post(
@@ -202,7 +208,7 @@ def list_permissions(request: HttpRequest):
 
 
 @roles_router.post("", response={201: wire.SpaceRole}, summary="Create a custom role")
-def create_role(request: HttpRequest, payload: SpaceRoleCreateIn):
+def create_role(request: HttpRequest, payload: wire.SpaceRoleCreateParams):
     role = services.space_role_create(
         actor=request.auth,
         name=payload.name,
@@ -218,7 +224,7 @@ def get_role(request: HttpRequest, role_id: str):
 
 
 @roles_router.patch("/{role_id}", response=wire.SpaceRole, summary="Change a custom role")
-def update_role(request: HttpRequest, role_id: str, payload: SpaceRoleUpdateIn):
+def update_role(request: HttpRequest, role_id: str, payload: wire.SpaceRoleUpdateParams):
     role = services.space_role_update(
         actor=request.auth,
         role_id=role_id,

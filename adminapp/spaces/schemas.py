@@ -1,76 +1,19 @@
-"""Request bodies and ORM → wire conversions for spaces. Response shapes are the wire models
-in ``adminapp.client.models``; inputs forbid unknown fields (422 naming them). Length and
-content rules for names live in the services, so every door gets the same messages."""
+"""ORM → wire conversions for spaces. Response shapes and request bodies (``*Params``, which
+forbid unknown fields: a 422 naming them) are the SDK's, in ``adminapp.client.types.spaces``.
+Length and content rules for names live in the services, so every door gets the same
+messages."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
-
-from adminapp.client import models as wire
+from adminapp.client import types as wire
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
-from adminapp.spaces.services import DEFAULT_TOKEN_ROLE, RoleChoice
+from adminapp.spaces.services import RoleChoice
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SpaceCreateIn(Input):
-    name: str
-    description: str | None = None
-    organization_id: str | None = Field(None, description="Defaults to the caller's org.")
-
-
-class SpaceUpdateIn(Input):
-    name: str | None = None
-    description: str | None = None
-
-
-class PredefinedRoleIn(Input):
-    type: Literal["PREDEFINED"]
-    name: wire.SpaceRoleName
-
-
-class CustomRoleIn(Input):
-    type: Literal["CUSTOM"]
-    id: str = Field(max_length=40)
-    name: str | None = Field(None, description="Ignored (the server returns it).")
-
-
-RoleIn = Annotated[PredefinedRoleIn | CustomRoleIn, Field(discriminator="type")]
-
-
-def role_choice(role: PredefinedRoleIn | CustomRoleIn) -> RoleChoice:
-    if isinstance(role, PredefinedRoleIn):
+def role_choice(role: wire.PredefinedSpaceRoleParams | wire.CustomSpaceRoleParams) -> RoleChoice:
+    if isinstance(role, wire.PredefinedSpaceRoleParams):
         return RoleChoice(predefined=role.name.value)
     return RoleChoice(custom_id=role.id)
-
-
-class MemberSetIn(Input):
-    user_id: str = Field(max_length=40)
-    role: RoleIn
-
-
-class SpaceRoleCreateIn(Input):
-    name: str
-    description: str = ""
-    permissions: list[str] = Field(default_factory=list, max_length=50)
-
-
-class SpaceRoleUpdateIn(Input):
-    name: str | None = None
-    description: str | None = None
-    permissions: list[str] | None = Field(None, max_length=50)
-
-
-class SpaceTokenCreateIn(Input):
-    label: str = ""
-    permanent: bool = Field(False, description="False: expires in 24 h. True: never expires.")
-    role: wire.SpaceRoleName = Field(
-        wire.SpaceRoleName(DEFAULT_TOKEN_ROLE), description="MEMBER (default) or READ_ONLY."
-    )
 
 
 # --- ORM → wire ---------------------------------------------------------------------------

@@ -98,6 +98,20 @@ def space_member_list(
     return found, paginate(qs, limit=limit, cursor=cursor, newest_first=False)
 
 
+def space_member_get(*, actor: Principal, space: str, user_id: str) -> SpaceMembership:
+    """One member of the space (404 when the user is not one)."""
+    found = space_get(actor=actor, space=space)
+    authz.require_in_space(actor, found.id, Permission.MEMBER_READ)
+    membership = (
+        SpaceMembership.objects.filter(space=found, org_membership__user_id=(user_id or "").strip())
+        .select_related("org_membership__user", "custom_role")
+        .first()
+    )
+    if membership is None:
+        raise NotFound(f"User {user_id!r} is not a member of space {found.name!r}.")
+    return membership
+
+
 def space_token_list(
     *, actor: Principal, space: str, limit: int = 50, cursor: str | None = None
 ) -> tuple[Space, Page]:
@@ -106,6 +120,19 @@ def space_token_list(
     authz.require_in_space(actor, found.id, Permission.TOKEN_MANAGE)
     qs = SpaceToken.objects.filter(space=found).select_related("created_by")
     return found, paginate(qs, limit=limit, cursor=cursor)
+
+
+def space_token_get(*, actor: Principal, space: str, token_id: str) -> SpaceToken:
+    found = space_get(actor=actor, space=space)
+    authz.require_in_space(actor, found.id, Permission.TOKEN_MANAGE)
+    token = (
+        SpaceToken.objects.filter(space=found, id=(token_id or "").strip())
+        .select_related("created_by")
+        .first()
+    )
+    if token is None:
+        raise NotFound(f"Token {token_id} not found in space {found.name!r}.")
+    return token
 
 
 # --- custom roles -------------------------------------------------------------------------

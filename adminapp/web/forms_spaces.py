@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from adminapp.client.models import SpacePermission, SpaceRole
+from adminapp.client.types import SpacePermission, SpaceRole
 
 PREDEFINED_SPACE_ROLES = [
     ("ADMIN", "Admin"),

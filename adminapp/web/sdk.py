@@ -34,7 +34,7 @@ from adminapp.client import (
     NotFoundError,
     PermissionDeniedError,
 )
-from adminapp.client.models import Me
+from adminapp.client.types import Me
 
 logger = logging.getLogger("adminapp.web")
 

@@ -29,6 +29,7 @@ from adminapp.client import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
@@ -239,13 +240,12 @@ def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
 
 
 # --- members ------------------------------------------------------------------------------
-def _member_row(request: HttpRequest, user_id: str, email: str):
-    """Re-read one member (by the email filter) to render their row as it is now."""
-    if not email:
+def _member_row(request: HttpRequest, user_id: str):
+    """One member as they are now (to render their row), or None once they left."""
+    try:
+        return sdk(request).organizations.get_member(me(request).organization.id, user_id)
+    except NotFoundError:
         return None
-    org_id = me(request).organization.id
-    page = sdk(request).organizations.list_members(org_id, email=email, limit=100)
-    return next((m for m in page.items if m.user.id == user_id), None)
 
 
 def _members_context(request: HttpRequest) -> dict:
@@ -302,7 +302,7 @@ def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
         )
     except FORM_ERRORS as exc:
         messages.error(request, exc.message)
-        member = _member_row(request, user_id, request.POST.get("email", ""))
+        member = _member_row(request, user_id)
         if not is_partial(request) or member is None:
             return redirect(request, reverse("web:members"))
         status = exc.status_code
@@ -330,8 +330,8 @@ def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
         if is_partial(request):
             return render_removed(request)
         return redirect(request, reverse("web:members"))
-    member = _member_row(request, user_id, email)
-    who = member.user.email if member else user_id
+    member = _member_row(request, user_id)
+    who = member.user.email if member else (email or user_id)
     return confirm_page(
         request,
         title=f"Remove {who}?",

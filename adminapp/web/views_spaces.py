@@ -25,10 +25,12 @@ from adminapp.client import (
     AdminClient,
     BadRequestError,
     ConflictError,
+    CursorPage,
+    NotFoundError,
     PermissionDeniedError,
     UnprocessableEntityError,
 )
-from adminapp.client.models import Space, SpaceMembership, SpaceMembershipPage, SpaceToken
+from adminapp.client.types import Space, SpaceMembership, SpaceToken
 from adminapp.web.forms_spaces import (
     TOKEN_DELETE_CHOICES,
     RoleForm,
@@ -187,7 +189,7 @@ def _role_choices(request: HttpRequest) -> list:
 
 
 def _member_form(
-    request: HttpRequest, members: SpaceMembershipPage | None, data=None
+    request: HttpRequest, members: CursorPage[SpaceMembership] | None, data=None
 ) -> SpaceMemberForm:
     exclude = {m.user_id for m in members.items} if members is not None else set()
     people, truncated = _people(request, exclude)
@@ -214,7 +216,7 @@ def _space_context(
     space: Space,
     *,
     sections: tuple[str, ...] = ("members", "tokens", "settings"),
-    members: SpaceMembershipPage | None = None,
+    members: CursorPage[SpaceMembership] | None = None,
     member_form: SpaceMemberForm | None = None,
     token_form: SpaceTokenForm | None = None,
     created_token=None,
@@ -359,10 +361,11 @@ def space_delete(request: HttpRequest, space_id: str) -> HttpResponse:
 
 # --- members of a space -----------------------------------------------------------------------
 def _find_member(client: AdminClient, space_id: str, user_id: str) -> SpaceMembership | None:
-    """One member as they are now (the API lists members; it has no single-member read)."""
-    return next(
-        (m for m in client.spaces.iter_users(space_id, limit=100) if m.user_id == user_id), None
-    )
+    """One member as they are now, or None once they are not a member."""
+    try:
+        return client.spaces.get_user(space_id, user_id=user_id)
+    except NotFoundError:
+        return None
 
 
 @require_POST
@@ -462,9 +465,10 @@ def space_member_remove(request: HttpRequest, space_id: str, user_id: str) -> Ht
 
 # --- tokens of a space ------------------------------------------------------------------------
 def _find_token(client: AdminClient, space_id: str, token_id: str) -> SpaceToken | None:
-    return next(
-        (t for t in client.spaces.tokens.iter(space_id, limit=100) if t.id == token_id), None
-    )
+    try:
+        return client.spaces.tokens.get(space_id, token_id)
+    except NotFoundError:
+        return None
 
 
 def _token_name(client: AdminClient, space_id: str, token_id: str) -> str:

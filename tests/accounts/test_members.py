@@ -407,3 +407,18 @@ def test_existing_user_with_membership_gets_409_and_no_new_account(tenant):
         )
     assert User.objects.filter(email=outsider.email).count() == 1
     assert _role(tenant, outsider) == "MEMBER"
+
+
+def test_one_member_can_be_read_by_id(client, tenant, other_tenant):
+    url = f"{API}/organizations/{tenant.org.id}/members"
+    got = client.get(f"{url}/{tenant.annotator.id}", **tenant.auth("MEMBER"))
+    assert got.status_code == 200
+    assert (got.json()["user"]["id"], got.json()["role"]) == (tenant.annotator.id, "ANNOTATOR")
+    api_error(
+        client.get(f"{url}/{other_tenant.member.id}", **tenant.auth("OWNER")), 404, "not_found"
+    )
+    api_error(
+        client.get(f"{url}/{tenant.owner.id}", **tenant.auth("ANNOTATOR")), 403, "permission_denied"
+    )
+    other = f"{API}/organizations/{other_tenant.org.id}/members/{other_tenant.member.id}"
+    api_error(client.get(other, **tenant.auth("OWNER")), 404, "not_found")

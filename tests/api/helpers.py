@@ -14,7 +14,7 @@ def api_error(response, status: int, code: str) -> dict:
     body = response.json()
     assert list(body) == ["error"]
     error = body["error"]
-    assert set(error) == {"code", "message", "fields", "request_id"}
+    assert set(error) == {"code", "message", "fields", "details", "request_id"}
     assert error["code"] == code, error
     assert isinstance(error["message"], str) and error["message"]
     assert isinstance(error["fields"], dict)

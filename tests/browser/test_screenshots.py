@@ -34,7 +34,7 @@ def _demo_org():
     from adminapp.accounts import services
     from adminapp.accounts.models import OrgMembership
     from adminapp.audit.models import AuditEvent
-    from adminapp.audit.schemas import AuditFilterParams
+    from adminapp.client.types import AuditFilterParams
     from adminapp.core.principal import SYSTEM
     from adminapp.exports.services import audit_export_start
     from adminapp.jobs.services import job_abort

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_importing_the_sdk_imports_neither_django_nor_celery():
     code = (
-        "import sys, adminapp.client, adminapp.client.models\n"
+        "import sys, adminapp.client, adminapp.client.types\n"
         "from adminapp.client import AdminClient\n"
         "c = AdminClient(api_key='adm_x')\n"
         "c.me, c.auth, c.organizations, c.api_keys, c.audit, c.jobs, c.permissions\n"

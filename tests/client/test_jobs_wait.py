@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from adminapp.client import AdminClient, Job, JobTimeoutError
-from adminapp.client.models import JobState
+from adminapp.client.types import JobState
 from tests.client.scripted_server import Received, Reply, ScriptedServer
 from tests.client.test_retries import JOB
 
@@ -109,10 +109,10 @@ def test_job_lists_hold_bound_jobs(server):
     )
     client = AdminClient(api_key="adm_x", base_url=server.url)
 
-    jobs = list(client.jobs.iter(state="RUNNING", mine=True, limit=1))
+    jobs = list(client.jobs.list(state="RUNNING", mine=True, limit=1))
 
     assert [j.id for j in jobs] == ["job_1", "job_2"]
-    assert all(isinstance(j, Job) and j.client is client for j in jobs)
+    assert all(isinstance(j, Job) and j.jobs._client is client for j in jobs)
     assert server.received[0].query == {"state": ["RUNNING"], "mine": ["true"], "limit": ["1"]}
     assert server.received[1].query["cursor"] == ["c1"]
 

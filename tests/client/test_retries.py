@@ -33,7 +33,7 @@ ME = {
 }
 JOB = {
     "id": "job_1",
-    "kind": "audit.export",
+    "kind": "audit_export",
     "state": "QUEUED",
     "progress": {"done": 0, "total": None},
     "owner": "ann@example.com",
@@ -234,7 +234,7 @@ def test_headers_query_and_body_encoding(server):
     assert audit.headers["user-agent"] == f"adminapp-python/{__version__}"
     assert audit.query == {
         "actor": ["ann@example.com"],
-        "since": ["2026-01-02T03:04:05+00:00"],
+        "since": ["2026-01-02T03:04:05Z"],
         "limit": ["50"],
     }  # None-valued filters are not sent
     assert keys.query == {"include_revoked": ["true"], "limit": ["2"]}

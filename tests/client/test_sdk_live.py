@@ -20,8 +20,8 @@ from adminapp.client import (
     PermissionDeniedError,
     UnprocessableEntityError,
 )
-from adminapp.client.models import AccountRole, JobState
-from adminapp.client.models import ApiKey as WireApiKey
+from adminapp.client.types import AccountRole, JobState
+from adminapp.client.types import ApiKey as WireApiKey
 
 pytestmark = [pytest.mark.live]
 
@@ -78,9 +78,9 @@ def test_members_can_be_added_updated_listed_and_removed(sdk, tenant):
     )
     found = client.organizations.list_members(org_id, email="new.person@example.com")
     updated = client.organizations.update_member(org_id, added.user.id, role=AccountRole.MEMBER)
-    everyone = list(client.organizations.iter_members(org_id, limit=2))
+    everyone = list(client.organizations.list_members(org_id, limit=2))
     client.organizations.remove_member(org_id, added.user.id)
-    after = {m.user.id for m in client.organizations.iter_members(org_id)}
+    after = {m.user.id for m in client.organizations.list_members(org_id)}
 
     assert (added.user.email, added.role) == ("new.person@example.com", AccountRole.ANNOTATOR)
     assert [m.user.id for m in found] == [added.user.id]
@@ -118,9 +118,9 @@ def test_api_keys_iterate_across_pages(sdk, tenant):
     ids |= set(ApiKey.objects.filter(user=tenant.member).values_list("id", flat=True))
 
     first = client.api_keys.list(limit=2)
-    everything = list(client.api_keys.iter(limit=2))
+    everything = list(client.api_keys.list(limit=2))
 
-    assert len(first) == 2 and first.pagination.has_more and first.pagination.next_cursor
+    assert len(first.items) == 2 and first.pagination.has_more and first.pagination.next_cursor
     assert len(everything) == 5
     assert {k.id for k in everything} == ids
 
@@ -137,8 +137,8 @@ def test_a_revoked_key_is_refused_with_api_key_revoked(sdk):
     err = exc_info.value
     assert (err.status_code, err.code) == (401, "api_key_revoked")
     assert err.request_id.startswith("req_")
-    assert created.id not in {k.id for k in client.api_keys.iter()}
-    assert created.id in {k.id for k in client.api_keys.iter(include_revoked=True)}
+    assert created.id not in {k.id for k in client.api_keys.list()}
+    assert created.id in {k.id for k in client.api_keys.list(include_revoked=True)}
 
 
 def test_audit_list_and_iter_filter_the_log(sdk, tenant):
@@ -148,7 +148,7 @@ def test_audit_list_and_iter_filter_the_log(sdk, tenant):
     created = client.api_keys.create(label="audited")
 
     deploys = client.audit.list(action="custom.deploy.done")
-    custom = list(client.audit.iter(action="custom.", limit=2))
+    custom = list(client.audit.list(action="custom.", limit=2))
     by_actor = client.audit.list(actor=tenant.admin.email, action="api_key.create")
     by_target = client.audit.list(target=created.id)
     future = client.audit.list(since=datetime.now(UTC) + timedelta(hours=1))
@@ -158,7 +158,7 @@ def test_audit_list_and_iter_filter_the_log(sdk, tenant):
     assert by_actor.items[0].target_id == created.id  # then the fixture's own key
     assert {(e.actor_id, e.action) for e in by_actor} == {(tenant.admin.id, "api_key.create")}
     assert [e.action for e in by_target] == ["api_key.create"]
-    assert len(future) == 0
+    assert future.items == [] and not future.has_more
 
 
 def test_record_custom_returns_the_event(sdk, tenant):
@@ -223,7 +223,7 @@ def test_a_retried_export_with_one_idempotency_key_is_one_job(sdk, worker_queue)
     other = client.audit.export()
 
     assert first.id == again.id != other.id
-    mine = {j.id for j in client.jobs.iter(mine=True, limit=1)}
+    mine = {j.id for j in client.jobs.list(mine=True, limit=1)}
     assert mine == {first.id, other.id}
 
 

@@ -14,21 +14,18 @@ from adminapp.client import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    CursorPage,
     CustomSpaceRole,
     HTTPTransport,
     Job,
     NotFoundError,
     PredefinedSpaceRole,
-    SpaceMembershipPage,
-    SpacePage,
     SpaceRoleName,
-    SpaceRolePage,
     SpaceToken,
-    SpaceTokenPage,
     UnprocessableEntityError,
 )
 from adminapp.client._client import API_PREFIX
-from adminapp.client.models import JobState
+from adminapp.client.types import JobState
 from tests.factories import add_member
 
 pytestmark = [pytest.mark.live]
@@ -71,14 +68,14 @@ def test_list_and_iter_page_through_spaces_filtered_by_name(sdk, tenant, other_t
 
     first = client.spaces.list(name="alpha", limit=2)
     second = client.spaces.list(name="alpha", limit=2, cursor=first.pagination.next_cursor)
-    every_alpha = list(client.spaces.iter(name="ALPHA", limit=2))
+    every_alpha = list(client.spaces.list(name="ALPHA", limit=2))
     in_org = client.spaces.list(organization_id=tenant.org.id)
 
-    assert isinstance(first, SpacePage) and first.items == first.spaces
-    assert len(first) == 2 and first.pagination.has_more and first.pagination.next_cursor
-    assert {s.id for s in first}.isdisjoint(s.id for s in second)
+    assert isinstance(first, CursorPage)
+    assert len(first.items) == 2 and first.pagination.has_more and first.pagination.next_cursor
+    assert {s.id for s in first.items}.isdisjoint(s.id for s in second.items)
     assert [s.id for s in every_alpha] == alphas[::-1]  # newest first, no gaps, no repeats
-    assert [s.name for s in in_org][0] == "Beta" and len(in_org) == 6
+    assert [s.name for s in in_org][0] == "Beta" and len(in_org.items) == 6
     assert in_org.pagination.has_more is False and in_org.items[0].permissions is None
     with pytest.raises(NotFoundError):
         client.spaces.list(organization_id=other_tenant.org.id)
@@ -123,7 +120,7 @@ def test_create_returns_the_space_and_a_duplicate_name_in_any_case_is_a_conflict
     err = exc_info.value
     assert (err.status_code, err.code) == (409, "conflict")
     assert err.fields == {"name": ["A space with this name already exists."]}
-    assert [s.name for s in client.spaces.iter()] == ["Research"]  # nothing half-written
+    assert [s.name for s in client.spaces.list()] == ["Research"]  # nothing half-written
 
 
 def test_update_renames_and_redescribes_and_refuses_nothing_to_change_without_sending(
@@ -158,7 +155,7 @@ def test_a_space_named_with_spaces_and_escapable_characters_is_addressable_by_na
     for name, space_id in created.items():
         assert client.spaces.get(name).id == space_id
         assert client.spaces.update(name, description="d").id == space_id
-        assert len(client.spaces.list_users(name)) == 0
+        assert len(client.spaces.list_users(name).items) == 0
 
 
 def test_a_name_with_a_slash_is_refused_so_every_space_stays_addressable(sdk):
@@ -255,7 +252,7 @@ def test_add_user_is_an_upsert_with_predefined_and_custom_roles(sdk, tenant):
     assert as_custom.role == CustomSpaceRole(id=reviewer.id, name="Reviewer")
     assert as_dict.role == PredefinedSpaceRole(name="MEMBER")
     assert annotator.role == PredefinedSpaceRole(name="ANNOTATOR")
-    members = {m.user_id: m.role for m in client.spaces.iter_users(space.id)}
+    members = {m.user_id: m.role for m in client.spaces.list_users(space.id)}
     assert members == {user_id: as_dict.role, tenant.annotator.id: annotator.role}
 
 
@@ -274,7 +271,7 @@ def test_add_user_refuses_a_user_outside_the_org_and_a_role_of_the_wrong_kind(
 
     assert outsider.value.code == "user_not_in_org"
     assert outsider.value.fields == {"user_id": ["Not a member of the organization."]}
-    assert len(client.spaces.list_users("Lab")) == 0
+    assert len(client.spaces.list_users("Lab").items) == 0
 
 
 def test_remove_user_and_not_found_for_a_non_member(sdk, tenant):
@@ -287,7 +284,7 @@ def test_remove_user_and_not_found_for_a_non_member(sdk, tenant):
         client.spaces.remove_user("Lab", user_id=tenant.member.id)
 
     assert exc_info.value.code == "not_found"
-    assert len(client.spaces.list_users("Lab")) == 0
+    assert len(client.spaces.list_users("Lab").items) == 0
 
 
 def test_list_users_pages_and_iter_users_reads_every_page(sdk, tenant):
@@ -298,10 +295,10 @@ def test_list_users_pages_and_iter_users_reads_every_page(sdk, tenant):
         client.spaces.add_user("Crowd", user_id=user_id, role="READ_ONLY")
 
     first = client.spaces.list_users("Crowd", limit=3)
-    everyone = list(client.spaces.iter_users("Crowd", limit=3))
+    everyone = list(client.spaces.list_users("Crowd", limit=3))
 
-    assert isinstance(first, SpaceMembershipPage)
-    assert len(first) == 3 and first.pagination.has_more
+    assert isinstance(first, CursorPage)
+    assert len(first.items) == 3 and first.pagination.has_more
     assert {m.user_id for m in everyone} == user_ids and len(everyone) == 4
     assert {m.role.name for m in everyone} == {SpaceRoleName.READ_ONLY}
 
@@ -315,13 +312,13 @@ def test_a_token_secret_is_shown_once_and_the_token_works_until_deactivated(sdk)
     created = client.spaces.tokens.create("Tokened", label="ci", role="READ_ONLY")
     listed = client.spaces.tokens.list("Tokened")
     as_token = sdk(key=created.secret)
-    seen = [s.id for s in as_token.spaces.iter()]
+    seen = [s.id for s in as_token.spaces.list()]
     deactivated = client.spaces.tokens.deactivate("Tokened", created.id)
 
     assert created.secret.startswith(created.prefix) and created.secret.startswith("spt_")
     assert (created.label, created.role, created.permanent) == ("ci", "READ_ONLY", False)
     assert created.expires_at is not None and created.is_active
-    assert isinstance(listed, SpaceTokenPage) and [t.id for t in listed] == [created.id]
+    assert isinstance(listed, CursorPage) and [t.id for t in listed] == [created.id]
     assert type(listed.items[0]) is SpaceToken and not hasattr(listed.items[0], "secret")
     assert seen == [space.id]  # a token sees its own space only
     assert deactivated.is_active is False
@@ -340,9 +337,9 @@ def test_tokens_delete_one_and_delete_all_by_permanence(sdk):
     tokens.delete("Keys", temporary[0])
     with pytest.raises(NotFoundError):
         tokens.delete("Keys", temporary[0])
-    everything = list(tokens.iter("Keys", limit=2))
+    everything = list(tokens.list("Keys", limit=2))
     deleted_permanent = tokens.delete_all("Keys", permanent=True)
-    left = {t.id for t in tokens.iter("Keys")}
+    left = {t.id for t in tokens.list("Keys")}
     deleted_temporary = tokens.delete_all("Keys", permanent=False)
     tokens.create("Keys")
     tokens.create("Keys", permanent=True)
@@ -351,7 +348,7 @@ def test_tokens_delete_one_and_delete_all_by_permanence(sdk):
     assert len(everything) == 5 and {t.id for t in everything} == {*permanent, *temporary[1:]}
     assert (deleted_permanent, deleted_temporary, deleted_rest) == (3, 2, 2)
     assert left == set(temporary[1:])
-    assert len(tokens.list("Keys")) == 0
+    assert len(tokens.list("Keys").items) == 0
 
 
 def test_a_sixth_active_permanent_token_is_a_conflict(sdk):
@@ -378,7 +375,7 @@ def test_roles_create_get_list_update_and_delete(sdk):
     for n in range(2):
         client.roles.create(name=f"Extra {n}", permissions=["space.read"])
     first = client.roles.list(limit=2)
-    every = list(client.roles.iter(limit=2))
+    every = list(client.roles.list(limit=2))
     renamed = client.roles.update(role.id, name="Chief curator", permissions=["space.read"])
     redescribed = client.roles.update(role.id, description="")
     with pytest.raises(ConflictError):
@@ -387,7 +384,7 @@ def test_roles_create_get_list_update_and_delete(sdk):
 
     assert {"space.read", "member.manage", "token.manage", "dataset.write"} <= vocabulary
     assert fetched == role and set(role.permissions) == {"space.read", "dataset.write"}
-    assert isinstance(first, SpaceRolePage) and len(first) == 2 and first.pagination.has_more
+    assert isinstance(first, CursorPage) and len(first.items) == 2 and first.pagination.has_more
     assert len(every) == 3 and role.id in {r.id for r in every}
     assert (renamed.name, renamed.permissions) == ("Chief curator", ["space.read"])
     assert (redescribed.name, redescribed.description) == ("Chief curator", "")
@@ -408,7 +405,7 @@ def test_a_role_in_use_cannot_be_deleted(sdk, tenant):
 
     assert exc_info.value.code == "role_in_use"
     assert "1 space membership" in exc_info.value.message
-    assert role.id not in {r.id for r in client.roles.iter()}
+    assert role.id not in {r.id for r in client.roles.list()}
 
 
 def test_a_custom_role_unknown_permission_and_empty_update_are_refused_by_the_server(sdk):

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from pydantic import ValidationError
 
-from adminapp.audit.schemas import AuditFilterParams
+from adminapp.client.types import AuditFilterParams
 from adminapp.core.errors import Conflict, ValidationFailed
 from adminapp.exports.services import audit_export_start
 from adminapp.jobs.engine import job_claim

@@ -295,6 +295,7 @@ def test_roles_crud_and_a_role_in_use_is_a_409_with_the_count(client, tenant):
         )
     err = error(client.delete(f"{API}/roles/{role['id']}", **owner), 409, "role_in_use")
     assert "2 space memberships" in err["message"]
+    assert err["details"] == {"memberships": 2}
     assert SpaceRole.objects.filter(id=role["id"]).exists()
 
 
@@ -447,3 +448,28 @@ def test_the_permission_check_answers_space_actions_inside_the_named_space(clien
     assert check("member.manage", space.id) is False
     assert check("dataset.write", other_space.id) is False
     assert check("space.create", tenant.org.id) is False
+
+
+def test_one_member_and_one_token_can_be_read_by_id_without_listing(client, tenant):
+    space = make_space(tenant, "Research")
+    join(tenant, space, tenant.member, predefined("READ_ONLY"))
+    token, _ = make_token(tenant, space, label="bot")
+    admin = tenant.auth("ADMIN")
+
+    member = client.get(f"{API}/spaces/Research/members/{tenant.member.id}", **admin)
+    assert member.status_code == 200
+    assert (member.json()["user"]["email"], member.json()["role"]) == (
+        tenant.member.email,
+        {"type": "PREDEFINED", "name": "READ_ONLY"},
+    )
+    got = client.get(f"{API}/spaces/{space.id}/tokens/{token.id}", **admin).json()
+    assert (got["id"], got["label"], "secret" in got) == (token.id, "bot", False)
+
+    error(client.get(f"{API}/spaces/Research/members/{tenant.owner.id}", **admin), 404, "not_found")
+    error(client.get(f"{API}/spaces/Research/tokens/stk_nope", **admin), 404, "not_found")
+    # Reading a token needs token.manage, as listing them does; a READ_ONLY member is refused.
+    error(
+        client.get(f"{API}/spaces/Research/tokens/{token.id}", **tenant.auth("MEMBER")),
+        403,
+        "permission_denied",
+    )

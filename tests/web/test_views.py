@@ -257,7 +257,7 @@ def test_an_empty_label_is_an_inline_422_and_creates_nothing(owner_client, tenan
     assert response.status_code == 422
     html = response.content.decode()
     assert re.search(r'field--invalid[^>]*>\s*<label for="id_label"', html)
-    assert "This field is required." in html
+    assert "Required." in html
     assert ApiKey.objects.count() == before
     assert not SECRET_RE.search(html)
 
@@ -689,7 +689,7 @@ def test_a_finished_space_delete_offers_no_download_and_says_what_it_removed(cli
 def test_a_finished_export_offers_its_file_and_an_aborted_one_says_why_it_has_none(
     client, tenant, settings, tmp_path
 ):
-    from adminapp.audit.schemas import AuditFilterParams
+    from adminapp.client.types import AuditFilterParams
     from adminapp.exports.services import audit_export_start
     from adminapp.jobs.engine import job_run
     from adminapp.jobs.services import job_abort

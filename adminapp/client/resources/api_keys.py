@@ -1,28 +1,28 @@
+"""``client.api_keys``: personal and service API keys."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
-from adminapp.client._pagination import auto_paging
-from adminapp.client.models import AccountRole, ApiKey, ApiKeyCreated, ApiKeyKind, ApiKeyPage
+from adminapp.client._pagination import CursorPage
 from adminapp.client.resources._base import Resource, body, seg
+from adminapp.client.types.accounts import (
+    AccountRole,
+    ApiKey,
+    ApiKeyCreated,
+    ApiKeyCreateParams,
+    ApiKeyKind,
+    ApiKeyPage,
+)
 
 
 class ApiKeys(Resource):
     def list(
         self, *, include_revoked: bool = False, limit: int = 50, cursor: str | None = None
-    ) -> ApiKeyPage:
+    ) -> CursorPage[ApiKey]:
         """Your personal keys; org admins also see the organization's service keys."""
-        return self._get(
-            "/api-keys",
-            ApiKeyPage,
-            {"include_revoked": include_revoked, "limit": limit, "cursor": cursor},
-        )
-
-    def iter(self, *, include_revoked: bool = False, limit: int = 50) -> Iterator[ApiKey]:
-        return auto_paging(
-            lambda cursor: self.list(include_revoked=include_revoked, limit=limit, cursor=cursor)
-        )
+        params = {"include_revoked": include_revoked, "limit": limit, "cursor": cursor}
+        return self._page("/api-keys", ApiKeyPage, params)
 
     def get(self, key_id: str) -> ApiKey:
         return self._get(f"/api-keys/{seg(key_id)}", ApiKey)
@@ -41,7 +41,14 @@ class ApiKeys(Resource):
             "POST",
             "/api-keys",
             ApiKeyCreated,
-            body(label=label, description=description, kind=kind, role=role, expires_at=expires_at),
+            body(
+                ApiKeyCreateParams,
+                label=label,
+                description=description,
+                kind=kind,
+                role=role,
+                expires_at=expires_at,
+            ),
         )
 
     def revoke(self, key_id: str) -> ApiKey:

@@ -1,13 +1,14 @@
+"""``client.audit``: the audit log, custom events and exports."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from adminapp.client._jobs import Job
-from adminapp.client._pagination import auto_paging
-from adminapp.client.models import AuditEvent, AuditEventPage
+from adminapp.client._pagination import CursorPage
 from adminapp.client.resources._base import Resource, body, seg
+from adminapp.client.resources.jobs import Job
+from adminapp.client.types.audit import AuditEvent, AuditEventPage, AuditFilterParams
 
 
 class Audit(Resource):
@@ -21,44 +22,14 @@ class Audit(Resource):
         until: datetime | None = None,
         limit: int = 50,
         cursor: str | None = None,
-    ) -> AuditEventPage:
-        """Audit events, newest first. ``actor``: a user/key id or an email; ``action``:
-        exact, or a prefix ending in ``.`` or ``*``; ``since`` inclusive, ``until`` exclusive."""
-        return self._get(
-            "/audit",
-            AuditEventPage,
-            {
-                "actor": actor,
-                "action": action,
-                "target": target,
-                "since": since,
-                "until": until,
-                "limit": limit,
-                "cursor": cursor,
-            },
+    ) -> CursorPage[AuditEvent]:
+        """Audit events, newest first (iterate for all of them). ``actor``: a user/key id or
+        an email; ``action``: exact, or a prefix ending in ``.`` or ``*``; ``since``
+        inclusive, ``until`` exclusive."""
+        filters = body(
+            AuditFilterParams, actor=actor, action=action, target=target, since=since, until=until
         )
-
-    def iter(
-        self,
-        *,
-        actor: str | None = None,
-        action: str | None = None,
-        target: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 50,
-    ) -> Iterator[AuditEvent]:
-        return auto_paging(
-            lambda cursor: self.list(
-                actor=actor,
-                action=action,
-                target=target,
-                since=since,
-                until=until,
-                limit=limit,
-                cursor=cursor,
-            )
-        )
+        return self._page("/audit", AuditEventPage, {**filters, "limit": limit, "cursor": cursor})
 
     def record_custom(self, event_type: str, params: dict[str, Any] | None = None) -> AuditEvent:
         """Record ``custom.<event_type>`` with ``params`` (a JSON object, at most 8 KiB)."""
@@ -80,7 +51,14 @@ class Audit(Resource):
         response = self._client.request(
             "POST",
             "/audit/exports",
-            json=body(actor=actor, action=action, target=target, since=since, until=until),
+            json=body(
+                AuditFilterParams,
+                actor=actor,
+                action=action,
+                target=target,
+                since=since,
+                until=until,
+            ),
             creates_job=True,
             idempotency_key=idempotency_key,
         )

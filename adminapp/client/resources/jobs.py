@@ -1,18 +1,87 @@
+"""``client.jobs`` and the bound ``Job`` every job-starting call returns."""
+
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from typing import Any
+
+from pydantic import PrivateAttr
 
 from adminapp.client._errors import JobTimeoutError
-from adminapp.client._jobs import Job
-from adminapp.client._pagination import auto_paging
+from adminapp.client._pagination import CursorPage
 from adminapp.client._transport import Response
-from adminapp.client.models import JobItem, JobItemPage, JobItemStatus, JobPage, JobState
-from adminapp.client.resources._base import Resource, seg
+from adminapp.client.resources._base import Requester, Resource, seg
+from adminapp.client.types import jobs as wire
+from adminapp.client.types.jobs import JobItem, JobItemPage, JobItemStatus, JobPage, JobState
 
 POLL_INITIAL = 0.2
 POLL_FACTOR = 1.1
 POLL_MAX = 5.0
+
+
+class Job(wire.Job):
+    """A job as the SDK returns it (``client.jobs.get``, ``client.audit.export``, ...), bound
+    to the client that fetched it, so it can wait, refresh, abort and page its items itself.
+
+    ``wait()`` blocks until the job is terminal and returns it whatever the outcome:
+    check ``job.state`` (``SUCCEEDED``, ``FAILED`` with ``job.error``, or ``ABORTED``) and
+    ``job.outcome`` (``SUCCESS``, ``PARTIAL_SUCCESS`` with item errors, ``FAILURE``).
+    """
+
+    _jobs: Jobs | None = PrivateAttr(default=None)
+
+    @classmethod
+    def bind(cls, data: Any, client: Requester) -> Job:
+        """Parse ``data`` (a JSON dict or a wire ``Job``) into a ``Job`` bound to ``client``."""
+        if isinstance(data, wire.Job):
+            data = data.model_dump()
+        job = cls.model_validate(data)
+        job._jobs = Jobs(client)
+        return job
+
+    @property
+    def jobs(self) -> Jobs:
+        if self._jobs is None:
+            raise RuntimeError(
+                "This Job is not bound to a client; fetch it with client.jobs.get(job_id)."
+            )
+        return self._jobs
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state.is_terminal
+
+    def _update_from(self, other: wire.Job) -> Job:
+        for name in wire.Job.model_fields:
+            setattr(self, name, getattr(other, name))
+        return self
+
+    def refresh(self) -> Job:
+        """Reload this job (with its result) in place; returns it."""
+        return self._update_from(self.jobs.get(self.id))
+
+    def wait(self, timeout: float | None = None) -> Job:
+        """Block until the job is terminal, update this object and return it.
+
+        Returns on SUCCEEDED, FAILED and ABORTED alike (check ``state``); raises
+        ``JobTimeoutError`` (with ``job_id``) if ``timeout`` seconds pass first — the job
+        keeps running and ``wait()`` can be called again.
+        """
+        return self._update_from(self.jobs.wait(self.id, timeout=timeout))
+
+    def abort(self) -> Job:
+        """Ask the job to stop (cooperative: it stops between chunks); returns it updated."""
+        return self._update_from(self.jobs.abort(self.id))
+
+    def items(
+        self, *, status: JobItemStatus | str | None = None, limit: int = 50
+    ) -> CursorPage[JobItem]:
+        """Its per-item outcomes (iterate the page for all of them)."""
+        return self.jobs.items(self.id, status=status, limit=limit)
+
+    def download(self) -> bytes:
+        """The job's result file (e.g. an audit export CSV)."""
+        return self.jobs.download(self.id)
 
 
 class Jobs(Resource):
@@ -29,29 +98,11 @@ class Jobs(Resource):
         mine: bool | None = None,
         limit: int = 50,
         cursor: str | None = None,
-    ) -> JobPage:
-        """Your jobs, newest first; org admins see everyone's unless ``mine=True``."""
-        data = self._client.request(
-            "GET",
-            "/jobs",
-            params={"state": state, "kind": kind, "mine": mine, "limit": limit, "cursor": cursor},
-        ).json()
-        return JobPage(
-            items=[Job.bind(item, self._client) for item in data["items"]],
-            pagination=data["pagination"],
-        )
-
-    def iter(
-        self,
-        *,
-        state: JobState | str | None = None,
-        kind: str | None = None,
-        mine: bool | None = None,
-        limit: int = 50,
-    ) -> Iterator[Job]:
-        return auto_paging(
-            lambda cursor: self.list(state=state, kind=kind, mine=mine, limit=limit, cursor=cursor)
-        )
+    ) -> CursorPage[Job]:
+        """Your jobs, newest first (iterate for all of them); org admins see everyone's
+        unless ``mine=True``."""
+        params = {"state": state, "kind": kind, "mine": mine, "limit": limit, "cursor": cursor}
+        return self._page("/jobs", JobPage, params, item=lambda raw: Job.bind(raw, self._client))
 
     def get(self, job_id: str) -> Job:
         """The job with its ``result``."""
@@ -72,25 +123,15 @@ class Jobs(Resource):
         status: JobItemStatus | str | None = None,
         limit: int = 50,
         cursor: str | None = None,
-    ) -> JobItemPage:
-        """Per-item outcomes (``status="ERROR"`` for the failures only)."""
-        return self._get(
-            f"/jobs/{seg(job_id)}/items",
-            JobItemPage,
-            {"status": status, "limit": limit, "cursor": cursor},
-        )
-
-    def iter_items(
-        self, job_id: str, *, status: JobItemStatus | str | None = None, limit: int = 50
-    ) -> Iterator[JobItem]:
-        return auto_paging(
-            lambda cursor: self.items(job_id, status=status, limit=limit, cursor=cursor)
-        )
+    ) -> CursorPage[JobItem]:
+        """Per-item outcomes in order (``status="ERROR"`` for the failures only)."""
+        params = {"status": status, "limit": limit, "cursor": cursor}
+        return self._page(f"/jobs/{seg(job_id)}/items", JobItemPage, params)
 
     def open_download(self, job_id: str) -> Response:
         """The result file as a streamed response: iterate ``iter_bytes()`` and ``close()``
         it (or use it in a ``with`` block). ``NotFoundError`` (code ``no_result_file``) if
-        the job has no file."""
+        the job has no file (``job.has_file`` says whether it has one)."""
         return self._client.request("GET", f"/jobs/{seg(job_id)}/download", stream=True)
 
     def download(self, job_id: str) -> bytes:

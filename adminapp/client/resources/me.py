@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from adminapp.client.models import Me
-from adminapp.client.resources._base import Resource
+from adminapp.client.resources._base import Resource, body
+from adminapp.client.types.accounts import Me, SwitchOrganizationParams
 
 
 class MeResource(Resource):
@@ -12,4 +12,9 @@ class MeResource(Resource):
     def switch_organization(self, organization_id: str) -> Me:
         """Switch a signed-in session to another of the user's organizations (an API key is
         bound to its organization: 400)."""
-        return self._send("POST", "/me/organization", Me, {"organization_id": organization_id})
+        return self._send(
+            "POST",
+            "/me/organization",
+            Me,
+            body(SwitchOrganizationParams, organization_id=organization_id),
+        )

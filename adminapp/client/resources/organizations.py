@@ -1,22 +1,24 @@
+"""``client.organizations``: your organizations and their members."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from adminapp.client._pagination import auto_paging
-from adminapp.client.models import (
+from adminapp.client._pagination import CursorPage
+from adminapp.client.resources._base import Resource, body, seg
+from adminapp.client.types.accounts import (
     AccountRole,
+    MemberAddParams,
+    MemberUpdateParams,
     Organization,
     OrganizationPage,
     OrgMember,
     OrgMemberPage,
 )
-from adminapp.client.resources._base import Resource, body, seg
 
 
 class Organizations(Resource):
-    def list(self) -> OrganizationPage:
+    def list(self) -> CursorPage[Organization]:
         """The caller's organizations (an API key sees the one it belongs to)."""
-        return self._get("/organizations", OrganizationPage)
+        return self._page("/organizations", OrganizationPage, {})
 
     def get(self, org_id: str) -> Organization:
         return self._get(f"/organizations/{seg(org_id)}", Organization)
@@ -28,19 +30,14 @@ class Organizations(Resource):
         email: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
-    ) -> OrgMemberPage:
-        return self._get(
-            f"/organizations/{seg(org_id)}/members",
-            OrgMemberPage,
-            {"email": email, "limit": limit, "cursor": cursor},
-        )
+    ) -> CursorPage[OrgMember]:
+        """Members, oldest first (iterate for all of them); ``email`` is a substring."""
+        params = {"email": email, "limit": limit, "cursor": cursor}
+        return self._page(f"/organizations/{seg(org_id)}/members", OrgMemberPage, params)
 
-    def iter_members(
-        self, org_id: str, *, email: str | None = None, limit: int = 50
-    ) -> Iterator[OrgMember]:
-        return auto_paging(
-            lambda cursor: self.list_members(org_id, email=email, limit=limit, cursor=cursor)
-        )
+    def get_member(self, org_id: str, user_id: str) -> OrgMember:
+        """One member with their role (``NotFoundError`` if not a member)."""
+        return self._get(f"/organizations/{seg(org_id)}/members/{seg(user_id)}", OrgMember)
 
     def add_member(
         self,
@@ -56,7 +53,7 @@ class Organizations(Resource):
             "POST",
             f"/organizations/{seg(org_id)}/members",
             OrgMember,
-            body(email=email, role=role, name=name, password=password),
+            body(MemberAddParams, email=email, role=role, name=name, password=password),
         )
 
     def update_member(self, org_id: str, user_id: str, *, role: AccountRole | str) -> OrgMember:
@@ -64,7 +61,7 @@ class Organizations(Resource):
             "PATCH",
             f"/organizations/{seg(org_id)}/members/{seg(user_id)}",
             OrgMember,
-            {"role": role},
+            body(MemberUpdateParams, role=role),
         )
 
     def remove_member(self, org_id: str, user_id: str) -> None:

@@ -1,22 +1,29 @@
+"""``client.roles``: the organization's custom space roles."""
+
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from adminapp.client._pagination import auto_paging
-from adminapp.client.models import SpacePermission, SpacePermissionList, SpaceRole, SpaceRolePage
+from adminapp.client._pagination import CursorPage
 from adminapp.client.resources._base import Resource, body, seg
+from adminapp.client.types.spaces import (
+    SpacePermission,
+    SpacePermissionList,
+    SpaceRole,
+    SpaceRoleCreateParams,
+    SpaceRolePage,
+    SpaceRoleUpdateParams,
+)
 
 
 class Roles(Resource):
-    """``client.roles``: the organization's custom space roles (managed by org admins).
-    Assign one with ``client.spaces.add_user(space, user_id=..., role=CustomSpaceRole(id=...))``."""
+    """The organization's custom space roles (managed by org admins). Assign one with
+    ``client.spaces.add_user(space, user_id=..., role=CustomSpaceRole(id=...))``."""
 
-    def list(self, *, limit: int = 50, cursor: str | None = None) -> SpaceRolePage:
-        return self._get("/roles", SpaceRolePage, {"limit": limit, "cursor": cursor})
-
-    def iter(self, *, limit: int = 50) -> Iterator[SpaceRole]:
-        return auto_paging(lambda cursor: self.list(limit=limit, cursor=cursor))
+    def list(self, *, limit: int = 50, cursor: str | None = None) -> CursorPage[SpaceRole]:
+        """Custom roles, oldest first (iterate for all of them)."""
+        return self._page("/roles", SpaceRolePage, {"limit": limit, "cursor": cursor})
 
     def get(self, role_id: str) -> SpaceRole:
         return self._get(f"/roles/{seg(role_id)}", SpaceRole)
@@ -28,7 +35,12 @@ class Roles(Resource):
             "POST",
             "/roles",
             SpaceRole,
-            {"name": name, "description": description, "permissions": list(permissions)},
+            body(
+                SpaceRoleCreateParams,
+                name=name,
+                description=description,
+                permissions=list(permissions),
+            ),
         )
 
     def update(
@@ -45,6 +57,7 @@ class Roles(Resource):
             f"/roles/{seg(role_id)}",
             SpaceRole,
             body(
+                SpaceRoleUpdateParams,
                 name=name,
                 description=description,
                 permissions=None if permissions is None else list(permissions),
@@ -52,7 +65,8 @@ class Roles(Resource):
         )
 
     def delete(self, role_id: str) -> None:
-        """Delete a role nobody holds (``ConflictError``, code ``role_in_use``, otherwise)."""
+        """Delete a role nobody holds (``ConflictError``, code ``role_in_use``, otherwise;
+        its ``details["memberships"]`` says how many hold it)."""
         self._send_empty("DELETE", f"/roles/{seg(role_id)}")
 
     def permissions(self) -> builtins.list[SpacePermission]:

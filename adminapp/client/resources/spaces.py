@@ -1,16 +1,22 @@
+"""``client.spaces`` (with ``.tokens``): spaces, their members and their tokens. Every
+``space`` argument is a space id or its exact name."""
+
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from adminapp.client._jobs import Job
-from adminapp.client._pagination import auto_paging
-from adminapp.client.models import (
+from adminapp.client._pagination import CursorPage
+from adminapp.client.resources._base import Resource, body, seg
+from adminapp.client.resources.jobs import Job
+from adminapp.client.types.spaces import (
     CustomSpaceRole,
     PredefinedSpaceRole,
     Space,
+    SpaceCreateParams,
+    SpaceMemberParams,
     SpaceMembership,
     SpaceMembershipPage,
     SpacePage,
@@ -19,10 +25,11 @@ from adminapp.client.models import (
     SpaceRoleName,
     SpaceToken,
     SpaceTokenCreated,
+    SpaceTokenCreateParams,
     SpaceTokenPage,
     SpaceTokensDeleted,
+    SpaceUpdateParams,
 )
-from adminapp.client.resources._base import Resource, body, seg
 
 # What ``add_user(role=...)`` accepts: a wire role, a predefined role's name, or the JSON.
 RoleArg = PredefinedSpaceRole | CustomSpaceRole | SpaceRoleName | str | Mapping[str, Any]
@@ -46,7 +53,7 @@ def role_body(role: RoleArg) -> dict[str, Any]:
 
 
 class SpaceTokens(Resource):
-    """``client.spaces.tokens``: a space's access tokens. ``space`` is an id or exact name."""
+    """``client.spaces.tokens``: a space's access tokens."""
 
     def create(
         self,
@@ -62,16 +69,18 @@ class SpaceTokens(Resource):
             "POST",
             f"/spaces/{seg(space)}/tokens",
             SpaceTokenCreated,
-            {"label": label, "permanent": permanent, "role": role},
+            body(SpaceTokenCreateParams, label=label, permanent=permanent, role=role),
         )
 
-    def list(self, space: str, *, limit: int = 50, cursor: str | None = None) -> SpaceTokenPage:
-        return self._get(
-            f"/spaces/{seg(space)}/tokens", SpaceTokenPage, {"limit": limit, "cursor": cursor}
-        )
+    def list(
+        self, space: str, *, limit: int = 50, cursor: str | None = None
+    ) -> CursorPage[SpaceToken]:
+        """Every token of the space, newest first (iterate for all of them)."""
+        params = {"limit": limit, "cursor": cursor}
+        return self._page(f"/spaces/{seg(space)}/tokens", SpaceTokenPage, params)
 
-    def iter(self, space: str, *, limit: int = 50) -> Iterator[SpaceToken]:
-        return auto_paging(lambda cursor: self.list(space, limit=limit, cursor=cursor))
+    def get(self, space: str, token_id: str) -> SpaceToken:
+        return self._get(f"/spaces/{seg(space)}/tokens/{seg(token_id)}", SpaceToken)
 
     def deactivate(self, space: str, token_id: str) -> SpaceToken:
         """Stop a token working; it stays listed with ``is_active=False``."""
@@ -92,7 +101,7 @@ class SpaceTokens(Resource):
 
 
 class Spaces(Resource):
-    """``client.spaces``. Every ``space`` argument is a space id or its exact name."""
+    """``client.spaces``."""
 
     @cached_property
     def tokens(self) -> SpaceTokens:
@@ -105,22 +114,11 @@ class Spaces(Resource):
         name: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
-    ) -> SpacePage:
-        """Spaces you can see, newest first; ``name`` is a case-insensitive substring."""
-        return self._get(
-            "/spaces",
-            SpacePage,
-            {"organization_id": organization_id, "name": name, "limit": limit, "cursor": cursor},
-        )
-
-    def iter(
-        self, *, organization_id: str | None = None, name: str | None = None, limit: int = 50
-    ) -> Iterator[Space]:
-        return auto_paging(
-            lambda cursor: self.list(
-                organization_id=organization_id, name=name, limit=limit, cursor=cursor
-            )
-        )
+    ) -> CursorPage[Space]:
+        """Spaces you can see, newest first (iterate for all of them); ``name`` is a
+        case-insensitive substring."""
+        params = {"organization_id": organization_id, "name": name, "limit": limit}
+        return self._page("/spaces", SpacePage, {**params, "cursor": cursor}, items="spaces")
 
     def all(self) -> builtins.list[SpaceRef]:
         """Every space you can see, id and name only, sorted by name (unpaginated: pickers)."""
@@ -139,7 +137,12 @@ class Spaces(Resource):
             "POST",
             "/spaces",
             Space,
-            body(name=name, organization_id=organization_id, description=description),
+            body(
+                SpaceCreateParams,
+                name=name,
+                organization_id=organization_id,
+                description=description,
+            ),
         )
 
     def update(
@@ -150,7 +153,10 @@ class Spaces(Resource):
         if name is None and description is None:
             raise ValueError("Give a new name or description (or both).")
         return self._send(
-            "PATCH", f"/spaces/{seg(space)}", Space, body(name=name, description=description)
+            "PATCH",
+            f"/spaces/{seg(space)}",
+            Space,
+            body(SpaceUpdateParams, name=name, description=description),
         )
 
     def delete(self, space: str, *, idempotency_key: str | None = None) -> Job:
@@ -171,8 +177,12 @@ class Spaces(Resource):
             "POST",
             f"/spaces/{seg(space)}/members",
             SpaceMembership,
-            {"user_id": user_id, "role": role_body(role)},
+            body(SpaceMemberParams, user_id=user_id, role=role_body(role)),
         )
+
+    def get_user(self, space: str, *, user_id: str) -> SpaceMembership:
+        """One member of the space with their role (``NotFoundError`` if not a member)."""
+        return self._get(f"/spaces/{seg(space)}/members/{seg(user_id)}", SpaceMembership)
 
     def remove_user(self, space: str, *, user_id: str) -> None:
         """Remove a member (``NotFoundError`` if they are not one)."""
@@ -180,13 +190,7 @@ class Spaces(Resource):
 
     def list_users(
         self, space: str, *, limit: int = 50, cursor: str | None = None
-    ) -> SpaceMembershipPage:
-        """The space's members with their roles."""
-        return self._get(
-            f"/spaces/{seg(space)}/members",
-            SpaceMembershipPage,
-            {"limit": limit, "cursor": cursor},
-        )
-
-    def iter_users(self, space: str, *, limit: int = 50) -> Iterator[SpaceMembership]:
-        return auto_paging(lambda cursor: self.list_users(space, limit=limit, cursor=cursor))
+    ) -> CursorPage[SpaceMembership]:
+        """The space's members with their roles, oldest first (iterate for all of them)."""
+        params = {"limit": limit, "cursor": cursor}
+        return self._page(f"/spaces/{seg(space)}/members", SpaceMembershipPage, params)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from adminapp.client.types.common import WireModel
+
 
 class Permission(StrEnum):
     # --- instance: held by instance admins only -----------------------------------------
@@ -45,3 +47,7 @@ class Scope(StrEnum):
     INSTANCE = "instance"
     ORG = "org"
     SPACE = "space"
+
+
+class PermissionCheck(WireModel):
+    has_permission: bool

@@ -130,7 +130,7 @@ class Command(BaseCommand):
         login = None
         login_text: list[str] = []
         if not no_seed:
-            from adminapp.demo.management.commands.seed_demo import (
+            from adminapp.ops.management.commands.seed_demo import (
                 demo_password,
                 login_lines,
                 seed_demo,

@@ -1,0 +1,30 @@
+"""The API's request bodies are the SDK's ``*Params`` models, so the two cannot drift."""
+
+from __future__ import annotations
+
+import inspect
+
+from adminapp.api.api import api
+from adminapp.client import types
+from adminapp.client.types import ParamsModel
+
+# Free-form by design: a custom audit event's params are any JSON object (up to 8 KiB).
+FREE_FORM = {("post", "/api/v1/audit/custom/{event_type}")}
+
+
+def test_every_request_body_is_a_params_model_of_the_sdks_types():
+    params_models = {
+        name
+        for name, obj in vars(types).items()
+        if inspect.isclass(obj) and issubclass(obj, ParamsModel) and obj is not ParamsModel
+    }
+    bodies = {}
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                schema = operation["requestBody"]["content"]["application/json"]["schema"]
+                bodies[(method, path)] = schema.get("$ref", "").rsplit("/", 1)[-1]
+    assert len(bodies) >= 12  # the check still finds them
+    free_form = {op for op, ref in bodies.items() if not ref}
+    assert free_form == FREE_FORM
+    assert {ref for ref in bodies.values() if ref} <= params_models
