@@ -120,12 +120,18 @@ INSTALLED_APPS = [
     "adminapp.ops",
 ]
 
+# The API's own middleware, innermost last: settings.MIDDLEWARE ends with it, and the
+# in-process transport the dashboard uses wraps the API view in the same list.
+API_MIDDLEWARE = [
+    "adminapp.api.middleware.ApiBodyLimitMiddleware",
+    "adminapp.api.middleware.ApiErrorMiddleware",
+]
+
 MIDDLEWARE = [
     "adminapp.core.middleware.RequestContextMiddleware",
     "adminapp.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "adminapp.core.middleware.ApiBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -133,7 +139,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "adminapp.core.middleware.ApiErrorMiddleware",
+    *API_MIDDLEWARE,
 ]
 
 ROOT_URLCONF = "adminapp.urls"

@@ -148,14 +148,3 @@ def celery_worker_process(celery_workers):
     """One running worker."""
     celery_workers.start()
     return celery_workers
-
-
-def wait_for(predicate, *, timeout: float = 60, interval: float = 0.1, message: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
-        time.sleep(interval)

@@ -18,8 +18,9 @@ Pitfalls avoided on purpose:
   directly (not through the WSGI handler), and a Django response is never ``close()``d here
   (``HttpResponseBase.close`` sends ``request_finished``); its resources are released
   without the signal.
-- The API's own middleware behaviour is reproduced around the view: the body-size limit
-  (413), the JSON error body for non-JSON errors (405, ...), and ``X-Request-ID``.
+- The API's own middleware (``settings.API_MIDDLEWARE``: the body-size limit, the JSON error
+  body for non-JSON errors) wraps the view here too, built from the same list; and
+  ``X-Request-ID`` is set as over HTTP.
 
 Sign-in through the in-process client (``client.auth.login``) shares the outer session, so
 the API's ``django.contrib.auth.login()`` cycles the *outer* session key. ``login()`` also
@@ -33,25 +34,35 @@ from __future__ import annotations
 
 import io
 import json as jsonlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlencode
 
+from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import resolve
+from django.utils.module_loading import import_string
 
 from adminapp.accounts.principals import forget_session_memo
 from adminapp.client import AdminClient
 from adminapp.client._client import API_PREFIX
 from adminapp.client._transport import Response
 from adminapp.core.http import INPROCESS_ATTR, client_ip, error_response, new_request_id
-from adminapp.core.middleware import ApiBodyLimitMiddleware, ApiErrorMiddleware
 
 CLIENT_ATTR = "_adminapp_inprocess_client"
 API_NAMESPACE = "api"
 # Headers of the SDK call itself (never of the outer request) that reach the API.
 FORWARDED_SDK_HEADERS = {"idempotency-key": "HTTP_IDEMPOTENCY_KEY"}
+
+
+def api_middleware(view: Callable[[HttpRequest], HttpResponseBase]):
+    """``view`` wrapped in the API's middleware, ``settings.API_MIDDLEWARE``: the same list,
+    in the same order, as over HTTP (where ``settings.MIDDLEWARE`` ends with it)."""
+    handler = view
+    for path in reversed(settings.API_MIDDLEWARE):
+        handler = import_string(path)(handler)
+    return handler
 
 
 def _release(response: HttpResponseBase) -> None:
@@ -151,8 +162,7 @@ class InProcessTransport:
         def view(request: HttpRequest) -> HttpResponseBase:
             return match.func(request, *match.args, **match.kwargs)
 
-        # The same API middleware as over HTTP, innermost last (see settings.MIDDLEWARE).
-        return ApiBodyLimitMiddleware(ApiErrorMiddleware(view))(inner)
+        return api_middleware(view)(inner)
 
     def request(
         self,

@@ -11,7 +11,7 @@ import pytest
 
 from adminapp.accounts.models import ApiKey
 from adminapp.audit.models import AuditEvent
-from tests.browser.conftest import sign_in, wait_htmx_idle
+from tests.browser.helpers import sign_in, wait_htmx_idle
 from tests.factories import PASSWORD, make_tenant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

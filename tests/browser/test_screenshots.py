@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.helpers import sign_in
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +93,7 @@ def _demo_org():
 
 def test_take_screenshots(page, celery_workers):
     from adminapp.jobs.models import Job
-    from tests.conftest import wait_for
+    from tests.helpers import wait_for
 
     OUT.mkdir(parents=True, exist_ok=True)
     EXTRA.mkdir(parents=True, exist_ok=True)

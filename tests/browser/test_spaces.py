@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 
 from adminapp.jobs.models import Job
 from adminapp.spaces.models import Space, SpaceMembership, SpaceToken
-from tests.browser.conftest import sign_in, wait_htmx_idle
-from tests.conftest import wait_for
+from tests.browser.helpers import sign_in, wait_htmx_idle
 from tests.factories import PASSWORD, make_tenant
-from tests.spaces.conftest import join, make_space, make_token, predefined
+from tests.helpers import wait_for
+from tests.spaces.factories import join, make_space, make_token, predefined
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

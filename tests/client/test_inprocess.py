@@ -233,3 +233,35 @@ def test_another_users_job_is_not_found_in_process(client, tenant, finished_expo
     data = client.get(f"/_test/download?job_id={finished_export.id}").json()
 
     assert (data["error_class"], data["code"]) == ("NotFoundError", "not_found")
+
+
+class StampingMiddleware:
+    """A stand-in for an API middleware added later: it marks every answer it sees."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["X-Stamped"] = "yes"
+        return response
+
+
+def test_the_api_middleware_is_one_list_that_http_and_the_dashboard_both_pass_through(
+    settings, client, tenant
+):
+    from django.conf import settings as live
+
+    assert live.MIDDLEWARE[-len(live.API_MIDDLEWARE) :] == live.API_MIDDLEWARE
+    stamp = "tests.client.test_inprocess.StampingMiddleware"
+    settings.API_MIDDLEWARE = [*live.API_MIDDLEWARE, stamp]
+    settings.MIDDLEWARE = [*live.MIDDLEWARE, stamp]
+
+    over_http = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {tenant.keys['OWNER']}")
+    request = RequestFactory().get("/")
+    request.user = tenant.owner
+    request.session = SessionStore()
+    in_process = client_for_request(request).request("GET", "/me")
+
+    assert over_http["X-Stamped"] == "yes"
+    assert in_process.headers["X-Stamped"] == "yes"

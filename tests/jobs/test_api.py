@@ -174,7 +174,7 @@ def test_a_space_token_lists_polls_and_aborts_its_own_jobs_and_sees_no_other(cli
     from adminapp.accounts import principals
     from adminapp.jobs.services import job_create
     from tests.jobs.kinds import Count
-    from tests.spaces.conftest import bearer, make_space, make_token
+    from tests.spaces.factories import bearer, make_space, make_token
 
     space = make_space(tenant, "Research")
     token, secret = make_token(tenant, space)

@@ -20,7 +20,7 @@ from adminapp.jobs.models import Job, JobItem, JobState
 from adminapp.jobs.services import job_create
 from tests.factories import add_member, make_key
 from tests.jobs.kinds import APPLIED, Count, CountParams
-from tests.spaces.conftest import make_space, make_token
+from tests.spaces.factories import make_space, make_token
 
 pytestmark = pytest.mark.django_db
 

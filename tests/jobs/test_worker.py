@@ -12,7 +12,7 @@ import pytest
 from adminapp.audit.models import AuditEvent
 from adminapp.jobs.models import Job, JobItem
 from adminapp.jobs.services import jobs_reap
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

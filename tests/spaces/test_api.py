@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from adminapp.audit.models import AuditEvent
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
 from tests.factories import add_member
-from tests.spaces.conftest import API, bearer, expire, join, make_space, make_token, predefined
+from tests.spaces.factories import API, bearer, expire, join, make_space, make_token, predefined
 
 pytestmark = pytest.mark.django_db
 
@@ -410,7 +410,7 @@ def test_the_members_list_costs_the_same_queries_for_5_or_60_members(client, ten
         client, "/roles", {"name": "Writer", "permissions": ["dataset.write"]}, tenant.auth("OWNER")
     ).json()
     role_obj = SpaceRole.objects.get(id=role["id"])
-    from tests.spaces.conftest import custom
+    from tests.spaces.factories import custom
 
     def fill(n):
         for i in range(n):

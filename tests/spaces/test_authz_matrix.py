@@ -22,7 +22,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from tests.spaces.conftest import API, World
+from tests.spaces.factories import API, World
 
 PRINCIPALS = (
     "anonymous",

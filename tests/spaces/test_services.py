@@ -29,7 +29,7 @@ from adminapp.spaces import jobs as space_jobs
 from adminapp.spaces import selectors, services
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
 from tests.factories import add_member, principal_for
-from tests.spaces.conftest import custom, expire, join, make_space, make_token, predefined
+from tests.spaces.factories import custom, expire, join, make_space, make_token, predefined
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import pytest
 
 from adminapp.jobs.models import Job
 from adminapp.spaces.models import Space, SpaceMembership, SpaceToken
-from tests.conftest import wait_for
 from tests.factories import add_member
-from tests.spaces.conftest import API, bearer, join, make_space, make_token, predefined
+from tests.helpers import wait_for
+from tests.spaces.factories import API, bearer, join, make_space, make_token, predefined
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -13,11 +13,18 @@ from adminapp.jobs.models import Job
 from adminapp.spaces import services
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
 from tests.factories import add_member
-from tests.spaces.conftest import custom, join, make_space, make_token, predefined
+from tests.spaces.factories import custom, join, make_space, make_token, predefined
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def hx(target: str) -> dict[str, str]:
+    """The headers htmx sends when it swaps the element with id ``target``."""
+    return {**HTMX, "HTTP_HX_TARGET": target}
+
+
 TOKEN_RE = re.compile(r"spt_[A-Za-z0-9_\-]{20,}")
 
 
@@ -102,7 +109,7 @@ def test_load_more_appends_the_next_rows_by_cursor(owner_client, tenant):
     page = html_of(owner_client.get(url("spaces") + "?q=space"))
     assert len(rows(page, "space")) == 50
     next_url = re.search(r'hx-get="(\?q=space&amp;cursor=[^"]+)"', page).group(1)
-    more = owner_client.get(url("spaces") + next_url.replace("&amp;", "&"), **HTMX)
+    more = owner_client.get(url("spaces") + next_url.replace("&amp;", "&"), **hx("spaces-more"))
     html = html_of(more)
     assert "<html" not in html and "<table" not in html
     assert rows(html, "space") == [s.id for s in reversed(made[:5])]
@@ -113,7 +120,9 @@ def test_load_more_appends_the_next_rows_by_cursor(owner_client, tenant):
 def test_create_inline_returns_the_list_with_the_new_space_on_top(owner_client, tenant):
     make_space(tenant, "Older")
     response = owner_client.post(
-        url("spaces"), {"create-name": "  Fresh  ", "create-description": "new"}, **HTMX
+        url("spaces"),
+        {"create-name": "  Fresh  ", "create-description": "new"},
+        **hx("spaces-content"),
     )
     assert response.status_code == 201
     html = html_of(response)
@@ -133,7 +142,7 @@ def test_create_without_javascript_goes_to_the_new_space(owner_client):
 
 def test_a_duplicate_name_is_an_inline_409_whatever_its_case(owner_client, tenant):
     make_space(tenant, "Research")
-    response = owner_client.post(url("spaces"), {"create-name": "RESEARCH"}, **HTMX)
+    response = owner_client.post(url("spaces"), {"create-name": "RESEARCH"}, **hx("spaces-content"))
     assert response.status_code == 409
     assert response["X-Dashboard-Partial"] == "1"
     html = html_of(response)
@@ -155,17 +164,17 @@ def test_an_empty_or_blank_name_is_an_inline_422(owner_client, tenant, name):
 
 # --- rename / describe ----------------------------------------------------------------------
 def test_inline_edit_swaps_a_row_for_a_form_and_back(owner_client, space):
-    form = owner_client.get(url("space_edit", space.id) + "?from=list", **HTMX)
+    form = owner_client.get(url("space_edit", space.id), **hx(f"space-{space.id}"))
     html = html_of(form)
     assert html.lstrip().startswith(f'<tr id="space-{space.id}" class="row--form">')
     assert 'value="Research"' in html and "Robot arm experiments" in html
-    cancel = html_of(owner_client.get(url("space_row", space.id), **HTMX))
+    cancel = html_of(owner_client.get(url("space_row", space.id), **hx(f"space-{space.id}")))
     assert cancel.lstrip().startswith(f'<tr id="space-{space.id}">')
 
     saved = owner_client.post(
         url("space_edit", space.id),
-        {"from": "list", "name": "Research Lab", "description": "Arms and grippers"},
-        **HTMX,
+        {"name": "Research Lab", "description": "Arms and grippers"},
+        **hx(f"space-{space.id}"),
     )
     assert saved.status_code == 200
     html = html_of(saved)
@@ -178,7 +187,7 @@ def test_inline_edit_swaps_a_row_for_a_form_and_back(owner_client, space):
 def test_renaming_to_a_taken_name_shows_the_error_in_the_row(owner_client, tenant, space):
     make_space(tenant, "Taken")
     response = owner_client.post(
-        url("space_edit", space.id), {"from": "list", "name": "taken", "description": ""}, **HTMX
+        url("space_edit", space.id), {"name": "taken", "description": ""}, **hx(f"space-{space.id}")
     )
     assert response.status_code == 409
     html = html_of(response)
@@ -193,25 +202,25 @@ def test_edit_on_the_space_page_without_javascript(owner_client, space):
         url("space_detail", space.id) + "#settings"
     )
     response = owner_client.post(
-        url("space_edit", space.id), {"from": "detail", "name": "Renamed", "description": "d"}
+        url("space_edit", space.id), {"name": "Renamed", "description": "d"}
     )
     assert response.status_code == 302 and response.url == url("space_detail", space.id)
     page = html_of(owner_client.get(response.url))
     assert "<h1>Renamed</h1>" in page and "Saved the space “Renamed”." in page
-    blank = owner_client.post(url("space_edit", space.id), {"from": "detail", "name": " "})
+    blank = owner_client.post(url("space_edit", space.id), {"name": " "})
     assert blank.status_code == 422
     assert "Required." in html_of(blank) and "<nav" in html_of(blank)
 
 
 # --- delete -----------------------------------------------------------------------------------
 def test_delete_needs_the_typed_name(owner_client, space):
-    confirm = owner_client.get(url("space_delete", space.id) + "?from=list", **HTMX)
+    confirm = owner_client.get(url("space_delete", space.id), **hx(f"space-{space.id}"))
     html = html_of(confirm)
     assert html.lstrip().startswith(f'<tr id="space-{space.id}" class="row--form row--danger">')
     assert 'data-confirm-text="Research"' in html
 
     wrong = owner_client.post(
-        url("space_delete", space.id), {"from": "list", "confirm_name": "research"}, **HTMX
+        url("space_delete", space.id), {"confirm_name": "research"}, **hx(f"space-{space.id}")
     )
     assert wrong.status_code == 422
     assert "Type the space’s name exactly" in html_of(wrong)
@@ -223,8 +232,8 @@ def test_delete_needs_the_typed_name(owner_client, space):
 def test_delete_with_the_typed_name_hides_the_space_and_links_the_job(owner_client, space):
     response = owner_client.post(
         url("space_delete", space.id),
-        {"from": "list", "confirm_name": "Research", "idempotency_key": "k" * 32},
-        **HTMX,
+        {"confirm_name": "Research", "idempotency_key": "k" * 32},
+        **hx(f"space-{space.id}"),
     )
     assert response.status_code == 200
     job = Job.objects.get(kind="space_delete")
@@ -250,11 +259,11 @@ def test_delete_without_javascript_is_a_page_with_the_typed_name(owner_client, s
 
 def test_delete_from_the_space_page_goes_back_to_the_list(owner_client, space):
     response = owner_client.post(
-        url("space_delete", space.id), {"from": "detail", "confirm_name": "Research"}, **HTMX
+        url("space_delete", space.id), {"confirm_name": "Research"}, **hx("space-danger")
     )
     assert response["HX-Redirect"] == url("spaces")
     wrong = owner_client.post(
-        url("space_delete", space.id), {"from": "detail", "confirm_name": "Nope"}, **HTMX
+        url("space_delete", space.id), {"confirm_name": "Nope"}, **hx("space-danger")
     )
     assert wrong.status_code == 404  # already gone
 
@@ -278,7 +287,9 @@ def test_the_space_page_shows_members_with_role_selects_and_a_picker(owner_clien
 
 def test_add_a_member_with_htmx_refreshes_the_members_panel(owner_client, tenant, space):
     response = owner_client.post(
-        url("space_member_add", space.id), {"user_id": tenant.admin.id, "role": "ADMIN"}, **HTMX
+        url("space_member_add", space.id),
+        {"user_id": tenant.admin.id, "role": "ADMIN"},
+        **hx("members-panel"),
     )
     assert response.status_code == 200
     html = html_of(response)
@@ -309,7 +320,9 @@ def test_the_annotator_rule_is_shown_inline(owner_client, tenant, space):
     # The other direction, from a row's select: the row keeps the role and says why.
     join(tenant, space, tenant.member, predefined("MEMBER"))
     row = owner_client.post(
-        url("space_member_role", space.id, tenant.member.id), {"role": "ANNOTATOR"}, **HTMX
+        url("space_member_role", space.id, tenant.member.id),
+        {"role": "ANNOTATOR"},
+        **hx(f"member-{tenant.member.id}"),
     )
     assert row.status_code == 400
     html = html_of(row)
@@ -336,7 +349,9 @@ def test_the_role_select_saves_at_once_including_a_custom_role(owner_client, ten
         actor=tenant.principal(), name="Curator", permissions=["dataset.read", "dataset.write"]
     )
     response = owner_client.post(
-        url("space_member_role", space.id, tenant.member.id), {"role": f"custom:{role.id}"}, **HTMX
+        url("space_member_role", space.id, tenant.member.id),
+        {"role": f"custom:{role.id}"},
+        **hx(f"member-{tenant.member.id}"),
     )
     assert response.status_code == 200
     html = html_of(response)
@@ -358,12 +373,14 @@ def test_remove_a_member_asks_then_removes(owner_client, tenant, space):
     confirm = html_of(owner_client.get(remove))
     assert f"Remove {tenant.member.email} from Research?" in confirm
     assert SpaceMembership.objects.filter(space=space).exists()
-    response = owner_client.post(remove, {"email": tenant.member.email}, **HTMX)
+    response = owner_client.post(
+        remove, {"email": tenant.member.email}, **hx(f"member-{tenant.member.id}")
+    )
     assert response.status_code == 200
     assert "<tr" not in html_of(response)
     assert f"Removed {tenant.member.email} from Research." in html_of(response)
     assert not SpaceMembership.objects.filter(space=space).exists()
-    again = owner_client.post(remove, **HTMX)
+    again = owner_client.post(remove, **hx(f"member-{tenant.member.id}"))
     assert again.status_code == 404 and again["HX-Retarget"] == "#toasts"
 
 
@@ -374,7 +391,9 @@ def test_members_load_more(owner_client, tenant, space):
     page = html_of(owner_client.get(url("space_detail", space.id)))
     assert len(rows(page, "member")) == 50
     cursor = re.search(r'hx-get="\?members_cursor=([^"]+)"', page).group(1)
-    more = owner_client.get(url("space_detail", space.id) + f"?members_cursor={cursor}", **HTMX)
+    more = owner_client.get(
+        url("space_detail", space.id) + f"?members_cursor={cursor}", **hx("members-more")
+    )
     html = html_of(more)
     assert "<html" not in html and "<table" not in html
     assert rows(html, "member") == [p.id for p in people[50:]]
@@ -385,7 +404,7 @@ def test_a_token_secret_is_shown_exactly_once(owner_client, space):
     response = owner_client.post(
         url("space_token_create", space.id),
         {"label": "Uploader", "permanent": "true", "role": "MEMBER"},
-        **HTMX,
+        **hx("tokens-panel"),
     )
     assert response.status_code == 201
     html = html_of(response)
@@ -422,7 +441,9 @@ def test_the_sixth_permanent_token_is_refused_inline(owner_client, tenant, space
     for i in range(5):
         make_token(tenant, space, label=f"bot {i}", permanent=True)
     response = owner_client.post(
-        url("space_token_create", space.id), {"label": "sixth", "permanent": "true"}, **HTMX
+        url("space_token_create", space.id),
+        {"label": "sixth", "permanent": "true"},
+        **hx("tokens-panel"),
     )
     assert response.status_code == 409
     html = html_of(response)
@@ -433,7 +454,9 @@ def test_the_sixth_permanent_token_is_refused_inline(owner_client, tenant, space
 
 def test_deactivate_and_delete_one_token(owner_client, tenant, space):
     token, _ = make_token(tenant, space, label="bot")
-    deactivated = owner_client.post(url("space_token_deactivate", space.id, token.id), **HTMX)
+    deactivated = owner_client.post(
+        url("space_token_deactivate", space.id, token.id), **hx(f"token-{token.id}")
+    )
     assert deactivated.status_code == 200
     html = html_of(deactivated)
     assert html.lstrip().startswith(f'<tr id="token-{token.id}">')
@@ -457,7 +480,9 @@ def test_delete_all_or_only_one_kind_of_token(owner_client, tenant, space, which
     confirm = html_of(owner_client.get(url("space_tokens_delete", space.id) + f"?which={which}"))
     assert f'name="which" value="{which}"' in confirm  # a confirmation page without JavaScript
     assert SpaceToken.objects.filter(space=space).count() == 2
-    response = owner_client.post(url("space_tokens_delete", space.id), {"which": which}, **HTMX)
+    response = owner_client.post(
+        url("space_tokens_delete", space.id), {"which": which}, **hx("tokens-panel")
+    )
     assert response.status_code == 200
     assert html_of(response).lstrip().startswith('<div id="tokens-panel"')
     assert set(SpaceToken.objects.filter(space=space).values_list("label", flat=True)) == left
@@ -471,7 +496,7 @@ def test_create_a_custom_role_from_the_permission_checkboxes(owner_client, tenan
     response = owner_client.post(
         url("roles"),
         {"name": "Curator", "permissions": ["dataset.read", "dataset.write"]},
-        **HTMX,
+        **hx("roles-content"),
     )
     assert response.status_code == 201
     role = SpaceRole.objects.get(organization=tenant.org, name="Curator")
@@ -481,7 +506,7 @@ def test_create_a_custom_role_from_the_permission_checkboxes(owner_client, tenan
 
 def test_role_name_errors_are_inline(owner_client, tenant):
     services.space_role_create(actor=tenant.principal(), name="Curator", permissions=[])
-    taken = owner_client.post(url("roles"), {"name": "curator"}, **HTMX)
+    taken = owner_client.post(url("roles"), {"name": "curator"}, **hx("roles-content"))
     assert taken.status_code == 409
     assert "A role with this name already exists." in html_of(taken)
     predefined_name = owner_client.post(url("roles"), {"name": "Read only"})
@@ -494,14 +519,14 @@ def test_edit_a_role(owner_client, tenant):
     role = services.space_role_create(
         actor=tenant.principal(), name="Curator", permissions=["dataset.read"]
     )
-    form = html_of(owner_client.get(url("role_edit", role.id), **HTMX))
+    form = html_of(owner_client.get(url("role_edit", role.id), **hx("role-form")))
     assert form.lstrip().startswith('<section id="role-form"')
     assert "Edit “Curator”" in form
     assert re.search(r'value="dataset.read" checked', form)
     response = owner_client.post(
         url("role_edit", role.id),
         {"name": "Data Curator", "permissions": ["dataset.read", "member.read"]},
-        **HTMX,
+        **hx("roles-content"),
     )
     assert response.status_code == 200
     role.refresh_from_db()
@@ -516,7 +541,7 @@ def test_a_role_in_use_cannot_be_deleted_and_says_so_in_its_row(owner_client, te
         actor=tenant.principal(), name="Curator", permissions=["dataset.read"]
     )
     join(tenant, space, tenant.member, custom(role))
-    response = owner_client.post(url("role_delete", role.id), **HTMX)
+    response = owner_client.post(url("role_delete", role.id), **hx(f"role-{role.id}"))
     assert response.status_code == 409
     html = html_of(response)
     assert html.lstrip().startswith(f'<tr id="role-{role.id}"')
@@ -526,7 +551,7 @@ def test_a_role_in_use_cannot_be_deleted_and_says_so_in_its_row(owner_client, te
     assert SpaceRole.objects.filter(id=role.id).exists()
 
     SpaceMembership.objects.filter(custom_role=role).delete()
-    gone = owner_client.post(url("role_delete", role.id), **HTMX)
+    gone = owner_client.post(url("role_delete", role.id), **hx(f"role-{role.id}"))
     assert gone.status_code == 200 and "Deleted the role “Curator”." in html_of(gone)
     assert not SpaceRole.objects.filter(id=role.id).exists()
 
@@ -583,7 +608,7 @@ def test_a_read_only_member_is_refused_when_forging_the_forms(tenant, space):
         response = reader.post(path, data)
         assert response.status_code == 403, (path, response.status_code)
         assert "Your role cannot do this" in html_of(response)  # said, not silently dropped
-    toast = reader.post(url("space_token_create", space.id), {"label": "x"}, **HTMX)
+    toast = reader.post(url("space_token_create", space.id), {"label": "x"}, **hx("tokens-panel"))
     assert toast.status_code == 403 and toast["HX-Retarget"] == "#toasts"
     space.refresh_from_db()
     assert (space.name, space.deleted_at) == ("Research", None)
@@ -612,7 +637,9 @@ def test_granting_a_role_above_your_own_is_refused_next_to_the_form(tenant, spac
     page = main_of(html_of(client.get(url("space_detail", space.id))))
     assert "member-add" in page and "tokens-panel" not in page  # no token.manage
     response = client.post(
-        url("space_member_add", space.id), {"user_id": tenant.member.id, "role": "ADMIN"}, **HTMX
+        url("space_member_add", space.id),
+        {"user_id": tenant.member.id, "role": "ADMIN"},
+        **hx("members-panel"),
     )
     assert response.status_code == 403
     html = html_of(response)
@@ -656,7 +683,9 @@ def test_posts_without_a_csrf_token_are_refused(tenant, space):
     # htmx sends the token from <body hx-headers>.
     html = html_of(client.get(url("spaces")))
     token = re.search(r'hx-headers=\'\{"x-csrftoken": "([^"]+)"\}\'', html).group(1)
-    ok = client.post(url("spaces"), {"create-name": "Via htmx"}, HTTP_X_CSRFTOKEN=token, **HTMX)
+    ok = client.post(
+        url("spaces"), {"create-name": "Via htmx"}, HTTP_X_CSRFTOKEN=token, **hx("spaces-content")
+    )
     assert ok.status_code == 201
 
 

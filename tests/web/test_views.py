@@ -16,6 +16,13 @@ from tests.factories import PASSWORD, make_org, make_user
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def hx(target: str) -> dict[str, str]:
+    """The headers htmx sends when it swaps the element with id ``target``."""
+    return {**HTMX, "HTTP_HX_TARGET": target}
+
+
 SECRET_RE = re.compile(r"adm_[A-Za-z0-9_\-]{20,}")
 
 
@@ -154,7 +161,7 @@ def test_htmx_posts_carry_the_csrf_token_from_the_body_header(tenant):
     html = client.get(reverse("web:api_keys")).content.decode()
     token = re.search(r'hx-headers=\'\{"x-csrftoken": "([^"]+)"\}\'', html).group(1)
     response = client.post(
-        reverse("web:api_keys"), {"label": "via htmx"}, HTTP_X_CSRFTOKEN=token, **HTMX
+        reverse("web:api_keys"), {"label": "via htmx"}, HTTP_X_CSRFTOKEN=token, **hx("keys-content")
     )
     assert response.status_code == 201
     assert ApiKey.objects.filter(label="via htmx").exists()
@@ -312,7 +319,9 @@ def test_revoking_a_key_without_javascript_confirms_first(owner_client, tenant):
 
 def test_revoking_with_htmx_returns_the_updated_row(owner_client, tenant):
     key = ApiKey.objects.filter(user=tenant.member).get()
-    response = owner_client.post(reverse("web:api_key_revoke", args=[key.id]), **HTMX)
+    response = owner_client.post(
+        reverse("web:api_key_revoke", args=[key.id]), **hx(f"key-{key.id}")
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert html.lstrip().startswith(f'<tr id="key-{key.id}"')
@@ -337,7 +346,7 @@ def test_keys_load_more_appends_rows_as_a_partial(owner_client, tenant, settings
         make_key(tenant.owner, tenant.org)
     page = owner_client.get(reverse("web:api_keys")).content.decode()
     cursor = re.search(r'href="\?cursor=([^"]+)"', page).group(1)
-    more = owner_client.get(reverse("web:api_keys") + f"?cursor={cursor}", **HTMX)
+    more = owner_client.get(reverse("web:api_keys") + f"?cursor={cursor}", **hx("keys-more"))
     html = more.content.decode()
     assert more.status_code == 200
     assert "<html" not in html and "<table" not in html
@@ -348,12 +357,12 @@ def test_keys_load_more_appends_rows_as_a_partial(owner_client, tenant, settings
 def test_htmx_requests_get_partials_not_the_layout(owner_client):
     full = owner_client.get(reverse("web:audit")).content.decode()
     assert "<html" in full and "<nav" in full
-    partial = owner_client.get(reverse("web:audit") + "?action=api_key.", **HTMX)
+    partial = owner_client.get(reverse("web:audit") + "?action=api_key.", **hx("audit-content"))
     html = partial.content.decode()
     assert partial.status_code == 200
     assert html.lstrip().startswith('<div id="audit-content"')
     assert "<html" not in html and "<nav" not in html
-    keys = owner_client.post(reverse("web:api_keys"), {"label": ""}, **HTMX)
+    keys = owner_client.post(reverse("web:api_keys"), {"label": ""}, **hx("keys-content"))
     assert keys.status_code == 422
     assert keys["X-Dashboard-Partial"] == "1"
     assert keys.content.decode().lstrip().startswith('<div id="keys-content"')
@@ -437,7 +446,7 @@ def test_an_admin_changes_a_role_with_htmx(owner_client, tenant):
     response = owner_client.post(
         reverse("web:member_role", args=[tenant.member.id]),
         {"role": "ADMIN", "email": tenant.member.email},
-        **HTMX,
+        **hx(f"member-{tenant.member.id}"),
     )
     assert response.status_code == 200
     assert '<option value="ADMIN" selected>' in response.content.decode()
@@ -454,7 +463,7 @@ def test_the_last_owner_cannot_be_demoted(tenant):
     response = client.post(
         reverse("web:member_role", args=[tenant.owner.id]),
         {"role": "MEMBER", "email": tenant.owner.email},
-        **HTMX,
+        **hx(f"member-{tenant.owner.id}"),
     )
     assert response.status_code == 409
     assert "at least one owner" in response.content.decode()
@@ -529,7 +538,7 @@ def test_audit_load_more_returns_the_next_rows_only(owner_client, tenant):
     assert page.count('<code class="tag">custom.ping</code>') == 50
     next_url = re.search(r'hx-get="(\?[^"]*cursor=[^"]+)"', page).group(1).replace("&amp;", "&")
     assert "action=custom.ping" in next_url
-    more = owner_client.get(reverse("web:audit") + next_url, **HTMX).content.decode()
+    more = owner_client.get(reverse("web:audit") + next_url, **hx("audit-more")).content.decode()
     assert "<html" not in more and "<table" not in more
     assert more.count('<code class="tag">custom.ping</code>') == 10
     assert "Load more" not in more
@@ -566,7 +575,9 @@ def test_jobs_list_and_filters(owner_client):
     assert job_id in html
     assert job_id in owner_client.get(reverse("web:jobs") + "?state=QUEUED").content.decode()
     assert job_id not in owner_client.get(reverse("web:jobs") + "?state=FAILED").content.decode()
-    partial = owner_client.get(reverse("web:jobs") + "?state=QUEUED", **HTMX).content.decode()
+    partial = owner_client.get(
+        reverse("web:jobs") + "?state=QUEUED", **hx("jobs-content")
+    ).content.decode()
     assert partial.lstrip().startswith('<div id="jobs-content"')
 
 
@@ -575,11 +586,11 @@ def test_progress_polls_until_the_job_ends_then_stops_with_286(owner_client, ten
 
     job_id = _start_export(owner_client)
     url = reverse("web:job_progress", args=[job_id])
-    running = owner_client.get(url, **HTMX)
+    running = owner_client.get(url, **hx("job-progress"))
     assert running.status_code == 200
     assert 'hx-trigger="every 1s"' in running.content.decode()
     Job.objects.filter(id=job_id).update(state="SUCCEEDED", progress_done=10, progress_total=10)
-    done = owner_client.get(url, **HTMX)
+    done = owner_client.get(url, **hx("job-progress"))
     assert done.status_code == 286
     html = done.content.decode()
     assert 'aria-valuenow="100"' in html
@@ -593,7 +604,7 @@ def test_abort_asks_then_aborts_a_queued_job(owner_client):
     job_id = _start_export(owner_client)
     url = reverse("web:job_abort", args=[job_id])
     assert "Abort this job?" in owner_client.get(url).content.decode()
-    response = owner_client.post(url, **HTMX)
+    response = owner_client.post(url, **hx("job-progress"))
     assert response.status_code == 200
     html = response.content.decode()
     assert 'data-job-state="ABORTED"' in html
@@ -606,7 +617,7 @@ def test_abort_of_a_running_job_is_a_request(owner_client):
 
     job_id = _start_export(owner_client)
     Job.objects.filter(id=job_id).update(state="RUNNING")
-    response = owner_client.post(reverse("web:job_abort", args=[job_id]), **HTMX)
+    response = owner_client.post(reverse("web:job_abort", args=[job_id]), **hx("job-progress"))
     html = response.content.decode()
     assert "Abort requested" in html
     assert 'hx-trigger="every 1s"' in html  # still polling until the worker stops
@@ -670,7 +681,7 @@ def test_a_running_jobs_items_table_refreshes_itself_and_stops_when_it_ends(clie
 def test_a_finished_space_delete_offers_no_download_and_says_what_it_removed(client, tenant):
     from adminapp.jobs.engine import job_run
     from adminapp.spaces.services import space_delete
-    from tests.spaces.conftest import make_space, make_token
+    from tests.spaces.factories import make_space, make_token
 
     client.force_login(tenant.owner)
     space = make_space(tenant, "Doomed")

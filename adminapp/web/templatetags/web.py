@@ -10,6 +10,8 @@ from urllib.parse import quote
 from django import template
 from django.utils import timezone
 
+from adminapp.client import Permission
+
 register = template.Library()
 
 _STATE_TONES = {
@@ -145,3 +147,14 @@ def page_query(**params: Any) -> str:
         if value is not None and value is not False
     ]
     return "?" + "&".join(pairs)
+
+
+@register.filter
+def can(holder: Any, permission: str) -> bool:
+    """``{% if me|can:"role.manage" %}``, ``{% if space|can:"token.manage" %}``: whether the
+    permissions of ``holder`` (``Me``, a ``Space``, or a collection of permission names)
+    include ``permission``. The name must be one of the SDK's ``Permission`` values: a typo
+    is an error, never a control silently hidden."""
+    wanted = Permission(permission)  # ValueError on a name outside the vocabulary
+    granted = getattr(holder, "permissions", holder) or ()
+    return wanted in granted

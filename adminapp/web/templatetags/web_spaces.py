@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from adminapp.web.forms_spaces import CUSTOM_PREFIX
+from adminapp.web.spaces.forms import CUSTOM_PREFIX
 
 register = template.Library()
 

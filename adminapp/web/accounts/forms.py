@@ -1,6 +1,5 @@
-"""Forms for parsing and re-rendering input. They only coerce types (a date, a choice): the
-rules live behind the API, whose 422 field errors ``apply_api_errors`` puts back next to the
-fields, so the dashboard, the API and the SDK enforce exactly the same validation."""
+"""Forms of the accounts pages (sign-in, API keys, members). They only coerce types: the
+rules live behind the API (``adminapp.web.flow``)."""
 
 from __future__ import annotations
 
@@ -8,21 +7,10 @@ from datetime import UTC, datetime, time
 
 from django import forms
 
-ROLE_CHOICES = [
-    ("OWNER", "Owner"),
-    ("ADMIN", "Admin"),
-    ("MEMBER", "Member"),
-    ("ANNOTATOR", "Annotator"),
-]
+from adminapp.client import AccountRole
+
+ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in AccountRole]
 SERVICE_ROLE_CHOICES = [("MEMBER", "Member"), ("ADMIN", "Admin")]
-JOB_STATE_CHOICES = [
-    ("", "Any state"),
-    ("QUEUED", "Queued"),
-    ("RUNNING", "Running"),
-    ("SUCCEEDED", "Succeeded"),
-    ("FAILED", "Failed"),
-    ("ABORTED", "Aborted"),
-]
 
 
 class LoginForm(forms.Form):
@@ -33,6 +21,9 @@ class LoginForm(forms.Form):
     password = forms.CharField(
         max_length=1024, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+    def sdk_arguments(self) -> dict:
+        return {"email": self.cleaned_data["email"], "password": self.cleaned_data["password"]}
 
 
 class ApiKeyCreateForm(forms.Form):
@@ -83,55 +74,6 @@ class ApiKeyCreateForm(forms.Form):
             if expires_on
             else None,
         }
-
-
-class AuditFilterForm(forms.Form):
-    actor = forms.CharField(
-        required=False,
-        max_length=255,
-        widget=forms.TextInput(attrs={"placeholder": "email or usr_… / key_…"}),
-    )
-    action = forms.CharField(
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(attrs={"placeholder": "api_key.create or api_key."}),
-    )
-    target = forms.CharField(
-        required=False, max_length=64, widget=forms.TextInput(attrs={"placeholder": "id"})
-    )
-    since = forms.DateTimeField(
-        required=False,
-        help_text="UTC",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    until = forms.DateTimeField(
-        required=False,
-        help_text="UTC",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-
-    def sdk_filters(self) -> dict:
-        """The valid filters as SDK keyword arguments (empty ones left out)."""
-        if not self.is_valid():
-            return {}
-        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
-
-
-class JobFilterForm(forms.Form):
-    state = forms.ChoiceField(required=False, choices=JOB_STATE_CHOICES)
-    kind = forms.CharField(
-        required=False, max_length=100, widget=forms.TextInput(attrs={"placeholder": "any kind"})
-    )
-    mine = forms.BooleanField(required=False, label="Only mine")
-
-    def sdk_filters(self) -> dict:
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
-        filters = {k: data[k] for k in ("state", "kind") if data.get(k)}
-        if data.get("mine"):
-            filters["mine"] = True
-        return filters
 
 
 class MemberAddForm(forms.Form):

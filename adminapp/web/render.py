@@ -1,16 +1,15 @@
-"""How dashboard views reach the API: the embedded SDK client, and SDK errors as pages.
+"""Rendering dashboard answers: whole pages, or for htmx the partial it swaps; confirm pages
+for browsers without JavaScript; SDK errors as pages or toasts (``dashboard_view``).
 
-Views never touch the ORM. They call ``sdk(request).<resource>.<method>(...)`` — the same
-``AdminClient`` external users run, over the in-process transport acting as the signed-in user
-in the session's organization — and render the pydantic models it returns. Errors come back as
-the SDK's exceptions; ``dashboard_view`` turns the ones a view does not handle inline into
-pages: 401 → the login page, 403 → "your role cannot do this", 404 → not found.
+Which partial an htmx request gets is chosen from the element it swaps, ``HX-Target``, and
+nothing else: each view names the targets it answers (``partials={target: partial}``; a
+target ending in ``*`` matches ids by prefix, e.g. ``"space-*"`` for one row of the list).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from functools import wraps
 from typing import Any
@@ -23,18 +22,17 @@ from django.shortcuts import redirect as django_redirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from adminapp.api.inprocess import client_for_request
 from adminapp.client import (
-    AdminClient,
     APIError,
     APIStatusError,
     AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
 )
-from adminapp.client.types import Me
+from adminapp.web.client import me, sdk
 
 logger = logging.getLogger("adminapp.web")
 
@@ -43,35 +41,6 @@ ORGS_CACHE_SECONDS = 60
 # Marks an answer htmx may swap even with an error status (see static/js/app.js).
 PARTIAL_HEADER = "X-Dashboard-Partial"
 
-# Friendlier words for pydantic's stock messages, keyed by their start.
-_MESSAGE_REWRITES = {
-    "String should have at least 1 character": "This field is required.",
-    "Field required": "This field is required.",
-    "Input should be a valid datetime": "Enter a valid date and time.",
-}
-
-
-def sdk(request: HttpRequest) -> AdminClient:
-    """The request's embedded SDK client (one per request)."""
-    client = getattr(request, "_web_client", None)
-    if client is None:
-        client = client_for_request(request)
-        request._web_client = client
-    return client
-
-
-def me(request: HttpRequest) -> Me:
-    """Who the caller is in the current organization (fetched once per request)."""
-    value = getattr(request, "_web_me", None)
-    if value is None:
-        value = sdk(request).me.get()
-        request._web_me = value
-    return value
-
-
-def can(request: HttpRequest, permission: str) -> bool:
-    return permission in me(request).permissions
-
 
 def is_partial(request: HttpRequest) -> bool:
     """An htmx request that swaps a piece of the page (not a boost or a history restore)."""
@@ -79,25 +48,22 @@ def is_partial(request: HttpRequest) -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def friendly(message: str) -> str:
-    for prefix, replacement in _MESSAGE_REWRITES.items():
-        if message.startswith(prefix):
-            return replacement
-    return message
+def target(request: HttpRequest) -> str:
+    """The id of the element an htmx request swaps ("" for a whole page)."""
+    return (request.htmx.target or "") if is_partial(request) else ""
 
 
-def apply_api_errors(form, exc: APIStatusError) -> None:
-    """Put an API error's per-field messages next to the form's fields; the rest on top."""
-    placed = False
-    for name, msgs in (exc.fields or {}).items():
-        field = name.split(".")[0]
-        target = field if field in form.fields else None
-        for msg in msgs:
-            text = friendly(msg)
-            form.add_error(target, text if target else f"{name}: {text}")
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
+def partial_for(request: HttpRequest, partials: Mapping[str, str] | None) -> str | None:
+    """The partial that answers this request's target, if the view offers one for it."""
+    swapped = target(request)
+    if not swapped or not partials:
+        return None
+    if swapped in partials:
+        return partials[swapped]
+    for pattern, partial in partials.items():
+        if pattern.endswith("*") and swapped.startswith(pattern[:-1]):
+            return partial
+    return None
 
 
 def _organizations(request: HttpRequest) -> list[dict[str, str]]:
@@ -113,13 +79,9 @@ def _organizations(request: HttpRequest) -> list[dict[str, str]]:
 
 
 def layout_context(request: HttpRequest) -> dict[str, Any]:
-    """What the base layout needs: the caller, their permissions and their organizations."""
-    current = me(request)
-    return {
-        "me": current,
-        "allowed": frozenset(current.permissions),
-        "orgs": _organizations(request),
-    }
+    """What the base layout needs: the caller (``me``: templates ask ``me|can:"…"``) and
+    their organizations."""
+    return {"me": me(request), "orgs": _organizations(request)}
 
 
 def _toasts_oob(request: HttpRequest) -> str:
@@ -131,12 +93,15 @@ def render_page(
     template: str,
     context: dict[str, Any] | None = None,
     *,
-    partial: str | None = None,
+    partials: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The whole page, or only ``template#partial`` (plus pending toasts) for htmx."""
+    """The whole page, or only ``template#<partial>`` (plus pending toasts) when the htmx
+    request targets an element ``partials`` names."""
     context = dict(context or {})
-    if partial and is_partial(request):
+    partial = partial_for(request, partials)
+    if partial is not None:
+        context.setdefault("me", me(request))
         response = render(request, f"{template}#{partial}", context, status=status)
         response[PARTIAL_HEADER] = "1"
         toasts = _toasts_oob(request)
@@ -176,7 +141,7 @@ def confirm_page(
 def render_removed(request: HttpRequest) -> HttpResponse:
     """The htmx answer once a row's object is gone: nothing, which the row is swapped for
     (plus the pending toasts)."""
-    return render_page(request, "web/_empty.html", {}, partial="empty")
+    return render_page(request, "web/_empty.html", {}, partials={"*": "empty"})
 
 
 def redirect(request: HttpRequest, url: str) -> HttpResponse:
@@ -184,6 +149,13 @@ def redirect(request: HttpRequest, url: str) -> HttpResponse:
     if is_partial(request):
         return HttpResponseClientRedirect(url)
     return django_redirect(url)
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    """For an answer that carries a secret: never cached, never stored anywhere."""
+    add_never_cache_headers(response)
+    response["Cache-Control"] += ", no-store"
+    return response
 
 
 def render_error(request: HttpRequest, exc: APIError, *, status: int) -> HttpResponse:

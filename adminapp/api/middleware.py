@@ -1,0 +1,92 @@
+"""The API's own middleware: everything under ``/api/`` passes through it, over HTTP and in
+process alike.
+
+``settings.API_MIDDLEWARE`` lists these classes, in order, and ``settings.MIDDLEWARE`` ends
+with that list; the in-process transport (``adminapp.api.inprocess``) wraps the API view in
+the same list, so a middleware added there cannot silently skip the dashboard's calls.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from adminapp.core.http import error_response
+
+API_PREFIX = "/api/"
+
+_STATUS_CODES = {
+    400: ("bad_request", "The request could not be understood."),
+    401: ("authentication_failed", "Authentication credentials were missing or invalid."),
+    403: ("permission_denied", "You do not have permission to do this."),
+    404: ("not_found", "No such endpoint."),
+    405: ("method_not_allowed", "This method is not allowed on this endpoint."),
+    413: ("payload_too_large", "The request body is too large."),
+    500: ("internal_error", "Something went wrong on our side; it has been logged."),
+}
+
+
+class ApiBodyLimitMiddleware:
+    """Refuses API input no view can use, before any view runs: an oversized body, from its
+    Content-Length and before reading it (413); a NUL character, which PostgreSQL cannot
+    store or compare, in the path (404: it names nothing) or in the query string (422).
+    (A NUL inside a JSON body is refused by the API's JSON parser, naming the field.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            if "\x00" in request.path:
+                return error_response(request, status=404, code="not_found", message="Not found.")
+            bad = sorted(
+                {k for k, values in request.GET.lists() for v in [k, *values] if "\x00" in v}
+            )
+            if bad:
+                message = "Text must not contain NUL (\\u0000) characters."
+                return error_response(
+                    request,
+                    status=422,
+                    code="validation_error",
+                    message=f"{', '.join(bad)}: {message}",
+                    fields={k: [message] for k in bad},
+                )
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.API_MAX_BODY_BYTES:
+                return error_response(
+                    request,
+                    status=413,
+                    code="payload_too_large",
+                    message=(
+                        f"The request body is {length} bytes; the limit is "
+                        f"{settings.API_MAX_BODY_BYTES} bytes."
+                    ),
+                )
+        return self.get_response(request)
+
+
+class ApiErrorMiddleware:
+    """Any non-JSON error answered under /api/ (URL 404, 405, CSRF 403, Django's 500) is
+    rewritten into the standard error body, so API clients only ever parse one shape."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(API_PREFIX) or response.status_code < 400:
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        code, message = _STATUS_CODES.get(
+            response.status_code, ("error", f"HTTP {response.status_code}")
+        )
+        replacement = error_response(
+            request, status=response.status_code, code=code, message=message
+        )
+        if response.has_header("Allow"):
+            replacement["Allow"] = response["Allow"]
+        return replacement

@@ -1,0 +1,266 @@
+"""Dashboard pages for identity and tenancy: sign-in and out, the org switcher, API keys and
+the organization's members. Each view parses its form, calls the embedded SDK client and
+renders the models it returns (STYLE 2, 15); the API behind the client enforces every rule."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from adminapp.client import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    Permission,
+)
+from adminapp.web.accounts.forms import ROLE_CHOICES, ApiKeyCreateForm, LoginForm, MemberAddForm
+from adminapp.web.client import can, me, sdk
+from adminapp.web.flow import FORM_ERRORS, after_success, submit
+from adminapp.web.render import (
+    confirm_page,
+    dashboard_view,
+    is_partial,
+    no_store,
+    redirect,
+    render_page,
+    render_removed,
+)
+
+API_KEYS = "web/accounts/api_keys.html"
+MEMBERS = "web/accounts/members.html"
+
+
+def _cursor(request: HttpRequest) -> str | None:
+    return request.GET.get("cursor") or None
+
+
+# --- sign in / out ------------------------------------------------------------------------
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        try:
+            # The inner API request shares this request's session: its django login() lands
+            # in the session this response saves.
+            signed_in = submit(form, sdk(request).auth.login)
+        except AuthenticationError as exc:  # a wrong password, or an account in no org
+            form.add_error(None, exc.message)
+        else:
+            if signed_in.ok:
+                rotate_token(request)
+                return redirect(request, next_url or reverse("web:overview"))
+            status = signed_in.status
+    return render(
+        request, "web/accounts/login.html", {"form": form, "next": next_url}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@dashboard_view
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        sdk(request).auth.logout()
+        messages.info(request, "You have signed out.")
+        return redirect(request, reverse("web:login"))
+    return confirm_page(
+        request,
+        title="Sign out?",
+        message="You will need your email and password to sign in again.",
+        action=reverse("web:logout"),
+        button="Sign out",
+        cancel=reverse("web:overview"),
+    )
+
+
+@require_POST
+@dashboard_view
+def switch_org(request: HttpRequest) -> HttpResponse:
+    organization_id = request.POST.get("organization_id", "")
+    try:
+        current = sdk(request).me.switch_organization(organization_id)
+    except APIStatusError as exc:
+        if exc.status_code not in (400, 404, 422):
+            raise
+        messages.error(request, "You are not a member of that organization.")
+    else:
+        messages.success(request, f"Switched to {current.organization.name}.")
+    # Whatever page was open belongs to the previous organization: start from the overview.
+    return redirect(request, reverse("web:overview"))
+
+
+# --- API keys -----------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@dashboard_view
+def api_keys(request: HttpRequest) -> HttpResponse:
+    client = sdk(request)
+    allow_service = can(request, Permission.API_KEY_MANAGE)
+    form = ApiKeyCreateForm(request.POST or None, allow_service=allow_service)
+    created, status = None, 200
+    if request.method == "POST":
+        submission = submit(form, client.api_keys.create, created=True)
+        created, status = submission.result, submission.status
+        if submission.ok:  # not a redirect: this answer is the only one with the secret
+            form = ApiKeyCreateForm(allow_service=allow_service)
+
+    include_revoked = request.GET.get("revoked") == "1"
+    page = client.api_keys.list(include_revoked=include_revoked, cursor=_cursor(request))
+    context = {
+        "form": form,
+        "created": created,
+        "page": page,
+        "include_revoked": include_revoked,
+        "allow_service": allow_service,
+        "manage_all": allow_service,
+    }
+    response = render_page(
+        request,
+        API_KEYS,
+        context,
+        partials={"keys-content": "keys-content", "keys-more": "key-rows"},
+        status=status,
+    )
+    return no_store(response) if created is not None else response
+
+
+@require_http_methods(["GET", "POST"])
+@dashboard_view
+def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
+    client = sdk(request)
+    if request.method == "POST":
+        key = client.api_keys.revoke(key_id)
+        messages.success(request, f"Revoked “{key.label}”. It stops working now.")
+        if is_partial(request):
+            context = {"key": key, "manage_all": can(request, Permission.API_KEY_MANAGE)}
+            return render_page(request, API_KEYS, context, partials={"key-*": "key-row"})
+        return redirect(request, reverse("web:api_keys"))
+    key = client.api_keys.get(key_id)
+    return confirm_page(
+        request,
+        title=f"Revoke “{key.label}”?",
+        message=f"Anything using the key {key.prefix}… stops working at once. "
+        "This cannot be undone.",
+        action=reverse("web:api_key_revoke", args=[key.id]),
+        button="Revoke key",
+        danger=True,
+        cancel=reverse("web:api_keys"),
+    )
+
+
+# --- members ------------------------------------------------------------------------------
+def _member(request: HttpRequest, user_id: str):
+    """One member as they are now (to render their row), or None once they left."""
+    try:
+        return sdk(request).organizations.get_member(me(request).organization.id, user_id)
+    except NotFoundError:
+        return None
+
+
+def _members_context(request: HttpRequest) -> dict:
+    return {
+        "manage": can(request, Permission.MEMBER_MANAGE),
+        "allow_owner": can(request, Permission.OWNER_MANAGE),
+        "me_user_id": me(request).user.id if me(request).user else None,
+        "role_choices": ROLE_CHOICES,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@dashboard_view
+def members(request: HttpRequest) -> HttpResponse:
+    client = sdk(request)
+    org_id = me(request).organization.id
+    context = _members_context(request)
+    form = MemberAddForm(request.POST or None, allow_owner=context["allow_owner"])
+    status = 200
+    if request.method == "POST":
+        added = submit(form, partial(client.organizations.add_member, org_id), created=True)
+        status = added.status
+        if added.ok:
+            message = f"Added {added.result.user.email} as {added.result.role.title()}."
+            if response := after_success(request, message, reverse("web:members")):
+                return response
+            form = MemberAddForm(allow_owner=context["allow_owner"])
+    query = request.GET.get("q", "").strip()
+    page = client.organizations.list_members(org_id, email=query or None, cursor=_cursor(request))
+    context.update({"form": form, "page": page, "q": query})
+    partials = {
+        "members-content": "members-content",
+        "member-results": "member-results",
+        "members-more": "member-rows",
+    }
+    return render_page(request, MEMBERS, context, partials=partials, status=status)
+
+
+@require_POST
+@dashboard_view
+def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
+    """The role select of a member's row. A refused change shows as a toast, and the row
+    is rendered again with the role the member still has."""
+    org_id = me(request).organization.id
+    status = 200
+    try:
+        member = sdk(request).organizations.update_member(
+            org_id, user_id, role=request.POST.get("role", "")
+        )
+    except FORM_ERRORS as exc:
+        messages.error(request, exc.message)
+        member, status = _member(request, user_id), exc.status_code
+        if not is_partial(request) or member is None:
+            return redirect(request, reverse("web:members"))
+    else:
+        messages.success(request, f"{member.user.email} is now {member.role.title()}.")
+        if not is_partial(request):
+            return redirect(request, reverse("web:members"))
+    context = {**_members_context(request), "member": member}
+    return render_page(
+        request, MEMBERS, context, partials={"member-*": "member-row"}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@dashboard_view
+def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
+    org_id = me(request).organization.id
+    email = request.POST.get("email") or request.GET.get("email", "")
+    if request.method == "POST":
+        try:
+            sdk(request).organizations.remove_member(org_id, user_id)
+        except (ConflictError, BadRequestError) as exc:
+            messages.error(request, exc.message)
+            return redirect(request, reverse("web:members"))
+        messages.success(request, f"Removed {email or user_id} from the organization.")
+        if is_partial(request):
+            return render_removed(request)
+        return redirect(request, reverse("web:members"))
+    member = _member(request, user_id)
+    who = member.user.email if member else (email or user_id)
+    return confirm_page(
+        request,
+        title=f"Remove {who}?",
+        message="They lose access to this organization and their personal API keys "
+        "for it are revoked.",
+        action=reverse("web:member_remove", args=[user_id]),
+        hidden={"email": email},
+        button="Remove member",
+        danger=True,
+        cancel=reverse("web:members"),
+    )

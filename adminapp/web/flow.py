@@ -1,0 +1,141 @@
+"""The one form-post flow of the dashboard: validate the form → make the SDK call → on an API
+error, its messages next to the fields → on success, a toast and (without htmx) a redirect,
+or (with htmx) the partial the view renders next.
+
+    submission = submit(form, sdk(request).spaces.create)
+    if submission.ok:
+        if response := after_success(request, f"Created {submission.result.name}.", url):
+            return response
+        form = SpaceForm()  # htmx: the view answers with the fresh partial
+    return render_page(..., status=submission.status)
+
+Forms only coerce types; every rule lives behind the API, whose 422 field errors come back
+here, so the dashboard, the API and the SDK enforce exactly the same validation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+
+from adminapp.client import (
+    APIStatusError,
+    BadRequestError,
+    ConflictError,
+    CursorPage,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from adminapp.web.render import is_partial, redirect
+
+T = TypeVar("T")
+
+# The API's answers that are about the input (shown next to the fields), not the page.
+FORM_ERRORS = (UnprocessableEntityError, BadRequestError, ConflictError, PermissionDeniedError)
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
+# A 403 about the input: a role above the caller's own is refused next to the role picked.
+INPUT_REFUSALS = {"role_escalation"}
+
+# Friendlier words for pydantic's stock messages, keyed by their start.
+_MESSAGE_REWRITES = {
+    "String should have at least 1 character": "This field is required.",
+    "Field required": "This field is required.",
+    "Input should be a valid datetime": "Enter a valid date and time.",
+}
+
+
+def friendly(message: str) -> str:
+    for prefix, replacement in _MESSAGE_REWRITES.items():
+        if message.startswith(prefix):
+            return replacement
+    return message
+
+
+def apply_api_errors(form: forms.Form, exc: APIStatusError) -> None:
+    """Put an API error's per-field messages next to the form's fields; the rest on top."""
+    placed = False
+    for name, msgs in (exc.fields or {}).items():
+        field = name.split(".")[0]
+        target = field if field in form.fields else None
+        for msg in msgs:
+            text = friendly(msg)
+            form.add_error(target, text if target else f"{name}: {text}")
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def is_input_error(exc: APIStatusError) -> bool:
+    """Whether an API refusal is about what was typed (inline) rather than about the page:
+    any other 403 (someone whose page offers no such form, posting anyway) is the "your
+    role cannot do this" page or toast of ``dashboard_view``."""
+    if isinstance(exc, PermissionDeniedError):
+        return exc.code in INPUT_REFUSALS
+    return isinstance(exc, FORM_ERRORS)
+
+
+@dataclass
+class Submission(Generic[T]):
+    result: T | None
+    status: int  # to answer with: 200/201 on success, the API's status on an error
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+def submit(form: forms.Form, call: Callable[..., T], *, created: bool = False) -> Submission[T]:
+    """Validate ``form`` and make ``call(**form.sdk_arguments())``; API errors about the
+    input go next to its fields (422 when the form itself does not parse)."""
+    if not form.is_valid():
+        return Submission(None, 422)
+    try:
+        result = call(**form.sdk_arguments())
+    except RateLimitError as exc:
+        form.add_error(None, exc.message)
+        return Submission(None, 429)
+    except APIStatusError as exc:
+        if not is_input_error(exc):
+            raise
+        apply_api_errors(form, exc)
+        return Submission(None, exc.status_code)
+    return Submission(result, 201 if created else 200)
+
+
+def filtered_page(
+    request: HttpRequest, form: forms.Form, list_page: Callable[..., CursorPage[T]]
+) -> tuple[CursorPage[T] | None, int]:
+    """One page of a filtered list (a GET form) and the status to answer with:
+    ``list_page`` called with the form's filters and the request's cursor, or no page and
+    422 when the filters do not parse or the API refuses them (its field errors go next to
+    the filters)."""
+    if not form.is_valid():
+        return None, 422
+    try:
+        return list_page(**form.sdk_filters(), cursor=request.GET.get("cursor") or None), 200
+    except UnprocessableEntityError as exc:
+        apply_api_errors(form, exc)
+        return None, 422
+
+
+def idempotency_key(request: HttpRequest) -> str | None:
+    """The one-time key rendered into a job-starting form, so that the same form sent twice
+    (a double click, a reload) starts one job."""
+    key = request.POST.get("idempotency_key", "")
+    return key if IDEMPOTENCY_KEY.match(key) else None
+
+
+def after_success(request: HttpRequest, message: str, url: str) -> HttpResponse | None:
+    """A success toast, then (without htmx) the redirect to ``url``; None for htmx, whose
+    answer is the partial the view renders next."""
+    messages.success(request, message)
+    if is_partial(request):
+        return None
+    return redirect(request, url)

@@ -1,0 +1,38 @@
+"""The overview: counts for the organization, your recent jobs and its latest activity."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+
+from adminapp.client import CursorPage, Permission
+from adminapp.web.client import can, me, sdk
+from adminapp.web.render import dashboard_view, render_page
+
+OVERVIEW_LIMIT = 50  # counts above this show as "50+": the dashboard never COUNTs a table
+
+
+def _count(page: CursorPage, of=None) -> str:
+    """How many items one page holds ("50+" when more follow)."""
+    n = len(page.items) if of is None else sum(1 for item in page.items if of(item))
+    return f"{n}+" if page.has_more else str(n)
+
+
+@dashboard_view
+def overview(request: HttpRequest) -> HttpResponse:
+    client = sdk(request)
+    members = None
+    if can(request, Permission.MEMBER_READ):
+        org_id = me(request).organization.id
+        members = _count(client.organizations.list_members(org_id, limit=OVERVIEW_LIMIT))
+    keys = client.api_keys.list(limit=OVERVIEW_LIMIT)
+    running = client.jobs.list(state="RUNNING", limit=OVERVIEW_LIMIT)
+    context = {
+        "members_count": members,
+        "keys_count": _count(keys, of=lambda key: key.is_active),
+        "running_count": _count(running),
+        "recent_jobs": client.jobs.list(limit=6).items,
+        "recent_events": (
+            client.audit.list(limit=6).items if can(request, Permission.AUDIT_READ) else None
+        ),
+    }
+    return render_page(request, "web/home/overview.html", context)
