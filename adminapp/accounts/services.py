@@ -293,7 +293,7 @@ def api_key_create(
             f"Unknown key kind {kind!r}.", fields={"kind": ["PERSONAL or SERVICE."]}
         )
 
-    secret = f"{API_KEY_PREFIX}_{crypto.random_secret(40)}"
+    secret = crypto.mint_secret(API_KEY_PREFIX)
     key = ApiKey.objects.create(
         organization_id=actor.org_id,
         kind=kind,
@@ -301,8 +301,8 @@ def api_key_create(
         role=role,
         label=label,
         description=description,
-        display_prefix=secret[:12],
-        digest=crypto.digest(secret),
+        display_prefix=secret.display_prefix,
+        digest=secret.digest,
         created_by_id=actor.user_id,
         expires_at=expires_at,
     )
@@ -318,7 +318,7 @@ def api_key_create(
             "expires_at": expires_at.isoformat() if expires_at else None,
         },
     )
-    return key, secret
+    return key, secret.value
 
 
 def _key_for_management(actor: Principal, key_id: str) -> ApiKey:

@@ -12,22 +12,11 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.parser import Parser
 
+from adminapp.client.types.common import STATUS_CODES
 from adminapp.core.errors import ApplicationError, RateLimited
 from adminapp.core.http import error_response
 
 logger = logging.getLogger("adminapp.api")
-
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "authentication_failed",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    422: "validation_error",
-    429: "rate_limited",
-}
 
 
 class BodyParseError(ValueError):
@@ -166,7 +155,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return error_response(
             request,
             status=exc.status_code,
-            code=_HTTP_CODES.get(exc.status_code, "error"),
+            code=STATUS_CODES.get(exc.status_code, "error"),
             message=exc.message if hasattr(exc, "message") else str(exc),
             headers=headers,
         )

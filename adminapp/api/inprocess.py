@@ -47,7 +47,7 @@ from django.utils.module_loading import import_string
 from adminapp.accounts.principals import forget_session_memo
 from adminapp.client import AdminClient
 from adminapp.client._client import API_PREFIX
-from adminapp.client._transport import Response
+from adminapp.client._transport import Request, Response
 from adminapp.core.http import INPROCESS_ATTR, client_ip, error_response, new_request_id
 
 CLIENT_ATTR = "_adminapp_inprocess_client"
@@ -164,19 +164,16 @@ class InProcessTransport:
 
         return api_middleware(view)(inner)
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None,
-        json: Any,
-        headers: Mapping[str, str],
-        stream: bool = False,
-    ) -> Response:
-        inner = self.build_request(method, path, params=params, json=json, headers=headers)
+    def send(self, request: Request) -> Response:
+        inner = self.build_request(
+            request.method,
+            request.path,
+            params=request.params,
+            json=request.json,
+            headers=request.headers,
+        )
         response = self._dispatch(inner)
-        if method.upper() not in ("GET", "HEAD"):
+        if request.method.upper() not in ("GET", "HEAD"):
             # A write may have changed the caller's own membership or role (or signed in or
             # out): the next call must look it up again.
             forget_session_memo(self.outer)

@@ -11,18 +11,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from adminapp.client.types.common import STATUS_CODES
 from adminapp.core.http import error_response
 
 API_PREFIX = "/api/"
 
-_STATUS_CODES = {
-    400: ("bad_request", "The request could not be understood."),
-    401: ("authentication_failed", "Authentication credentials were missing or invalid."),
-    403: ("permission_denied", "You do not have permission to do this."),
-    404: ("not_found", "No such endpoint."),
-    405: ("method_not_allowed", "This method is not allowed on this endpoint."),
-    413: ("payload_too_large", "The request body is too large."),
-    500: ("internal_error", "Something went wrong on our side; it has been logged."),
+_STATUS_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Authentication credentials were missing or invalid.",
+    403: "You do not have permission to do this.",
+    404: "No such endpoint.",
+    405: "This method is not allowed on this endpoint.",
+    413: "The request body is too large.",
+    500: "Something went wrong on our side; it has been logged.",
 }
 
 
@@ -81,9 +82,8 @@ class ApiErrorMiddleware:
             return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
-        code, message = _STATUS_CODES.get(
-            response.status_code, ("error", f"HTTP {response.status_code}")
-        )
+        code = STATUS_CODES.get(response.status_code, "error")
+        message = _STATUS_MESSAGES.get(response.status_code, f"HTTP {response.status_code}")
         replacement = error_response(
             request, status=response.status_code, code=code, message=message
         )

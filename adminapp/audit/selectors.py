@@ -43,18 +43,19 @@ def audit_queryset(*, actor: Principal, filters: AuditFilterParams) -> QuerySet[
     return qs
 
 
+# What an event shows: the API's fields, and the audit export's columns in this order.
 AUDIT_FIELDS = (
     "id",
+    "created_at",
     "actor_type",
     "actor_id",
     "actor_label",
     "action",
     "target_type",
     "target_id",
-    "details",
-    "request_id",
     "ip",
-    "created_at",
+    "request_id",
+    "details",
 )
 
 

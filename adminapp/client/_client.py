@@ -22,7 +22,7 @@ from adminapp.client._errors import (
     make_status_error,
     parse_retry_after,
 )
-from adminapp.client._transport import HTTPTransport, Response, Transport
+from adminapp.client._transport import HTTPTransport, Request, Response, Transport
 from adminapp.client._version import __version__
 from adminapp.client.resources.api_keys import ApiKeys
 from adminapp.client.resources.audit import Audit
@@ -192,15 +192,19 @@ class AdminClient:
         if creates_job or idempotency_key:
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         replay_safe = method in REPLAY_SAFE_METHODS or "Idempotency-Key" in headers
-        query = encode_query(params)
-        body = to_jsonable_python(json) if json is not None else None
+        outgoing = Request(
+            method=method,
+            path=path,
+            params=encode_query(params),
+            json=to_jsonable_python(json) if json is not None else None,
+            headers=headers,
+            stream=stream,
+        )
 
         attempt = 0
         while True:
             try:
-                response = self._transport.request(
-                    method, path, params=query, json=body, headers=headers, stream=stream
-                )
+                response = self._transport.send(outgoing)
             except APIConnectionError as exc:
                 if not replay_safe or attempt >= self.max_retries:
                     raise

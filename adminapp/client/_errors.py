@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from adminapp.client.types.common import STATUS_CODES
+
 
 class AdminError(Exception):
     """Base of everything the SDK raises on purpose."""
@@ -155,18 +157,6 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     429: RateLimitError,
 }
 
-_DEFAULT_CODES = {
-    400: "bad_request",
-    401: "authentication_failed",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    422: "validation_error",
-    429: "rate_limited",
-}
-
 
 def parse_retry_after(value: str | None) -> float | None:
     """``Retry-After`` in seconds (or an HTTP date), as a non-negative number of seconds."""
@@ -202,7 +192,7 @@ def make_status_error(
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
 
-    code = error.get("code") or _DEFAULT_CODES.get(status_code)
+    code = error.get("code") or STATUS_CODES.get(status_code)
     if code is None:
         code = "internal_error" if status_code >= 500 else "error"
     message = error.get("message")

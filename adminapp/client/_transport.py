@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json as jsonlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import requests
@@ -90,20 +91,25 @@ class Response:
         return f"<Response {self.status_code}>"
 
 
+@dataclass(frozen=True)
+class Request:
+    """One request as the client hands it to a transport: ``path`` under ``/api/v1``,
+    ``params`` already strings, ``json`` already JSON-ready (or None)."""
+
+    method: str
+    path: str
+    params: Mapping[str, str] | None = None
+    json: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    stream: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
 @runtime_checkable
 class Transport(Protocol):
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None,
-        json: Any,
-        headers: Mapping[str, str],
-        stream: bool = False,
-    ) -> Response:
-        """Send ``method`` to ``/api/v1{path}``; ``json`` is already JSON-ready (or None)."""
-        ...
+    def send(self, request: Request) -> Response: ...
 
     def close(self) -> None: ...
 
@@ -122,53 +128,42 @@ class HTTPTransport:
         self.timeout = timeout
         self.session = session or requests.Session()
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None,
-        json: Any,
-        headers: Mapping[str, str],
-        stream: bool = False,
-    ) -> Response:
+    def send(self, request: Request) -> Response:
         data = None
-        headers = dict(headers)
-        if json is not None:
-            data = jsonlib.dumps(json, separators=(",", ":")).encode()
+        headers = dict(request.headers)
+        if request.json is not None:
+            data = jsonlib.dumps(request.json, separators=(",", ":")).encode()
             headers.setdefault("Content-Type", "application/json")
         try:
             resp = self.session.request(
-                method,
-                self.base_url + path,
-                params=params,
+                request.method,
+                self.base_url + request.path,
+                params=request.params,
                 data=data,
                 headers=headers,
                 timeout=self.timeout,
-                stream=stream,
+                stream=request.stream,
                 allow_redirects=False,
             )
         except requests.Timeout as exc:
-            raise APITimeoutError(f"{method} {path} timed out after {self.timeout}s.") from exc
+            raise APITimeoutError(f"{request} timed out after {self.timeout}s.") from exc
         except requests.RequestException as exc:
-            raise APIConnectionError(
-                f"{method} {path}: could not reach {self.base_url}: {exc}"
-            ) from exc
+            raise APIConnectionError(f"{request}: could not reach {self.base_url}: {exc}") from exc
 
-        if not stream:
+        if not request.stream:
             try:
                 content = resp.content
             except requests.Timeout as exc:
-                raise APITimeoutError(f"{method} {path} timed out reading the answer.") from exc
+                raise APITimeoutError(f"{request} timed out reading the answer.") from exc
             except requests.RequestException as exc:
-                raise APIConnectionError(f"{method} {path}: the answer broke off: {exc}") from exc
+                raise APIConnectionError(f"{request}: the answer broke off: {exc}") from exc
             finally:
                 resp.close()
             return Response(status_code=resp.status_code, headers=resp.headers, content=content)
         return Response(
             status_code=resp.status_code,
             headers=resp.headers,
-            stream=_guard_stream(resp, f"{method} {path}"),
+            stream=_guard_stream(resp, str(request)),
             on_close=resp.close,
         )
 

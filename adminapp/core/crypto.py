@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import NamedTuple
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
@@ -37,3 +38,15 @@ def encrypt(plaintext: str) -> str:
 
 def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
+
+
+class MintedSecret(NamedTuple):
+    value: str  # shown once, to its owner; never stored
+    display_prefix: str  # its first characters, stored to recognise it
+    digest: str  # what is stored and compared
+
+
+def mint_secret(prefix: str) -> MintedSecret:
+    """A new bearer secret ``<prefix>_<40 random base62 characters>`` (~238 bits)."""
+    value = f"{prefix}_{random_secret(40)}"
+    return MintedSecret(value=value, display_prefix=value[:12], digest=digest(value))

@@ -19,25 +19,13 @@ from django.conf import settings
 from pydantic import BaseModel
 
 from adminapp.audit.models import AuditEvent
-from adminapp.audit.selectors import audit_queryset
+from adminapp.audit.selectors import AUDIT_FIELDS, audit_queryset
 from adminapp.client.types.audit import AuditFilterParams
 from adminapp.core.errors import ApplicationError
 from adminapp.core.pagination import encode_cursor, paginate
 from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, register
 
-EXPORT_COLUMNS = [
-    "id",
-    "created_at",
-    "actor_type",
-    "actor_id",
-    "actor_label",
-    "action",
-    "target_type",
-    "target_id",
-    "ip",
-    "request_id",
-    "details",
-]
+EXPORT_COLUMNS = AUDIT_FIELDS  # the API's fields, in the same order
 
 
 class AuditExportResult(BaseModel):

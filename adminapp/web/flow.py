@@ -7,7 +7,7 @@ or (with htmx) the partial the view renders next.
         if response := after_success(request, f"Created {submission.result.name}.", url):
             return response
         form = SpaceForm()  # htmx: the view answers with the fresh partial
-    return render_page(..., status=submission.status)
+    return render.page(request, TEMPLATE, context, status=submission.status)
 
 Forms only coerce types; every rule lives behind the API, whose 422 field errors come back
 here, so the dashboard, the API and the SDK enforce exactly the same validation.
@@ -33,7 +33,7 @@ from adminapp.client import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from adminapp.web.render import is_partial, redirect
+from adminapp.web import render
 
 T = TypeVar("T")
 
@@ -136,6 +136,12 @@ def after_success(request: HttpRequest, message: str, url: str) -> HttpResponse 
     """A success toast, then (without htmx) the redirect to ``url``; None for htmx, whose
     answer is the partial the view renders next."""
     messages.success(request, message)
-    if is_partial(request):
+    if render.is_partial(request):
         return None
-    return redirect(request, url)
+    return render.redirect(request, url)
+
+
+def after_removal(request: HttpRequest, message: str, url: str) -> HttpResponse:
+    """A success toast, then (with htmx) the removed row swapped for nothing, or (without)
+    the redirect to ``url``."""
+    return after_success(request, message, url) or render.removed(request)

@@ -88,7 +88,7 @@ def _toasts_oob(request: HttpRequest) -> str:
     return render_to_string("web/_toasts.html", {"oob": True}, request=request)
 
 
-def render_page(
+def page(
     request: HttpRequest,
     template: str,
     context: dict[str, Any] | None = None,
@@ -112,7 +112,7 @@ def render_page(
     return render(request, template, context, status=status)
 
 
-def confirm_page(
+def confirm(
     request: HttpRequest,
     *,
     title: str,
@@ -135,13 +135,13 @@ def confirm_page(
         "danger": danger,
         "cancel": cancel,
     }
-    return render_page(request, "web/confirm.html", context)
+    return page(request, "web/confirm.html", context)
 
 
-def render_removed(request: HttpRequest) -> HttpResponse:
+def removed(request: HttpRequest) -> HttpResponse:
     """The htmx answer once a row's object is gone: nothing, which the row is swapped for
     (plus the pending toasts)."""
-    return render_page(request, "web/_empty.html", {}, partials={"*": "empty"})
+    return page(request, "web/_empty.html", {}, partials={"*": "empty"})
 
 
 def redirect(request: HttpRequest, url: str) -> HttpResponse:
@@ -158,7 +158,7 @@ def no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def render_error(request: HttpRequest, exc: APIError, *, status: int) -> HttpResponse:
+def error(request: HttpRequest, exc: APIError, *, status: int) -> HttpResponse:
     titles = {
         403: "Your role cannot do this",
         404: "Not found",
@@ -207,15 +207,15 @@ def dashboard_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             messages.info(request, "Please sign in again.")
             return _to_login(request)
         except PermissionDeniedError as exc:
-            return render_error(request, exc, status=403)
+            return error(request, exc, status=403)
         except NotFoundError as exc:
-            return render_error(request, exc, status=404)
+            return error(request, exc, status=404)
         except APIStatusError as exc:
             if exc.status_code >= 500:
                 logger.error("API error %s in %s: %s", exc.status_code, request.path, exc.message)
-            return render_error(request, exc, status=exc.status_code)
+            return error(request, exc, status=exc.status_code)
         except APIError as exc:
             logger.exception("SDK call failed in %s", request.path)
-            return render_error(request, exc, status=503)
+            return error(request, exc, status=503)
 
     return wrapper

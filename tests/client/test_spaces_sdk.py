@@ -40,9 +40,9 @@ class CountingTransport(HTTPTransport):
         super().__init__(*args, **kwargs)
         self.sent: list[tuple[str, str]] = []
 
-    def request(self, method, path, **kwargs):
-        self.sent.append((method, path))
-        return super().request(method, path, **kwargs)
+    def send(self, request):
+        self.sent.append((request.method, request.path))
+        return super().send(request)
 
 
 @pytest.fixture

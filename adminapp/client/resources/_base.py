@@ -3,7 +3,7 @@ by their ``*Params`` model, and cursor pages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -18,19 +18,10 @@ T = TypeVar("T")
 
 
 class Requester(Protocol):
-    """What a resource needs of the client: ``AdminClient.request``."""
+    """What a resource needs of the client: ``AdminClient.request`` (its options: params,
+    json, stream, creates_job, idempotency_key)."""
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        stream: bool = False,
-        creates_job: bool = False,
-        idempotency_key: str | None = None,
-    ) -> Response: ...
+    def request(self, method: str, path: str, **options: Any) -> Response: ...
 
 
 def seg(value: str) -> str:

@@ -9,6 +9,25 @@ from pydantic import Field
 
 from adminapp.client.types.common import Page, ParamsModel, WireModel
 
+__all__ = [
+    "AccountRole",
+    "ApiKey",
+    "ApiKeyCreateParams",
+    "ApiKeyCreated",
+    "ApiKeyKind",
+    "ApiKeyPage",
+    "LoginParams",
+    "Me",
+    "MemberAddParams",
+    "MemberUpdateParams",
+    "OrgMember",
+    "OrgMemberPage",
+    "Organization",
+    "OrganizationPage",
+    "SwitchOrganizationParams",
+    "User",
+]
+
 
 class AccountRole(StrEnum):
     OWNER = "OWNER"

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from adminapp.client.types.common import Page, ParamsModel, WireModel
+
+__all__ = [
+    "AuditEvent",
+    "AuditEventPage",
+    "AuditFilterParams",
+    "AuditFilters",
+]
 
 
 class AuditEvent(WireModel):
@@ -51,3 +58,13 @@ class AuditFilterParams(ParamsModel):
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         except OverflowError:
             raise PydanticCustomError("out_of_range", "Out of range.") from None
+
+
+class AuditFilters(TypedDict, total=False):
+    """The filters as keyword arguments of ``client.audit.list`` and ``export``."""
+
+    actor: str  # a user or key id, or an email
+    action: str  # exact, or a prefix ending in "." or "*"
+    target: str  # a target id
+    since: datetime  # inclusive
+    until: datetime  # exclusive

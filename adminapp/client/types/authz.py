@@ -11,6 +11,12 @@ from enum import StrEnum
 
 from adminapp.client.types.common import WireModel
 
+__all__ = [
+    "Permission",
+    "PermissionCheck",
+    "Scope",
+]
+
 
 class Permission(StrEnum):
     # --- instance: held by instance admins only -----------------------------------------

@@ -6,6 +6,16 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+__all__ = [
+    "ErrorBody",
+    "ErrorDetail",
+    "Page",
+    "Pagination",
+    "ParamsModel",
+    "STATUS_CODES",
+    "WireModel",
+]
+
 
 class WireModel(BaseModel):
     """A response shape. Unknown fields from a newer server are ignored, so an old SDK
@@ -36,6 +46,22 @@ class Page(WireModel, Generic[T]):
 
     items: list[T]
     pagination: Pagination
+
+
+# The machine code of an error status when nothing more specific is said (the API's own
+# answers always carry a code; a proxy's 502 does not).
+STATUS_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "authentication_failed",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+}
 
 
 class ErrorDetail(WireModel):

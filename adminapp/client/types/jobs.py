@@ -10,6 +10,19 @@ from pydantic import Field
 
 from adminapp.client.types.common import Page, WireModel
 
+__all__ = [
+    "Job",
+    "JobCounts",
+    "JobError",
+    "JobItem",
+    "JobItemPage",
+    "JobItemStatus",
+    "JobOutcome",
+    "JobPage",
+    "JobProgress",
+    "JobState",
+]
+
 
 class JobState(StrEnum):
     QUEUED = "QUEUED"

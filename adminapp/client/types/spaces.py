@@ -11,6 +11,37 @@ from pydantic import Field
 from adminapp.client.types.accounts import AccountRole, User
 from adminapp.client.types.common import Page, Pagination, ParamsModel, WireModel
 
+__all__ = [
+    "CustomSpaceRole",
+    "CustomSpaceRoleParams",
+    "PredefinedSpaceRole",
+    "PredefinedSpaceRoleParams",
+    "Space",
+    "SpaceCreateParams",
+    "SpaceMemberParams",
+    "SpaceMembership",
+    "SpaceMembershipPage",
+    "SpacePage",
+    "SpacePermission",
+    "SpacePermissionList",
+    "SpaceRef",
+    "SpaceRefList",
+    "SpaceRole",
+    "SpaceRoleAssignment",
+    "SpaceRoleCreateParams",
+    "SpaceRoleName",
+    "SpaceRolePage",
+    "SpaceRoleParams",
+    "SpaceRoleType",
+    "SpaceRoleUpdateParams",
+    "SpaceToken",
+    "SpaceTokenCreateParams",
+    "SpaceTokenCreated",
+    "SpaceTokenPage",
+    "SpaceTokensDeleted",
+    "SpaceUpdateParams",
+]
+
 
 class SpaceRoleName(StrEnum):
     ADMIN = "ADMIN"

@@ -9,7 +9,7 @@ from functools import partial
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import rotate_token
-from django.shortcuts import render
+from django.shortcuts import render as render_template
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -24,18 +24,10 @@ from adminapp.client import (
     NotFoundError,
     Permission,
 )
+from adminapp.web import render
 from adminapp.web.accounts.forms import ROLE_CHOICES, ApiKeyCreateForm, LoginForm, MemberAddForm
 from adminapp.web.client import can, me, sdk
-from adminapp.web.flow import FORM_ERRORS, after_success, submit
-from adminapp.web.render import (
-    confirm_page,
-    dashboard_view,
-    is_partial,
-    no_store,
-    redirect,
-    render_page,
-    render_removed,
-)
+from adminapp.web.flow import FORM_ERRORS, after_removal, after_success, submit
 
 API_KEYS = "web/accounts/api_keys.html"
 MEMBERS = "web/accounts/members.html"
@@ -67,21 +59,21 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             if signed_in.ok:
                 rotate_token(request)
-                return redirect(request, next_url or reverse("web:overview"))
+                return render.redirect(request, next_url or reverse("web:overview"))
             status = signed_in.status
-    return render(
+    return render_template(
         request, "web/accounts/login.html", {"form": form, "next": next_url}, status=status
     )
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         sdk(request).auth.logout()
         messages.info(request, "You have signed out.")
-        return redirect(request, reverse("web:login"))
-    return confirm_page(
+        return render.redirect(request, reverse("web:login"))
+    return render.confirm(
         request,
         title="Sign out?",
         message="You will need your email and password to sign in again.",
@@ -92,7 +84,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@dashboard_view
+@render.dashboard_view
 def switch_org(request: HttpRequest) -> HttpResponse:
     organization_id = request.POST.get("organization_id", "")
     try:
@@ -104,12 +96,12 @@ def switch_org(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"Switched to {current.organization.name}.")
     # Whatever page was open belongs to the previous organization: start from the overview.
-    return redirect(request, reverse("web:overview"))
+    return render.redirect(request, reverse("web:overview"))
 
 
 # --- API keys -----------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def api_keys(request: HttpRequest) -> HttpResponse:
     client = sdk(request)
     allow_service = can(request, Permission.API_KEY_MANAGE)
@@ -131,29 +123,29 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         "allow_service": allow_service,
         "manage_all": allow_service,
     }
-    response = render_page(
+    response = render.page(
         request,
         API_KEYS,
         context,
         partials={"keys-content": "keys-content", "keys-more": "key-rows"},
         status=status,
     )
-    return no_store(response) if created is not None else response
+    return render.no_store(response) if created is not None else response
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
     client = sdk(request)
     if request.method == "POST":
         key = client.api_keys.revoke(key_id)
-        messages.success(request, f"Revoked “{key.label}”. It stops working now.")
-        if is_partial(request):
-            context = {"key": key, "manage_all": can(request, Permission.API_KEY_MANAGE)}
-            return render_page(request, API_KEYS, context, partials={"key-*": "key-row"})
-        return redirect(request, reverse("web:api_keys"))
+        message = f"Revoked “{key.label}”. It stops working now."
+        if response := after_success(request, message, reverse("web:api_keys")):
+            return response
+        context = {"key": key, "manage_all": can(request, Permission.API_KEY_MANAGE)}
+        return render.page(request, API_KEYS, context, partials={"key-*": "key-row"})
     key = client.api_keys.get(key_id)
-    return confirm_page(
+    return render.confirm(
         request,
         title=f"Revoke “{key.label}”?",
         message=f"Anything using the key {key.prefix}… stops working at once. "
@@ -184,7 +176,7 @@ def _members_context(request: HttpRequest) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def members(request: HttpRequest) -> HttpResponse:
     client = sdk(request)
     org_id = me(request).organization.id
@@ -207,11 +199,11 @@ def members(request: HttpRequest) -> HttpResponse:
         "member-results": "member-results",
         "members-more": "member-rows",
     }
-    return render_page(request, MEMBERS, context, partials=partials, status=status)
+    return render.page(request, MEMBERS, context, partials=partials, status=status)
 
 
 @require_POST
-@dashboard_view
+@render.dashboard_view
 def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
     """The role select of a member's row. A refused change shows as a toast, and the row
     is rendered again with the role the member still has."""
@@ -224,20 +216,20 @@ def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
     except FORM_ERRORS as exc:
         messages.error(request, exc.message)
         member, status = _member(request, user_id), exc.status_code
-        if not is_partial(request) or member is None:
-            return redirect(request, reverse("web:members"))
+        if not render.is_partial(request) or member is None:
+            return render.redirect(request, reverse("web:members"))
     else:
         messages.success(request, f"{member.user.email} is now {member.role.title()}.")
-        if not is_partial(request):
-            return redirect(request, reverse("web:members"))
+        if not render.is_partial(request):
+            return render.redirect(request, reverse("web:members"))
     context = {**_members_context(request), "member": member}
-    return render_page(
+    return render.page(
         request, MEMBERS, context, partials={"member-*": "member-row"}, status=status
     )
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
     org_id = me(request).organization.id
     email = request.POST.get("email") or request.GET.get("email", "")
@@ -246,14 +238,12 @@ def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
             sdk(request).organizations.remove_member(org_id, user_id)
         except (ConflictError, BadRequestError) as exc:
             messages.error(request, exc.message)
-            return redirect(request, reverse("web:members"))
-        messages.success(request, f"Removed {email or user_id} from the organization.")
-        if is_partial(request):
-            return render_removed(request)
-        return redirect(request, reverse("web:members"))
+            return render.redirect(request, reverse("web:members"))
+        message = f"Removed {email or user_id} from the organization."
+        return after_removal(request, message, reverse("web:members"))
     member = _member(request, user_id)
     who = member.user.email if member else (email or user_id)
-    return confirm_page(
+    return render.confirm(
         request,
         title=f"Remove {who}?",
         message="They lose access to this organization and their personal API keys "

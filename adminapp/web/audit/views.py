@@ -11,13 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from adminapp.client import BadRequestError, ConflictError, UnprocessableEntityError
+from adminapp.web import render
 from adminapp.web.audit.forms import AuditFilterForm
 from adminapp.web.client import sdk
 from adminapp.web.flow import filtered_page, idempotency_key
-from adminapp.web.render import dashboard_view, redirect, render_page
 
 
-@dashboard_view
+@render.dashboard_view
 def audit(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     page, status = filtered_page(request, form, sdk(request).audit.list)
@@ -29,16 +29,16 @@ def audit(request: HttpRequest) -> HttpResponse:
         "export_key": uuid.uuid4().hex,
     }
     partials = {"audit-content": "audit-content", "audit-more": "audit-rows"}
-    return render_page(request, "web/audit/audit.html", context, partials=partials, status=status)
+    return render.page(request, "web/audit/audit.html", context, partials=partials, status=status)
 
 
 @require_POST
-@dashboard_view
+@render.dashboard_view
 def audit_export(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Fix the filters before exporting.")
-        return redirect(request, reverse("web:audit"))
+        return render.redirect(request, reverse("web:audit"))
     try:
         job = sdk(request).audit.export(
             **form.sdk_filters(), idempotency_key=idempotency_key(request)
@@ -47,6 +47,6 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         # Back to the log with the same filters, where the error shows next to them.
         messages.error(request, exc.message)
         query = urlencode({k: request.POST[k] for k in form.sdk_filters()})
-        return redirect(request, reverse("web:audit") + (f"?{query}" if query else ""))
+        return render.redirect(request, reverse("web:audit") + (f"?{query}" if query else ""))
     messages.success(request, "Export started. The CSV will be ready to download here.")
-    return redirect(request, reverse("web:job_detail", args=[job.id]))
+    return render.redirect(request, reverse("web:job_detail", args=[job.id]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from adminapp.client import CursorPage, Permission
+from adminapp.web import render
 from adminapp.web.client import can, me, sdk
-from adminapp.web.render import dashboard_view, render_page
 
 OVERVIEW_LIMIT = 50  # counts above this show as "50+": the dashboard never COUNTs a table
 
@@ -17,7 +17,7 @@ def _count(page: CursorPage, of=None) -> str:
     return f"{n}+" if page.has_more else str(n)
 
 
-@dashboard_view
+@render.dashboard_view
 def overview(request: HttpRequest) -> HttpResponse:
     client = sdk(request)
     members = None
@@ -35,4 +35,4 @@ def overview(request: HttpRequest) -> HttpResponse:
             client.audit.list(limit=6).items if can(request, Permission.AUDIT_READ) else None
         ),
     }
-    return render_page(request, "web/home/overview.html", context)
+    return render.page(request, "web/home/overview.html", context)

@@ -12,30 +12,23 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from adminapp.client import BadRequestError, ConflictError, Permission
+from adminapp.web import render
 from adminapp.web.client import can, sdk
 from adminapp.web.flow import filtered_page
 from adminapp.web.jobs.forms import JobFilterForm
-from adminapp.web.render import (
-    confirm_page,
-    dashboard_view,
-    is_partial,
-    partial_for,
-    redirect,
-    render_page,
-)
 
 JOBS = "web/jobs/jobs.html"
 JOB = "web/jobs/job_detail.html"
 ITEMS_PER_PAGE = 25
 
 
-@dashboard_view
+@render.dashboard_view
 def jobs(request: HttpRequest) -> HttpResponse:
     form = JobFilterForm(request.GET)
     page, status = filtered_page(request, form, sdk(request).jobs.list)
     context = {"form": form, "page": page, "see_all": can(request, Permission.JOB_READ_ALL)}
     partials = {"jobs-content": "jobs-content", "jobs-more": "job-rows"}
-    return render_page(request, JOBS, context, partials=partials, status=status)
+    return render.page(request, JOBS, context, partials=partials, status=status)
 
 
 def _items_context(request: HttpRequest, job_id: str) -> dict:
@@ -51,45 +44,45 @@ def _items_context(request: HttpRequest, job_id: str) -> dict:
     return {"items": items, "item_status": item_status}
 
 
-@dashboard_view
+@render.dashboard_view
 def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     """The job's page; for htmx, only its items table (a status tab, a refresh while it
     runs or when it ends, "load more")."""
     client = sdk(request)
     partials = {"job-items": "job-items", "items-more": "item-rows"}
     # The items table only needs the job's state, not its result.
-    items_only = partial_for(request, partials) is not None
+    items_only = render.partial_for(request, partials) is not None
     job = client.jobs.peek(job_id) if items_only else client.jobs.get(job_id)
     context = {"job": job, "terminal": job.state.is_terminal, **_items_context(request, job_id)}
-    return render_page(request, JOB, context, partials=partials)
+    return render.page(request, JOB, context, partials=partials)
 
 
-@dashboard_view
+@render.dashboard_view
 def job_progress(request: HttpRequest, job_id: str) -> HttpResponse:
     """The polled progress bar. When the job ends: 286 (stop polling) + a ``job-finished``
     event that makes the outcome panel and the items table refresh (STYLE 17)."""
-    if not is_partial(request):
-        return redirect(request, reverse("web:job_detail", args=[job_id]))
+    if not render.is_partial(request):
+        return render.redirect(request, reverse("web:job_detail", args=[job_id]))
     job = sdk(request).jobs.peek(job_id)
     context = {"job": job, "terminal": job.state.is_terminal}
     if not job.state.is_terminal:
-        return render_page(request, JOB, context, partials={"job-progress": "job-progress"})
+        return render.page(request, JOB, context, partials={"job-progress": "job-progress"})
     html = render_to_string(f"{JOB}#job-progress", context, request=request)
     response = HttpResponseStopPolling(html)
     return trigger_client_event(response, "job-finished", {"id": job.id, "state": job.state})
 
 
-@dashboard_view
+@render.dashboard_view
 def job_outcome(request: HttpRequest, job_id: str) -> HttpResponse:
-    if not is_partial(request):
-        return redirect(request, reverse("web:job_detail", args=[job_id]))
+    if not render.is_partial(request):
+        return render.redirect(request, reverse("web:job_detail", args=[job_id]))
     job = sdk(request).jobs.get(job_id)
     context = {"job": job, "terminal": job.state.is_terminal}
-    return render_page(request, JOB, context, partials={"job-outcome": "job-outcome"})
+    return render.page(request, JOB, context, partials={"job-outcome": "job-outcome"})
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def job_abort(request: HttpRequest, job_id: str) -> HttpResponse:
     client = sdk(request)
     if request.method == "POST":
@@ -97,7 +90,7 @@ def job_abort(request: HttpRequest, job_id: str) -> HttpResponse:
             job = client.jobs.abort(job_id)
         except (ConflictError, BadRequestError) as exc:
             messages.error(request, exc.message)
-            return redirect(request, reverse("web:job_detail", args=[job_id]))
+            return render.redirect(request, reverse("web:job_detail", args=[job_id]))
         terminal = job.state.is_terminal
         if job.state == "ABORTED":
             messages.success(request, "Job aborted.")
@@ -105,15 +98,15 @@ def job_abort(request: HttpRequest, job_id: str) -> HttpResponse:
             messages.info(request, f"The job had already finished ({job.state.title()}).")
         else:
             messages.success(request, "Abort requested: the job stops after its current chunk.")
-        if not is_partial(request):
-            return redirect(request, reverse("web:job_detail", args=[job_id]))
+        if not render.is_partial(request):
+            return render.redirect(request, reverse("web:job_detail", args=[job_id]))
         context = {"job": job, "terminal": terminal}
-        response = render_page(request, JOB, context, partials={"job-progress": "job-progress"})
+        response = render.page(request, JOB, context, partials={"job-progress": "job-progress"})
         if terminal:  # no poll will see the end: refresh the outcome panel now
             trigger_client_event(response, "job-finished", {"id": job.id, "state": job.state})
         return response
     job = client.jobs.peek(job_id)
-    return confirm_page(
+    return render.confirm(
         request,
         title="Abort this job?",
         message=f"{job.label or job.kind} {job.id} stops after its current chunk. "
@@ -125,7 +118,7 @@ def job_abort(request: HttpRequest, job_id: str) -> HttpResponse:
     )
 
 
-@dashboard_view
+@render.dashboard_view
 def job_download(request: HttpRequest, job_id: str) -> HttpResponse:
     """The job's result file, streamed from the API through the SDK (never held in memory)."""
     upstream = sdk(request).jobs.open_download(job_id)
@@ -141,7 +134,7 @@ def job_download(request: HttpRequest, job_id: str) -> HttpResponse:
     return response
 
 
-@dashboard_view
+@render.dashboard_view
 def job_items_csv(request: HttpRequest, job_id: str) -> HttpResponse:
     """Every per-item outcome of the job as CSV."""
     data = sdk(request).jobs.download_items_csv(job_id)

@@ -11,23 +11,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from adminapp.client import APIStatusError
+from adminapp.web import render
 from adminapp.web.client import me, sdk
-from adminapp.web.flow import after_success, is_input_error, submit
-from adminapp.web.render import (
-    confirm_page,
-    dashboard_view,
-    is_partial,
-    redirect,
-    render_page,
-    render_removed,
-)
+from adminapp.web.flow import after_removal, after_success, is_input_error, submit
 from adminapp.web.spaces.forms import role_argument
 from adminapp.web.spaces.views import SPACE, find, member_form, space_context, space_role_choices
 from adminapp.web.templatetags.web_spaces import role_text
 
 
 @require_POST
-@dashboard_view
+@render.dashboard_view
 def space_member_add(request: HttpRequest, space_id: str) -> HttpResponse:
     client = sdk(request)
     space = client.spaces.get(space_id)
@@ -41,17 +34,17 @@ def space_member_add(request: HttpRequest, space_id: str) -> HttpResponse:
         if response := after_success(request, message, url):
             return response
         members, form = None, None  # a fresh table and an empty form
-    sections = ("members",) if is_partial(request) else ("members", "tokens", "settings")
+    sections = ("members",) if render.is_partial(request) else ("members", "tokens", "settings")
     context = space_context(
         request, space, sections=sections, members=members, new_member_form=form
     )
-    return render_page(
+    return render.page(
         request, SPACE, context, partials={"members-panel": "members-panel"}, status=added.status
     )
 
 
 @require_POST
-@dashboard_view
+@render.dashboard_view
 def space_member_role(request: HttpRequest, space_id: str, user_id: str) -> HttpResponse:
     """The role select of a member's row: saves at once on change (htmx) or with its
     button (no JavaScript). A refused change (the annotator rule, a role above your own)
@@ -68,13 +61,13 @@ def space_member_role(request: HttpRequest, space_id: str, user_id: str) -> Http
             raise
         error, status = exc.message, exc.status_code
         member = find(client.spaces.get_user, space.id, user_id=user_id)
-        if not is_partial(request) or member is None:
+        if not render.is_partial(request) or member is None:
             messages.error(request, error)
-            return redirect(request, reverse("web:space_detail", args=[space.id]))
+            return render.redirect(request, reverse("web:space_detail", args=[space.id]))
     else:
         messages.success(request, f"{member.user.email} is now {role_text(member.role)} here.")
-        if not is_partial(request):
-            return redirect(request, reverse("web:space_detail", args=[space.id]))
+        if not render.is_partial(request):
+            return render.redirect(request, reverse("web:space_detail", args=[space.id]))
     context = {
         "space": space,
         "member": member,
@@ -82,11 +75,11 @@ def space_member_role(request: HttpRequest, space_id: str, user_id: str) -> Http
         "role_choices": space_role_choices(request),
         "me_user_id": me(request).user.id if me(request).user else None,
     }
-    return render_page(request, SPACE, context, partials={"member-*": "member-row"}, status=status)
+    return render.page(request, SPACE, context, partials={"member-*": "member-row"}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def space_member_remove(request: HttpRequest, space_id: str, user_id: str) -> HttpResponse:
     client = sdk(request)
     space = client.spaces.get(space_id)
@@ -94,13 +87,10 @@ def space_member_remove(request: HttpRequest, space_id: str, user_id: str) -> Ht
     if request.method == "POST":
         client.spaces.remove_user(space.id, user_id=user_id)
         who = request.POST.get("email") or user_id
-        messages.success(request, f"Removed {who} from {space.name}.")
-        if is_partial(request):
-            return render_removed(request)
-        return redirect(request, back)
+        return after_removal(request, f"Removed {who} from {space.name}.", back)
     member = find(client.spaces.get_user, space.id, user_id=user_id)
     who = member.user.email if member else user_id
-    return confirm_page(
+    return render.confirm(
         request,
         title=f"Remove {who} from {space.name}?",
         message="They lose access to this space. They stay in the organization.",

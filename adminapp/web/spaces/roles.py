@@ -5,22 +5,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from adminapp.client import ConflictError, Permission
+from adminapp.web import render
 from adminapp.web.client import can, sdk
-from adminapp.web.flow import after_success, submit
-from adminapp.web.render import (
-    confirm_page,
-    dashboard_view,
-    is_partial,
-    redirect,
-    render_page,
-    render_removed,
-)
+from adminapp.web.flow import after_removal, after_success, submit
 from adminapp.web.spaces.forms import RoleForm
 from adminapp.web.spaces.views import cursor
 
@@ -51,7 +43,7 @@ def _roles_context(request: HttpRequest, *, form: RoleForm | None = None, editin
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def roles(request: HttpRequest) -> HttpResponse:
     form, status = None, 200
     if request.method == "POST":
@@ -65,17 +57,17 @@ def roles(request: HttpRequest) -> HttpResponse:
             form = None
     context = _roles_context(request, form=form)
     partials = {"roles-content": "roles-content", "roles-more": "role-rows"}
-    return render_page(request, ROLES, context, partials=partials, status=status)
+    return render.page(request, ROLES, context, partials=partials, status=status)
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def role_edit(request: HttpRequest, role_id: str) -> HttpResponse:
     client = sdk(request)
     role = client.roles.get(role_id)
     if request.method == "GET":
         context = _roles_context(request, editing=role)
-        return render_page(request, ROLES, context, partials={"role-form": "role-form"})
+        return render.page(request, ROLES, context, partials={"role-form": "role-form"})
     form = RoleForm(request.POST, vocabulary=client.roles.permissions())
     saved = submit(form, partial(client.roles.update, role.id))
     if saved.ok:
@@ -85,13 +77,13 @@ def role_edit(request: HttpRequest, role_id: str) -> HttpResponse:
         context = _roles_context(request)
     else:
         context = _roles_context(request, form=form, editing=role)
-    return render_page(
+    return render.page(
         request, ROLES, context, partials={"roles-content": "roles-content"}, status=saved.status
     )
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def role_delete(request: HttpRequest, role_id: str) -> HttpResponse:
     """Delete a custom role. One still assigned is refused (409 "used by N memberships"),
     and that message shows in the role's row."""
@@ -102,16 +94,13 @@ def role_delete(request: HttpRequest, role_id: str) -> HttpResponse:
             client.roles.delete(role.id)
         except ConflictError as exc:
             refused = {"role": role, "role_error": exc.message, "error_role_id": role.id}
-            if is_partial(request):  # the row alone, saying why
+            if render.is_partial(request):  # the row alone, saying why
                 context = {"manage": True, **refused}
             else:
                 context = {**_roles_context(request), **refused}
-            return render_page(request, ROLES, context, partials={"role-*": "role-row"}, status=409)
-        messages.success(request, f"Deleted the role “{role.name}”.")
-        if is_partial(request):
-            return render_removed(request)
-        return redirect(request, reverse("web:roles"))
-    return confirm_page(
+            return render.page(request, ROLES, context, partials={"role-*": "role-row"}, status=409)
+        return after_removal(request, f"Deleted the role “{role.name}”.", reverse("web:roles"))
+    return render.confirm(
         request,
         title=f"Delete the role “{role.name}”?",
         message="A role still held by members cannot be deleted: give them another role first.",

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from adminapp.web import render
 from adminapp.web.client import sdk
-from adminapp.web.flow import submit
-from adminapp.web.render import (
-    confirm_page,
-    dashboard_view,
-    is_partial,
-    no_store,
-    redirect,
-    render_page,
-    render_removed,
-)
+from adminapp.web.flow import after_removal, after_success, submit
 from adminapp.web.spaces.forms import SpaceTokenForm
 from adminapp.web.spaces.views import SPACE, find, space_context
 
@@ -39,7 +30,7 @@ def _token_name(client, space_id: str, token_id: str) -> str:
 
 
 @require_POST
-@dashboard_view
+@render.dashboard_view
 def space_token_create(request: HttpRequest, space_id: str) -> HttpResponse:
     client = sdk(request)
     space = client.spaces.get(space_id)
@@ -48,34 +39,34 @@ def space_token_create(request: HttpRequest, space_id: str) -> HttpResponse:
     if submission.ok:
         form = SpaceTokenForm()
     # Not a redirect after success: this answer is the only one that shows the secret.
-    sections = ("tokens",) if is_partial(request) else ("members", "tokens", "settings")
+    sections = ("tokens",) if render.is_partial(request) else ("members", "tokens", "settings")
     context = space_context(
         request, space, sections=sections, token_form=form, created_token=submission.result
     )
-    response = render_page(
+    response = render.page(
         request,
         SPACE,
         context,
         partials={"tokens-panel": "tokens-panel"},
         status=submission.status,
     )
-    return no_store(response) if submission.ok else response
+    return render.no_store(response) if submission.ok else response
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def space_token_deactivate(request: HttpRequest, space_id: str, token_id: str) -> HttpResponse:
     client = sdk(request)
     space = client.spaces.get(space_id)
     back = reverse("web:space_detail", args=[space.id])
     if request.method == "POST":
         token = client.spaces.tokens.deactivate(space.id, token_id)
-        messages.success(request, f"Deactivated the token {token.prefix}…. It stops working now.")
-        if is_partial(request):
-            context = {"space": space, "token": token}
-            return render_page(request, SPACE, context, partials={"token-*": "token-row"})
-        return redirect(request, back)
-    return confirm_page(
+        message = f"Deactivated the token {token.prefix}…. It stops working now."
+        if response := after_success(request, message, back):
+            return response
+        context = {"space": space, "token": token}
+        return render.page(request, SPACE, context, partials={"token-*": "token-row"})
+    return render.confirm(
         request,
         title=f"Deactivate {_token_name(client, space.id, token_id)}?",
         message="Anything using it stops working at once. It stays listed as deactivated.",
@@ -87,18 +78,15 @@ def space_token_deactivate(request: HttpRequest, space_id: str, token_id: str) -
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def space_token_delete(request: HttpRequest, space_id: str, token_id: str) -> HttpResponse:
     client = sdk(request)
     space = client.spaces.get(space_id)
     back = reverse("web:space_detail", args=[space.id])
     if request.method == "POST":
         client.spaces.tokens.delete(space.id, token_id)
-        messages.success(request, "Deleted the token.")
-        if is_partial(request):
-            return render_removed(request)
-        return redirect(request, back)
-    return confirm_page(
+        return after_removal(request, "Deleted the token.", back)
+    return render.confirm(
         request,
         title=f"Delete {_token_name(client, space.id, token_id)}?",
         message="Anything using it stops working at once. This cannot be undone.",
@@ -110,7 +98,7 @@ def space_token_delete(request: HttpRequest, space_id: str, token_id: str) -> Ht
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def space_tokens_delete(request: HttpRequest, space_id: str) -> HttpResponse:
     """Delete all of a space's tokens, or only the permanent or only the temporary ones."""
     client = sdk(request)
@@ -121,12 +109,12 @@ def space_tokens_delete(request: HttpRequest, space_id: str) -> HttpResponse:
         which = "all"
     if request.method == "POST":
         deleted = client.spaces.tokens.delete_all(space.id, permanent=TOKEN_DELETE_SCOPE[which])
-        messages.success(request, f"Deleted {deleted} token{'' if deleted == 1 else 's'}.")
-        if is_partial(request):
-            context = space_context(request, space, sections=("tokens",))
-            return render_page(request, SPACE, context, partials={"tokens-panel": "tokens-panel"})
-        return redirect(request, back)
-    return confirm_page(
+        message = f"Deleted {deleted} token{'' if deleted == 1 else 's'}."
+        if response := after_success(request, message, back):
+            return response
+        context = space_context(request, space, sections=("tokens",))
+        return render.page(request, SPACE, context, partials={"tokens-panel": "tokens-panel"})
+    return render.confirm(
         request,
         title=f"Delete {TOKEN_DELETE_WORDS[which]} of {space.name}?",
         message="Anything using them stops working at once. This cannot be undone.",

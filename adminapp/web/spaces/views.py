@@ -24,16 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from adminapp.client import CursorPage, NotFoundError, Permission
 from adminapp.client.types import Space, SpaceMembership
+from adminapp.web import render
 from adminapp.web.client import can, me, sdk
 from adminapp.web.flow import after_success, idempotency_key, submit
-from adminapp.web.render import (
-    dashboard_view,
-    is_partial,
-    partial_for,
-    redirect,
-    render_page,
-    render_removed,
-)
 from adminapp.web.spaces.forms import (
     TOKEN_DELETE_CHOICES,
     SpaceForm,
@@ -54,7 +47,7 @@ def cursor(request: HttpRequest, name: str = "cursor") -> str | None:
 
 
 def in_list_row(request: HttpRequest) -> bool:
-    return partial_for(request, {LIST_ROW: "row"}) is not None
+    return render.partial_for(request, {LIST_ROW: "row"}) is not None
 
 
 # --- spaces list ----------------------------------------------------------------------------
@@ -66,7 +59,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def spaces(request: HttpRequest) -> HttpResponse:
     client = sdk(request)
     context = _list_context(request)
@@ -91,18 +84,18 @@ def spaces(request: HttpRequest) -> HttpResponse:
         "space-results": "space-results",
         "spaces-more": "space-rows",
     }
-    return render_page(request, SPACES, context, partials=partials, status=status)
+    return render.page(request, SPACES, context, partials=partials, status=status)
 
 
 @require_GET
-@dashboard_view
+@render.dashboard_view
 def space_row(request: HttpRequest, space_id: str) -> HttpResponse:
     """One row of the list as it is now (what "Cancel" on an inline edit swaps back in)."""
-    if not is_partial(request):
-        return redirect(request, reverse("web:spaces"))
+    if not render.is_partial(request):
+        return render.redirect(request, reverse("web:spaces"))
     space = sdk(request).spaces.get(space_id)
     context = {**_list_context(request), "space": space}
-    return render_page(request, SPACES, context, partials={LIST_ROW: "space-row"})
+    return render.page(request, SPACES, context, partials={LIST_ROW: "space-row"})
 
 
 # --- one space ------------------------------------------------------------------------------
@@ -202,18 +195,18 @@ def space_context(
 
 
 @require_GET
-@dashboard_view
+@render.dashboard_view
 def space_detail(request: HttpRequest, space_id: str) -> HttpResponse:
     space = sdk(request).spaces.get(space_id)
     partials = {"members-more": "member-rows", "tokens-more": "token-rows"}
     sections = {"member-rows": ("members",), "token-rows": ("tokens",)}
-    chosen = partial_for(request, partials)
+    chosen = render.partial_for(request, partials)
     context = space_context(request, space, **({"sections": sections[chosen]} if chosen else {}))
-    return render_page(request, SPACE, context, partials=partials)
+    return render.page(request, SPACE, context, partials=partials)
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def space_edit(request: HttpRequest, space_id: str) -> HttpResponse:
     """Rename a space or change its description: inline in a list row, or on its page."""
     client = sdk(request)
@@ -221,9 +214,11 @@ def space_edit(request: HttpRequest, space_id: str) -> HttpResponse:
     row = in_list_row(request)
     if request.method == "GET":
         if not row:
-            return redirect(request, reverse("web:space_detail", args=[space.id]) + "#settings")
+            return render.redirect(
+                request, reverse("web:space_detail", args=[space.id]) + "#settings"
+            )
         context = {**_list_context(request), "space": space, "edit_form": _edit_form(space)}
-        return render_page(request, SPACES, context, partials={LIST_ROW: "space-edit-row"})
+        return render.page(request, SPACES, context, partials={LIST_ROW: "space-edit-row"})
 
     form = _edit_form(space, request.POST)
     saved = submit(form, partial(client.spaces.update, space.id))
@@ -231,22 +226,22 @@ def space_edit(request: HttpRequest, space_id: str) -> HttpResponse:
         messages.success(request, f"Saved the space “{saved.result.name}”.")
         if row:
             context = {**_list_context(request), "space": saved.result}
-            return render_page(request, SPACES, context, partials={LIST_ROW: "space-row"})
+            return render.page(request, SPACES, context, partials={LIST_ROW: "space-row"})
         # On its own page the name shows in several places: load the page again.
-        return redirect(request, reverse("web:space_detail", args=[saved.result.id]))
+        return render.redirect(request, reverse("web:space_detail", args=[saved.result.id]))
     if row:
         context = {**_list_context(request), "space": space, "edit_form": form}
-        return render_page(
+        return render.page(
             request, SPACES, context, partials={LIST_ROW: "space-edit-row"}, status=saved.status
         )
     context = space_context(request, space, edit_form=form)
-    return render_page(
+    return render.page(
         request, SPACE, context, partials={"settings": "space-settings"}, status=saved.status
     )
 
 
 @require_http_methods(["GET", "POST"])
-@dashboard_view
+@render.dashboard_view
 def space_delete(request: HttpRequest, space_id: str) -> HttpResponse:
     """Delete a space after its name is typed: the button is enabled only once it matches
     (app.js), and this view checks the typed name again before asking the API."""
@@ -266,8 +261,8 @@ def space_delete(request: HttpRequest, space_id: str) -> HttpResponse:
             )
             messages.success(request, message)
             if row:
-                return render_removed(request)
-            return redirect(request, reverse("web:spaces"))
+                return render.removed(request)
+            return render.redirect(request, reverse("web:spaces"))
     if row:
         context = {
             **_list_context(request),
@@ -275,16 +270,16 @@ def space_delete(request: HttpRequest, space_id: str) -> HttpResponse:
             "delete_error": error,
             "delete_key": uuid.uuid4().hex,
         }
-        return render_page(
+        return render.page(
             request, SPACES, context, partials={LIST_ROW: "space-delete-row"}, status=status
         )
-    if is_partial(request):
+    if render.is_partial(request):
         context = space_context(request, space, sections=("settings",), delete_error=error)
-        return render_page(
+        return render.page(
             request, SPACE, context, partials={"space-danger": "space-danger"}, status=status
         )
     context = {"space": space, "delete_error": error, "delete_key": uuid.uuid4().hex}
-    return render_page(request, SPACE_DELETE_PAGE, context, status=status)
+    return render.page(request, SPACE_DELETE_PAGE, context, status=status)
 
 
 def find(get, *args, **kwargs):
