@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/job_latency.py
 
-A real Celery worker (``celery -A adminapp.celery_app worker -Q default,jobs --concurrency 1``)
+A real Celery worker (``celery -A adminapp.celery_app worker --concurrency 1``, every queue)
 and gunicorn run on the bench database with Redis as broker. N audit exports of a small org
 are started one after another through ``POST /api/v1/audit/exports`` (each runs to the end
 before the next is submitted). For each job:
@@ -161,7 +161,7 @@ def main() -> None:
     h.header(
         "job_latency — job submit → RUNNING (Celery + Redis) vs a bare Celery no-op task",
         [
-            f"worker: celery -A adminapp.celery_app worker -Q default,jobs --concurrency 1"
+            f"worker: celery -A adminapp.celery_app worker --concurrency 1 (every queue)"
             f" (prefork), Redis broker; gunicorn 2 workers; {os.cpu_count()} CPUs",
             f"jobs:   {N} audit exports (200-event org) via POST /api/v1/audit/exports, one after"
             f" another (+{WARMUP} warm-up); each finishes before the next",

@@ -91,3 +91,36 @@ def test_no_test_imports_another_test_packages_conftest():
             ):
                 wrong.append(f"{path.relative_to(ROOT)} imports {node.module}")
     assert wrong == []
+
+
+def test_no_two_modules_import_each_other_even_through_others():
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in PACKAGE.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for importer, imported in imports():
+        importer = importer.removesuffix(".__init__")
+        if imported in modules and imported != importer:
+            graph[importer].add(imported)
+    # A package's __init__ that re-exports its modules is not a cycle with them.
+    for module, deps in graph.items():
+        graph[module] = {d for d in deps if not module.startswith(d + ".")}
+
+    cycles, done, stack = [], set(), []
+
+    def visit(module: str) -> None:
+        if module in stack:
+            cycles.append(" -> ".join([*stack[stack.index(module) :], module]))
+            return
+        if module in done:
+            return
+        stack.append(module)
+        for dep in sorted(graph[module]):
+            visit(dep)
+        stack.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+    assert cycles == []

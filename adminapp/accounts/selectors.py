@@ -48,15 +48,6 @@ def membership_get(*, user_id: str, org_id: str) -> OrgMembership | None:
     return OrgMembership.objects.filter(user_id=user_id, organization_id=org_id).first()
 
 
-def default_org_for_user(*, user_id: str) -> OrgMembership | None:
-    return (
-        OrgMembership.objects.filter(user_id=user_id)
-        .select_related("organization")
-        .order_by("organization__name", "organization_id")
-        .first()
-    )
-
-
 def org_member_list(
     *,
     actor: Principal,

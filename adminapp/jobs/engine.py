@@ -128,8 +128,6 @@ class _Run:
         }
 
     def apply(self, chunk: Chunk) -> None:
-        if chunk.stage:
-            self.update(stage=chunk.stage[:64])
         with transaction.atomic():
             outcomes = list(self.kind.apply(self.ctx, chunk) or ())
             self.record(outcomes)
@@ -143,6 +141,7 @@ class _Run:
                 message=self.message(),
                 items_succeeded=F("items_succeeded") + succeeded,
                 items_failed=F("items_failed") + (len(outcomes) - succeeded),
+                **({"stage": chunk.stage[:64]} if chunk.stage else {}),
             )
 
     def record(self, outcomes: list[ItemOutcome]) -> None:

@@ -51,7 +51,7 @@ class Chunk:
     payload: Any
     after: Any
     size: int = 1
-    stage: str = ""  # shown beside the progress bar while this chunk runs, if given
+    stage: str = ""  # shown beside the progress bar once this chunk is applied, if given
 
 
 @dataclass(frozen=True)
