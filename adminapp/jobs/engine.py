@@ -164,8 +164,8 @@ class _Run:
     def message(self) -> str:
         unit = self.kind.unit
         if self.total is None:
-            return f"{self.done} {unit} done"
-        return f"{self.done} of {self.total} {unit} done"
+            return f"{self.done} {unit} so far"
+        return f"{self.done} of {self.total} {unit}"
 
     def finish(
         self,
