@@ -101,9 +101,11 @@ class AuditExport(JobKind[AuditFilterParams, AuditExportResult]):
         path = self._path(ctx)
         path.parent.mkdir(parents=True, exist_ok=True)
         size = ctx.state.get("bytes", 0)
-        if size and not path.exists():
+        if size and (not path.exists() or path.stat().st_size < size):
+            # Cutting a shorter file "back" would pad it with NUL bytes: refuse instead.
             raise ApplicationError(
-                "The partly written export file is missing on this worker; start a new export.",
+                "The partly written export file is missing or shorter on this worker; "
+                "start a new export.",
                 code="partial_result_lost",
             )
         if not size:

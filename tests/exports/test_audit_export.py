@@ -80,3 +80,26 @@ def test_export_honours_the_action_filter(client, tenant, media):
     job = _run(response.json()["id"])
     assert job.state == "SUCCEEDED"
     assert [row["action"] for row in _rows(media, job)] == ["custom.alpha", "custom.alpha"]
+
+
+def test_a_resumed_export_whose_partial_file_is_gone_or_short_fails_instead_of_padding_it(
+    client, tenant, media, settings
+):
+    settings.AUDIT_EXPORT_CHUNK = 2
+    for n in range(5):
+        client.post(
+            f"{API}/audit/custom/n{n}", {}, content_type="application/json", **tenant.auth()
+        )
+    for damage in ("shorter", "missing"):
+        job = _run(_export(client, tenant, {"action": "custom."}).json()["id"])
+        assert job.state == "SUCCEEDED"
+        path = media / "exports" / f"audit-{job.id}.csv"
+        # As if the worker died after the last chunk and another machine picked the job up.
+        Job.objects.filter(id=job.id).update(state="QUEUED", result_file="")
+        if damage == "shorter":
+            path.write_bytes(path.read_bytes()[:10])
+        else:
+            path.unlink()
+        job = _run(job.id)
+        assert (job.state, job.error_code) == ("FAILED", "partial_result_lost"), damage
+        assert not path.exists() or b"\x00" not in path.read_bytes()
