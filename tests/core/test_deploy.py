@@ -63,6 +63,13 @@ def test_production_settings_pass_the_deploy_check_at_warning_level(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+def test_plain_http_as_compose_ships_it_passes_the_deploy_check_too(tmp_path):
+    env = production_env(tmp_path, SECURE_SSL_REDIRECT="false", ALLOWED_HOSTS="localhost")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_production_writes_no_generated_secrets_to_disk(tmp_path):
     manage("check", "--deploy", env=production_env(tmp_path))
 
