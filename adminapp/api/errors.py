@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,19 +29,49 @@ class BodyParseError(ValueError):
         self.fields = fields or {"body": [message]}
 
 
-def _nul_path(data) -> str | None:
-    """The path of the first string (value or key) holding a NUL character, if any.
-    PostgreSQL cannot store NUL in text or JSON, so such input is refused up front."""
+# What a stored JSON value may be, so that every later read can render it: integers that fit
+# in 64 bits (orjson, and every client in other languages, stop there) and nesting no deeper
+# than MAX_JSON_DEPTH levels.
+MAX_JSON_DEPTH = 64
+INT_RANGE = (-(2**63), 2**63 - 1)
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "Text must not contain NUL (\\u0000) characters."
+    if _SURROGATES.search(text):
+        return "Text must not contain lone surrogates (\\ud800–\\udfff): send valid Unicode."
+    return None
+
+
+def _json_problem(data) -> tuple[str, str] | None:
+    """The first (path, message) that no column can store or no reader can render: NUL or a
+    lone surrogate in text (a value or a key), an integer beyond 64 bits, nesting deeper
+    than MAX_JSON_DEPTH. PostgreSQL cannot store the first two; the last two would be stored
+    and then break every page that shows them."""
     stack = [((), data)]
     while stack:
         path, value = stack.pop()
+        where = ".".join(path) or "body"
+        if len(path) > MAX_JSON_DEPTH:
+            return ".".join(path[:3]) + "…", f"Nested deeper than {MAX_JSON_DEPTH} levels."
         if isinstance(value, str):
-            if "\x00" in value:
-                return ".".join(path) or "body"
+            problem = _text_problem(value)
+            if problem:
+                return where, problem
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int):
+            if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+                return where, "Integers must fit in 64 bits (-2^63 to 2^63 - 1)."
         elif isinstance(value, dict):
             for key, item in value.items():
-                if "\x00" in key:
-                    return ".".join((*path, key.replace("\x00", "\\u0000")))
+                problem = _text_problem(key)
+                if problem:
+                    safe = key.replace("\x00", "\\u0000")
+                    safe = safe.encode("utf-8", "backslashreplace").decode()
+                    return ".".join((*path, safe)), problem
                 stack.append(((*path, key), item))
         elif isinstance(value, list):
             stack.extend(((*path, str(i)), item) for i, item in enumerate(value))
@@ -62,8 +93,9 @@ class JsonParser(Parser):
     """Like Ninja's parser, but a malformed body says where it broke (mapped to 422).
 
     Stricter than ``json.loads``: NaN/Infinity (not JSON) and numbers that overflow to
-    infinity are refused, as no database column can store them, and so is NUL in text (422
-    naming the field); so is nesting deeper than the interpreter can parse."""
+    infinity are refused, as no database column can store them; so are NUL and lone
+    surrogates in text, integers beyond 64 bits and nesting deeper than MAX_JSON_DEPTH (422
+    naming the field, see ``_json_problem``)."""
 
     def parse_body(self, request: HttpRequest):
         try:
@@ -74,9 +106,9 @@ class JsonParser(Parser):
             raise BodyParseError(f"Malformed JSON: {exc}") from exc
         except RecursionError as exc:
             raise BodyParseError("Malformed JSON: nested too deeply.") from exc
-        where = _nul_path(data)
-        if where is not None:
-            message = "Text must not contain NUL (\\u0000) characters."
+        problem = _json_problem(data)
+        if problem is not None:
+            where, message = problem
             raise BodyParseError(
                 f"{where}: {message}", code="validation_error", fields={where: [message]}
             )

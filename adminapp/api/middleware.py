@@ -28,8 +28,8 @@ _STATUS_MESSAGES = {
 
 
 class ApiBodyLimitMiddleware:
-    """Refuses API input no view can use, before any view runs: an oversized body, from its
-    Content-Length and before reading it (413); a NUL character, which PostgreSQL cannot
+    """Refuses API input no view can use, before any view runs: a chunked body (411); an
+    oversized body, from its Content-Length and before reading it (413); a NUL character, which PostgreSQL cannot
     store or compare, in the path (404: it names nothing) or in the query string (422).
     (A NUL inside a JSON body is refused by the API's JSON parser, naming the field.)"""
 
@@ -51,6 +51,16 @@ class ApiBodyLimitMiddleware:
                     code="validation_error",
                     message=f"{', '.join(bad)}: {message}",
                     fields={k: [message] for k in bad},
+                )
+            if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+                # The WSGI server hands Django no length, so the body would be read as empty
+                # and refused as "Field required", which would mislead the caller.
+                return error_response(
+                    request,
+                    status=411,
+                    code="length_required",
+                    message="Send the body with a Content-Length header: chunked request "
+                    "bodies are not read.",
                 )
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -1,8 +1,12 @@
 """JSON rendering for the API with orjson (several times faster than ``json`` + Django's
-encoder on list pages). Types orjson does not know go through Ninja's encoder."""
+encoder on list pages). Types orjson does not know go through Ninja's encoder; what orjson
+cannot encode at all (an integer beyond 64 bits or nesting past 255 levels, stored before
+the parser refused them) is rendered by the standard library, so stored data can never
+break a page."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -18,6 +22,9 @@ class ORJSONRenderer(BaseRenderer):
 
     def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
         # UTC as "Z", like Django's encoder; microseconds are kept (they order events).
-        return orjson.dumps(
-            data, default=_fallback.default, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
-        )
+        try:
+            return orjson.dumps(
+                data, default=_fallback.default, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+            )
+        except orjson.JSONEncodeError:
+            return json.dumps(data, cls=NinjaJSONEncoder, separators=(",", ":")).encode()

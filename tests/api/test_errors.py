@@ -263,3 +263,77 @@ def test_nul_character_in_text_is_422_naming_the_field(client, tenant, method, p
 
 def test_nul_character_in_an_id_is_404(client, tenant):
     api_error(client.get(f"{API}/api-keys/key_%00", **tenant.auth()), 404, "not_found")
+
+
+# --- JSON no reader could render (Hardening I #7) and text no column can hold (#8) ----------
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"n": 2**64}, "n", "64 bits"),
+        ({"n": -(2**63) - 1}, "n", "64 bits"),
+        ({"a": {"b": [2**70]}}, "a.b.0", "64 bits"),
+        (json.loads("[" * 80 + "]" * 80), None, "deeper than 64"),
+        ({"x": "\udc80"}, "x", "lone surrogates"),
+        ({"\ud800key": 1}, "\\ud800key", "lone surrogates"),
+    ],
+    ids=["int-over", "int-under", "nested-int", "depth", "surrogate", "surrogate-key"],
+)
+def test_a_custom_event_no_page_could_render_is_422_and_the_log_stays_readable(
+    client, tenant, body, field, words
+):
+    from adminapp.audit.models import AuditEvent
+
+    before = AuditEvent.objects.count()
+    url = f"{API}/audit/custom/poison"
+    error = api_error(
+        _post_json(client, url, json.dumps(body), **tenant.auth("MEMBER")), 422, "validation_error"
+    )
+    assert words in error["message"]
+    if field is not None:
+        assert list(error["fields"]) == [field]
+    assert AuditEvent.objects.count() == before
+    assert client.get(f"{API}/audit", **tenant.auth("OWNER")).status_code == 200
+    assert client.get("/", **tenant.auth("OWNER")).status_code in (200, 302)
+
+
+def test_values_stored_before_the_parser_refused_them_still_render(client, tenant):
+    from adminapp.audit.models import AuditEvent
+
+    deep: object = 1
+    for _ in range(300):
+        deep = [deep]
+    AuditEvent.objects.create(
+        organization=tenant.org, actor_type="user", action="custom.old", details={"n": 2**70}
+    )
+    AuditEvent.objects.create(
+        organization=tenant.org, actor_type="user", action="custom.old", details={"deep": deep}
+    )
+    response = client.get(f"{API}/audit?action=custom.old", **tenant.auth("OWNER"))
+    assert response.status_code == 200
+    assert {str(2**70)} <= {str(e["details"].get("n")) for e in response.json()["items"]}
+
+
+def test_a_lone_surrogate_in_a_name_is_422_naming_the_field_not_a_500(client, tenant):
+    for path, body, field in (
+        ("/spaces", {"name": "Robot \udc80 Arms"}, "name"),
+        ("/roles", {"name": "Curator", "description": "\ud83d"}, "description"),
+        ("/api-keys", {"label": "k\udfff"}, "label"),
+    ):
+        error = api_error(
+            _post_json(client, f"{API}{path}", json.dumps(body), **tenant.auth("OWNER")),
+            422,
+            "validation_error",
+        )
+        assert list(error["fields"]) == [field], path
+
+
+def test_a_chunked_body_is_411_saying_to_send_a_length_not_a_misleading_422(client, tenant):
+    response = client.post(
+        f"{API}/spaces",
+        b'{"name": "Chunked"}',
+        content_type="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **tenant.auth("OWNER"),
+    )
+    error = api_error(response, 411, "length_required")
+    assert "Content-Length" in error["message"]
