@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from adminapp.accounts.api import router as accounts_router
 from adminapp.api.auth import AUTH, SPACE_AUTH
 from adminapp.api.errors import JsonParser, install_error_handlers
+from adminapp.api.openapi import DocumentedAPI
 from adminapp.api.renderers import ORJSONRenderer
 from adminapp.audit.api import router as audit_router
 from adminapp.exports.api import audit_exports_router
@@ -14,7 +13,7 @@ from adminapp.jobs.api import router as jobs_router
 from adminapp.spaces.api import roles_router
 from adminapp.spaces.api import router as spaces_router
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="adminapp API",
     version="1",
     description=(

@@ -28,3 +28,21 @@ def test_every_request_body_is_a_params_model_of_the_sdks_types():
     free_form = {op for op, ref in bodies.items() if not ref}
     assert free_form == FREE_FORM
     assert {ref for ref in bodies.values() if ref} <= params_models
+
+
+def test_every_operation_declares_its_error_statuses_with_the_error_body():
+    schema = api.get_openapi_schema()
+    assert set(schema["components"]["schemas"]["ErrorBody"]["properties"]) == {"error"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            errors = {int(s) for s in operation["responses"] if int(s) >= 400}
+            assert {401, 403, 404, 422, 500} <= errors, (method, path)
+            if method in ("post", "patch", "delete"):
+                assert {400, 409, 411, 413} <= errors, (method, path)
+            for status in errors:
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+    login = schema["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    keys = schema["paths"]["/api/v1/api-keys"]["post"]["responses"]
+    me = schema["paths"]["/api/v1/me"]["get"]["responses"]
+    assert 429 in login and 429 in keys and 429 not in me and 409 not in me

@@ -1,0 +1,66 @@
+"""The error responses of every operation, declared in the OpenAPI document (each with the
+one error body, ``ErrorBody``), so generated clients and contract tests know them.
+
+Which statuses an operation can answer follows from what it is: every operation can be a
+401 (missing or dead credentials; a wrong password at sign-in), a 403, a 404 (an id of
+another organization, a space token outside its space), a 422 (bad input) and a 500; one
+that writes a 400, 409 (a conflict with the current state), 411 (a chunked body) and 413 (a
+body over the limit); one the rate limiter guards a 429.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import NinjaAPI
+
+from adminapp.client.types.common import STATUS_CODES, ErrorBody
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+ALWAYS = (401, 403, 404, 422, 500)
+WRITES = (400, 409, 411, 413)
+# operationIds of the operations the rate limiter guards (RATE_LIMIT_LOGIN, _KEY_CREATE).
+RATE_LIMITED = {"adminapp_accounts_api_login", "adminapp_accounts_api_create_api_key"}
+_MEANING = {
+    400: "The request cannot be carried out as asked.",
+    401: "No credentials, or credentials that no longer work.",
+    403: "Your role does not allow this.",
+    404: "Not found (also anything of another organization).",
+    409: "Conflicts with the current state (a taken name, a key reused, ...).",
+    411: "A chunked body: send a Content-Length.",
+    413: "The body is over the size limit.",
+    422: "The input is not valid; fields says which and why.",
+    429: "Too many requests; see Retry-After.",
+    500: "Something went wrong on our side; quote the request id.",
+}
+
+
+def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+    statuses = set(ALWAYS)
+    if method in ("post", "put", "patch", "delete"):
+        statuses.update(WRITES)
+    if operation.get("operationId") in RATE_LIMITED:
+        statuses.add(429)
+    return sorted(statuses)
+
+
+class DocumentedAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any):
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(body.pop("$defs", {}))
+        components["ErrorBody"] = body
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(method, operation):
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": f"{STATUS_CODES.get(status, 'error')}: "
+                            f"{_MEANING[status]}",
+                            "content": {"application/json": {"schema": ERROR_REF}},
+                        },
+                    )
+        return schema
