@@ -2,13 +2,17 @@
 
 A consistent snapshot: events written after the export started are not part of it. Each
 chunk of ``AUDIT_EXPORT_CHUNK`` events is appended to the file and fsynced inside the chunk's
-transaction, and the file's size goes into the checkpoint with it; a re-run cuts the file
-back to that size and continues from the cursor, so no row is written twice.
+transaction, and the file's size and SHA-256 go into the checkpoint with it; a re-run
+verifies the file against them, cuts off what a rolled-back chunk appended and continues
+from the cursor, so no row is written twice — or starts over when the file is missing or
+differs, so a resumed export is never silently corrupt.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -21,9 +25,8 @@ from pydantic import BaseModel
 from adminapp.audit.models import AuditEvent
 from adminapp.audit.selectors import AUDIT_FIELDS, audit_queryset
 from adminapp.client.types.audit import AuditFilterParams
-from adminapp.core.errors import ApplicationError
 from adminapp.core.pagination import encode_cursor, paginate
-from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, register
+from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, StartOver, register
 
 EXPORT_COLUMNS = AUDIT_FIELDS  # the API's fields, in the same order
 
@@ -40,6 +43,12 @@ def csv_safe(value: Any) -> str:
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text
+
+
+def _csv_bytes(rows) -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode("utf-8")
 
 
 def _row(event: AuditEvent) -> list[str]:
@@ -96,37 +105,48 @@ class AuditExport(JobKind[AuditFilterParams, AuditExportResult]):
                 return
 
     def _open(self, ctx: JobContext) -> None:
-        """The file as the last checkpoint left it: new (with its header), or cut back to the
-        checkpointed size (a chunk appended after it was rolled back)."""
+        """The file as the last checkpoint left it: new with its header, or the checkpointed
+        part verified (its size and SHA-256) and anything appended after it cut off (a chunk
+        that was rolled back). A part that is missing, shorter or different — the job moved
+        to a machine without the file, or the disk lost it — starts the export over."""
         path = self._path(ctx)
         path.parent.mkdir(parents=True, exist_ok=True)
-        size = ctx.state.get("bytes", 0)
-        if size and (not path.exists() or path.stat().st_size < size):
-            # Cutting a shorter file "back" would pad it with NUL bytes: refuse instead.
-            raise ApplicationError(
-                "The partly written export file is missing or shorter on this worker; "
-                "start a new export.",
-                code="partial_result_lost",
-            )
+        size, expected = ctx.state.get("bytes", 0), ctx.state.get("sha256", "")
         if not size:
-            with open(path, "w", newline="", encoding="utf-8") as fh:
-                csv.writer(fh).writerow(EXPORT_COLUMNS)
+            header = _csv_bytes([list(EXPORT_COLUMNS)])
+            with open(path, "wb") as fh:
+                fh.write(header)
                 fh.flush()
                 os.fsync(fh.fileno())
-                ctx.state["bytes"] = fh.tell()
-        else:
-            with open(path, "r+b") as fh:
-                fh.truncate(size)
+            ctx.local["sha256"] = hashlib.sha256(header)
+            ctx.state.update(bytes=len(header), sha256=ctx.local["sha256"].hexdigest())
+            return
+        if not path.exists() or path.stat().st_size < size:
+            raise StartOver("the partly written export file is missing or shorter here")
+        running = hashlib.sha256()
+        with open(path, "r+b") as fh:
+            remaining = size
+            while remaining:
+                block = fh.read(min(remaining, 1 << 20))
+                running.update(block)
+                remaining -= len(block)
+            if running.hexdigest() != expected:
+                raise StartOver("the partly written export file differs from its checkpoint")
+            fh.truncate(size)
+        ctx.local["sha256"] = running
 
     def apply(self, ctx: JobContext, chunk: Chunk) -> list[ItemOutcome]:
         events: list[AuditEvent] = chunk.payload
-        with open(self._path(ctx), "a", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows(_row(e) for e in events)
+        data = _csv_bytes(_row(e) for e in events)
+        with open(self._path(ctx), "ab") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-            ctx.state["bytes"] = fh.tell()
+            size = fh.tell()
+        running = ctx.local["sha256"]
+        running.update(data)
         done = ctx.state.get("rows", 0)
-        ctx.state["rows"] = done + len(events)
+        ctx.state.update(bytes=size, sha256=running.hexdigest(), rows=done + len(events))
         return [
             ItemOutcome.success(
                 key=f"events {done + 1}–{done + len(events)}",

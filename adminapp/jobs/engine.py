@@ -33,7 +33,7 @@ from adminapp.accounts import principals
 from adminapp.core.errors import ApplicationError
 from adminapp.core.principal import Principal
 from adminapp.jobs import kinds
-from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind
+from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, StartOver
 from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState, outcome_of
 
 logger = logging.getLogger("adminapp.jobs")
@@ -103,6 +103,14 @@ class _Run:
             principal=job_principal(self.job),  # raises OwnerGone
             result_file=self.job.result_file,
         )
+        try:
+            self.work()
+        except StartOver as exc:
+            logger.warning("Job %s starts over: %s", self.job.id, exc)
+            self.forget(str(exc))
+            self.work()  # a second StartOver in one delivery fails the job
+
+    def work(self) -> None:
         if not self.planned:
             self.total = self.kind.plan(self.ctx)
             self.update(progress_total=self.total, stage="running", checkpoint=self.checkpoint())
@@ -112,6 +120,21 @@ class _Run:
             self.apply(chunk)
             if settings.JOB_CHUNK_DELAY_MS:  # a test and benchmark knob; 0 in production
                 time.sleep(settings.JOB_CHUNK_DELAY_MS / 1000)
+
+    def forget(self, reason: str) -> None:
+        """Back to the start: no checkpoint, no item outcomes, no progress."""
+        self.planned, self.after, self.seq, self.done = False, None, 0, 0
+        self.state.clear()
+        self.ctx.local.clear()
+        with transaction.atomic():
+            JobItem.objects.filter(job_id=self.job.id).delete()
+            self.update(
+                checkpoint={},
+                progress_done=0,
+                items_succeeded=0,
+                items_failed=0,
+                message=f"Started over: {reason}"[:255],
+            )
 
     def between_chunks(self) -> None:
         if Job.objects.filter(id=self.job.id, abort_requested=True).exists():
@@ -244,6 +267,13 @@ def job_run(*, job_id: str) -> None:
         return
     except JobAborted:
         run.finish(JobState.ABORTED, stage="aborted", message="Aborted on request.")
+        return
+    except StartOver as exc:
+        run.finish(
+            JobState.FAILED,
+            error_code="start_over_failed",
+            error_message=f"Started over and still could not go on: {exc}"[:2000],
+        )
         return
     except SoftTimeLimitExceeded:
         run.finish(

@@ -54,6 +54,12 @@ class Chunk:
     stage: str = ""  # shown beside the progress bar once this chunk is applied, if given
 
 
+class StartOver(Exception):  # noqa: N818 - an instruction to the engine, not an error
+    """Raised by a kind when what its checkpoint describes cannot be trusted any more (a
+    partial result file that is missing or differs): the engine forgets the job's progress
+    and outcomes and runs it again from the start, once per delivery."""
+
+
 @dataclass(frozen=True)
 class ItemOutcome:
     """What happened to one item: a result (``ok``) or an error with a machine code."""
@@ -102,6 +108,8 @@ class JobContext(Generic[ParamsT]):
         # The job's owner as of the last check (the engine re-resolves it before each chunk).
         self.principal = principal
         self.result_file = result_file
+        # Values of this delivery only (open files, running hashes): never saved.
+        self.local: dict[str, Any] = {}
 
     def set_result_file(self, relative_path: str) -> None:
         """The job's downloadable result, relative to MEDIA_ROOT."""

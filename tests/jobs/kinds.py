@@ -16,9 +16,18 @@ from collections.abc import Iterator
 from django.db.models import F
 from pydantic import BaseModel
 
-from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, register
+from adminapp.jobs.kinds import (
+    Chunk,
+    ItemOutcome,
+    JobContext,
+    JobKind,
+    Queue,
+    StartOver,
+    register,
+)
 
 APPLIED = "test.apply"
+STARTED_OVER: dict[str, int] = {}  # job id -> how many times it was told to start over
 
 
 class CountParams(BaseModel):
@@ -29,6 +38,7 @@ class CountParams(BaseModel):
     abort_in_chunk: int | None = None  # an abort request arrives while this chunk runs
     steal_before_chunk: int | None = None  # the reaper gives the job away just before it
     space: str | None = None  # every chunk reads this space as the job's owner
+    start_over: int = 0  # how many times the kind finds its checkpoint untrustworthy
 
 
 class CountResult(BaseModel):
@@ -52,6 +62,10 @@ class Count(JobKind[CountParams, CountResult]):
         from adminapp.jobs.models import Job
 
         p = ctx.params
+        told = STARTED_OVER.get(ctx.job_id, 0)
+        if told < p.start_over and (after is not None or told):  # not on a first run
+            STARTED_OVER[ctx.job_id] = told + 1
+            raise StartOver("the test kind distrusts its checkpoint")
         for start in range(after or 0, p.n, p.per_chunk):
             end, number = min(start + p.per_chunk, p.n), start // p.per_chunk
             if number == p.steal_before_chunk:  # committed on its own, as the reaper's is

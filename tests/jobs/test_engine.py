@@ -118,6 +118,22 @@ def test_a_worker_that_lost_its_claim_commits_nothing_and_the_next_attempt_finis
     assert job.items_succeeded == 30
 
 
+@pytest.mark.parametrize(("times", "state"), [(1, JobState.SUCCEEDED), (2, JobState.FAILED)])
+def test_a_kind_that_distrusts_its_checkpoint_starts_over_once_per_delivery(tenant, times, state):
+    job = run(start(tenant.principal("ADMIN"), n=20, per_chunk=10, start_over=times))
+    assert job.state == JobState.SUCCEEDED and applied(job) == Counter(range(1, 21))
+    Job.objects.filter(id=job.id).update(state=JobState.QUEUED)  # delivered once more
+
+    job = run(job)
+
+    assert job.state == state
+    if state == JobState.SUCCEEDED:  # the outcomes were recorded anew, once each
+        assert [i.seq for i in JobItem.objects.filter(job=job).order_by("seq")] == list(range(20))
+        assert (job.items_succeeded, job.progress_done) == (20, 20)
+    else:
+        assert job.error_code == "start_over_failed"
+
+
 def test_a_second_delivery_of_a_finished_job_is_a_no_op(tenant):
     job = run(start(tenant.principal("ADMIN"), n=5))
     assert job_claim(job_id=job.id) is None
