@@ -306,11 +306,29 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
+# "text" (a line a person reads) or "json" (one object per line, for a log collector); both
+# carry the request id, organization, principal and job id of the line (adminapp.core.logs).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "adminapp.core.logs.ContextFilter"}},
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s org=%(org_id)s "
+            "by=%(principal)s job=%(job_id)s] %(message)s"
+        },
+        "json": {"()": "adminapp.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from adminapp.accounts.models import ApiKey, ApiKeyKind, OrgMembership, User
+from adminapp.core import logs
 from adminapp.core.errors import ApplicationError, NotFound
 from adminapp.core.principal import SYSTEM, Principal, PrincipalKind
 
@@ -137,6 +138,7 @@ def stamp(principal: Principal | None, request: HttpRequest) -> Principal | None
     """The principal with the request's client IP and request id (for the audit log)."""
     if principal is None:
         return None
+    logs.bind(org_id=principal.org_id, principal=principal.actor_id)
     return principal.with_request(
         ip=getattr(request, "client_ip", None), request_id=getattr(request, "request_id", None)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
+from adminapp.core import logs
 from adminapp.core.http import client_ip, new_request_id
 
 
@@ -17,6 +18,10 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.request_id = new_request_id(request.headers.get("X-Request-ID"))
         request.client_ip = client_ip(request)
+        # Every log line of this request carries its id (and, once authenticated, its org
+        # and principal). Not reset afterwards: Django logs the response after the
+        # middleware returned; the next request on this thread starts afresh.
+        logs.start(request_id=request.request_id)
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response

@@ -30,6 +30,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from adminapp.accounts import principals
+from adminapp.core import logs
 from adminapp.core.errors import ApplicationError
 from adminapp.core.principal import Principal
 from adminapp.jobs import kinds
@@ -242,11 +243,19 @@ def job_claim(*, job_id: str) -> Job | None:
 
 
 def job_run(*, job_id: str) -> None:
-    """Run one delivery of a job (the Celery task's whole body)."""
-    job = job_claim(job_id=job_id)
-    if job is None:
-        logger.info("Job %s is not claimable (already taken or finished); skipping", job_id)
-        return
+    """Run one delivery of a job (the Celery task's whole body). Its log lines carry the
+    job's id, organization, owner and the request that started it."""
+    with logs.log_context(job_id=job_id):
+        job = job_claim(job_id=job_id)
+        if job is None:
+            logger.info("Job %s is not claimable (already taken or finished); skipping", job_id)
+            return
+        logs.bind(org_id=job.organization_id, principal=job.owner_id, request_id=job.request_id)
+        _run_claimed(job)
+
+
+def _run_claimed(job: Job) -> None:
+    job_id = job.id
     kind = kinds.get(job.kind)
     if kind is None:
         Job.objects.filter(id=job.id, state=JobState.RUNNING).update(

@@ -10,6 +10,7 @@ rows nobody picked up and RUNNING rows whose heartbeat stopped, failing a job af
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -147,7 +148,9 @@ def job_publish(*, job_id: str, kind: str | None = None) -> bool:
     job_kind = kinds.get(kind)
     queue = queue_name(job_kind.queue if job_kind else Queue.DEFAULT)
     try:
-        current_app.send_task(RUN_TASK, args=[job_id], queue=queue)
+        # The task id starts with the job's, so Celery's own log lines name the job too.
+        task_id = f"{job_id}.{uuid.uuid4().hex[:8]}"
+        current_app.send_task(RUN_TASK, args=[job_id], queue=queue, task_id=task_id)
     except Exception:  # noqa: BLE001 - any broker failure is recoverable by the reaper
         logger.warning("Could not publish job %s; the reaper will retry", job_id, exc_info=True)
         return False
