@@ -135,9 +135,16 @@ def worker_queue(transactional_db, settings):
 
 
 @pytest.fixture
-def celery_workers(worker_queue, tmp_path):
-    """Start workers on demand (``celery_workers.start(...)``); all stopped afterwards."""
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONPATH": str(ROOT)}
+def celery_workers(worker_queue, tmp_path, settings):
+    """Start workers on demand (``celery_workers.start(...)``); all stopped afterwards. They
+    and the test share one MEDIA_ROOT of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "PYTHONPATH": str(ROOT),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
     workers = WorkerProcess(worker_queue, tmp_path, env)
     yield workers
     workers.stop()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
-from django.conf import settings
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from ninja import Query, Router
 
@@ -105,9 +103,13 @@ def download(request: HttpRequest, job_id: str):
     job = selectors.job_get(actor=request.auth, job_id=job_id)
     if job.state != JobState.SUCCEEDED or not job.result_file:
         raise NotFound("This job has no result file.", code="no_result_file")
-    path = (Path(settings.MEDIA_ROOT) / job.result_file).resolve()
-    if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()) or not path.exists():
-        raise NotFound("The result file is gone.", code="no_result_file")
+    path = selectors.job_result_path(job)
+    if path is None:
+        raise NotFound(
+            "The result file is not on this server: it was removed, or the worker wrote it "
+            "under a MEDIA_ROOT this server does not share.",
+            code="result_file_unavailable",
+        )
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv"
     )

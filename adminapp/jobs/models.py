@@ -131,3 +131,18 @@ class JobItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}#{self.seq} {self.status}"
+
+
+class WorkerProbe(models.Model):
+    """A worker's mark that it writes result files under ``media_root``: at start it puts
+    the file ``<MEDIA_ROOT>/.workers/<token>`` there and this row here. A web process that
+    cannot see the file does not share the worker's MEDIA_ROOT, and would answer 404 for the
+    files that worker writes (``adminapp.jobs.probes``)."""
+
+    hostname = models.CharField(primary_key=True, max_length=255)
+    token = models.CharField(max_length=64)
+    media_root = models.CharField(max_length=1024)
+    started_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.hostname} -> {self.media_root}"

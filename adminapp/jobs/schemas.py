@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from adminapp.client import types as wire
 from adminapp.jobs import kinds
-from adminapp.jobs.models import Job, JobItem, JobState
+from adminapp.jobs.models import Job, JobItem
+from adminapp.jobs.selectors import job_result_path
 
 
 def job_out(job: Job, *, include_result: bool = True) -> wire.Job:
@@ -19,7 +20,7 @@ def job_out(job: Job, *, include_result: bool = True) -> wire.Job:
         ),
         owner=job.owner_label or job.owner_id,
         has_result=job.result is not None,
-        has_file=job.state == JobState.SUCCEEDED and bool(job.result_file),
+        has_file=job_result_path(job) is not None,
         result=job.result if include_result else None,
         error=wire.JobError(code=job.error_code, message=job.error_message)
         if job.error_code

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.db.models import QuerySet
 
 from adminapp import authz
@@ -82,3 +85,16 @@ def job_items(
 def job_items_all(*, job: Job, chunk_size: int = 2000):
     """Every item of an already-authorised job, streamed in seq order (CSV download)."""
     return JobItem.objects.filter(job=job).order_by("seq").iterator(chunk_size=chunk_size)
+
+
+def job_result_path(job: Job) -> Path | None:
+    """The job's result file as this process sees it, or None: no file, the job did not
+    succeed, a path outside MEDIA_ROOT, or a file this machine cannot see (a worker that
+    writes under a MEDIA_ROOT it does not share with the web process)."""
+    if job.state != JobState.SUCCEEDED or not job.result_file:
+        return None
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / job.result_file).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path

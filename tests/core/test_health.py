@@ -1,4 +1,5 @@
-"""/healthz says the process answers; /readyz says the database and the broker do too."""
+"""/healthz says the process answers; /readyz says the database and the broker do too, and
+that this process can read the result files its workers write."""
 
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ def test_readyz_is_200_when_database_and_broker_answer(client):
     response = client.get("/readyz")
 
     assert response.status_code == 200, response.content
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "ok", "media": "ok"},
+    }
 
 
 def _closed_port() -> int:
@@ -70,3 +74,28 @@ def test_probes_answer_whatever_the_host_header_says(client, settings):
     assert client.get("/readyz", HTTP_HOST="10.1.2.3:8000").status_code == 200
     # Everything else still refuses an unknown host.
     assert client.get("/api/v1/openapi.json", HTTP_HOST="10.1.2.3:8000").status_code == 400
+
+
+def test_readyz_and_the_deploy_check_refuse_a_media_root_the_workers_do_not_share(
+    client, settings, tmp_path
+):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    from adminapp.jobs import probes
+
+    settings.MEDIA_ROOT = tmp_path / "worker-machine"
+    probes.write_probe("celery@worker-2")  # as the worker does when it starts
+    settings.MEDIA_ROOT = tmp_path / "web-machine"
+
+    body = client.get("/readyz").json()
+    assert body["status"] == "unavailable"
+    assert "celery@worker-2" in body["checks"]["media"]
+    assert str(tmp_path / "worker-machine") in body["checks"]["media"]
+    with pytest.raises(SystemCheckError, match="adminapp.E001"):
+        call_command("check", "--deploy", "--fail-level", "ERROR")
+
+    settings.MEDIA_ROOT = tmp_path / "worker-machine"  # one shared folder
+    assert client.get("/readyz").json()["checks"]["media"] == "ok"
+    probes.remove_probe("celery@worker-2")  # a clean stop
+    assert not list((tmp_path / "worker-machine" / ".workers").iterdir())

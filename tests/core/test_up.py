@@ -112,7 +112,7 @@ def up(tmp_path):
 @pytest.mark.live
 def test_up_serves_the_portal_runs_a_job_and_stops_on_ctrl_c(up):
     ready = up.wait_ready()
-    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "media": "ok"}
 
     # It printed where to go and how to sign in, and the password is the kept one.
     password = (up.var_dir / "demo_admin_password").read_text().strip()

@@ -200,7 +200,12 @@ def test_a_space_token_lists_polls_and_aborts_its_own_jobs_and_sees_no_other(cli
     assert Job.objects.get(id=someone_elses.id).abort_requested is False
 
 
-def test_a_finished_job_says_its_outcome_counts_label_and_whether_it_has_a_file(client, tenant):
+def test_a_finished_job_says_its_outcome_counts_label_and_whether_it_has_a_file(
+    client, tenant, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "audit-x.csv").write_text("id\n")
     done = make_job(
         tenant,
         tenant.admin,
@@ -222,3 +227,21 @@ def test_a_finished_job_says_its_outcome_counts_label_and_whether_it_has_a_file(
     assert (space_delete["label"], space_delete["has_file"]) == ("Space deletion", False)
     queued = get(client, tenant, "ADMIN", f"/jobs/{make_job(tenant, tenant.admin).id}").json()
     assert (queued["outcome"], queued["has_file"]) == (None, False)
+
+
+def test_a_file_this_server_cannot_see_is_not_offered_and_its_download_says_why(
+    client, tenant, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path  # the worker wrote it on another machine
+    job = make_job(
+        tenant,
+        tenant.admin,
+        state=JobState.SUCCEEDED,
+        result={"file": "audit-y.csv"},
+        result_file="exports/audit-y.csv",
+    )
+    assert get(client, tenant, "ADMIN", f"/jobs/{job.id}").json()["has_file"] is False
+    response = get(client, tenant, "ADMIN", f"/jobs/{job.id}/download")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "result_file_unavailable" and "MEDIA_ROOT" in error["message"]

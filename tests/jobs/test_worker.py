@@ -248,3 +248,22 @@ def test_revoking_the_owners_key_while_the_job_runs_fails_it_at_the_next_chunk(
     assert (job.state, job.error_code) == ("FAILED", "owner_credential_revoked")
     assert 10 <= job.progress_done < 200
     assert _applied(job_id) == Counter(range(1, job.progress_done + 1))
+
+
+def test_a_worker_on_a_media_root_the_web_process_cannot_see_makes_it_not_ready(
+    client, celery_workers, tmp_path
+):
+    from adminapp.jobs.models import WorkerProbe
+
+    proc = celery_workers.start({"MEDIA_ROOT": str(tmp_path / "elsewhere")})
+    wait_for(lambda: WorkerProbe.objects.exists(), message="the worker's probe")
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert "elsewhere" in ready.json()["checks"]["media"]
+
+    celery_workers.stop()  # a clean stop takes its probe away
+    assert proc.wait(20) is not None
+    assert not WorkerProbe.objects.exists()
+    celery_workers.start()  # the shared MEDIA_ROOT
+    wait_for(lambda: WorkerProbe.objects.exists(), message="the worker's probe")
+    assert client.get("/readyz").json()["checks"]["media"] == "ok"
