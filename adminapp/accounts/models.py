@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
 
 from adminapp.core.models import BaseModel, public_id
+from adminapp.core.validation import NAME_KEY_MAX
 
 
 class AccountRole(models.TextChoices):
@@ -48,11 +48,12 @@ class User(AbstractBaseUser, PermissionsMixin, BaseModel):
 class Organization(BaseModel):
     id = public_id("org")
     name = models.CharField(max_length=255)
+    name_key = models.CharField(max_length=NAME_KEY_MAX)  # core.validation.name_key(name)
     slug = models.SlugField(max_length=64, unique=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="org_name_unique_ci"),
+            models.UniqueConstraint(fields=["name_key"], name="org_name_key_unique"),
         ]
 
     def __str__(self) -> str:

@@ -37,7 +37,7 @@ from adminapp.core.errors import (
     ValidationFailed,
 )
 from adminapp.core.principal import Principal, PrincipalKind
-from adminapp.core.validation import clean_text
+from adminapp.core.validation import clean_text, name_key
 
 API_KEY_PREFIX = "adm"
 # Refresh last_used_at at most this often, so authenticating is not a write per request.
@@ -60,13 +60,13 @@ def organization_create(
             "The name needs at least one letter or digit.", fields={"name": ["Invalid."]}
         )
     if (
-        Organization.objects.filter(name__iexact=name).exists()
+        Organization.objects.filter(name_key=name_key(name)).exists()
         or Organization.objects.filter(slug=slug).exists()
     ):
         raise Conflict(
             f"An organization named {name!r} already exists.", fields={"name": ["Taken."]}
         )
-    org = Organization.objects.create(name=name, slug=slug)
+    org = Organization.objects.create(name=name, name_key=name_key(name), slug=slug)
     OrgMembership.objects.create(organization=org, user=owner, account_role=AccountRole.OWNER)
     audit_record(
         actor=actor,

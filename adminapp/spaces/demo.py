@@ -11,6 +11,7 @@ from django.db import transaction
 
 from adminapp.accounts.models import AccountRole, OrgMembership
 from adminapp.core.principal import Principal
+from adminapp.core.validation import name_key
 from adminapp.spaces import services
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
 from adminapp.spaces.services import RoleChoice
@@ -46,13 +47,13 @@ def seed_spaces(*, actor: Principal) -> dict[str, Space]:
     live = Space.objects.filter(organization_id=actor.org_id, deleted_at__isnull=True)
     spaces: dict[str, Space] = {}
     for name, description in SPACES:
-        spaces[name] = live.filter(name__iexact=name).first() or services.space_create(
+        spaces[name] = live.filter(name_key=name_key(name)).first() or services.space_create(
             actor=actor, name=name, description=description
         )
 
     name, description, permissions = CURATOR_ROLE
     curator = SpaceRole.objects.filter(
-        organization_id=actor.org_id, name__iexact=name
+        organization_id=actor.org_id, name_key=name_key(name)
     ).first() or services.space_role_create(
         actor=actor, name=name, description=description, permissions=permissions
     )

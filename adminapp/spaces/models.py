@@ -1,21 +1,21 @@
 """Spaces, their memberships, custom space roles and space tokens (SPEC §1–2).
 
 Rules that must hold under concurrency are database constraints: a space name is unique per
-org case-insensitively among live spaces, a member holds exactly one role (predefined or
+org among live spaces by its ``name_key`` (NFKC + casefold, the same on every database), a member holds exactly one role (predefined or
 custom), a permanent token has no expiry and a temporary one has one.
 
-Name search (``icontains``) is served on PostgreSQL by a trigram GIN index on
-``UPPER(name)`` created by migration 0002 (PostgreSQL only; on SQLite the filter is a scan of
-the org's spaces, which is fine at demo scale).
+Name search (``name_key`` contains the query's key) is served on PostgreSQL by a trigram GIN
+index on ``name_key`` created by migration 0004 (PostgreSQL only; on SQLite the filter is a
+scan of the org's spaces, which is fine at demo scale).
 """
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 
 from adminapp.core.models import BaseModel, public_id
+from adminapp.core.validation import NAME_KEY_MAX
 
 
 class SpaceRoleName(models.TextChoices):
@@ -39,6 +39,8 @@ class Space(BaseModel):
         "accounts.Organization", on_delete=models.CASCADE, related_name="spaces"
     )
     name = models.CharField(max_length=255)
+    # core.validation.name_key(name): what names are unique by and searched by.
+    name_key = models.CharField(max_length=NAME_KEY_MAX)
     description = models.CharField(max_length=1000, blank=True, default="")
     deleted_at = models.DateTimeField(null=True, blank=True)
     delete_job = models.ForeignKey(
@@ -48,10 +50,9 @@ class Space(BaseModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                Lower("name"),
-                "organization",
+                fields=["organization", "name_key"],
                 condition=Q(deleted_at__isnull=True),
-                name="space_name_unique_ci",
+                name="space_name_key_unique",
             ),
         ]
         indexes = [
@@ -76,13 +77,14 @@ class SpaceRole(BaseModel):
         "accounts.Organization", on_delete=models.CASCADE, related_name="space_roles"
     )
     name = models.CharField(max_length=100)
+    name_key = models.CharField(max_length=NAME_KEY_MAX)  # core.validation.name_key(name)
     description = models.CharField(max_length=500, blank=True, default="")
     permissions = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                Lower("name"), "organization", name="space_role_name_unique_ci"
+                fields=["organization", "name_key"], name="space_role_name_key_unique"
             ),
         ]
         indexes = [models.Index(fields=["organization", "created_at", "id"])]

@@ -7,9 +7,10 @@ token its own space. Anything else — another org's space, a space being delete
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from adminapp import authz
@@ -18,6 +19,7 @@ from adminapp.authz import Permission
 from adminapp.core.errors import NotFound
 from adminapp.core.pagination import Page, paginate
 from adminapp.core.principal import Principal
+from adminapp.core.validation import name_key
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
 
 SPACE_ID_PREFIX = "spc_"
@@ -37,7 +39,7 @@ def space_queryset(*, actor: Principal) -> QuerySet[Space]:
 
 
 def space_find(*, queryset: QuerySet[Space], ref: str) -> Space | None:
-    """A space by id, else by exact name (served by the unique index on LOWER(name))."""
+    """A space by id, else by exact name (served by the unique index on its name key)."""
     ref = (ref or "").strip()
     if not ref:
         return None
@@ -45,7 +47,8 @@ def space_find(*, queryset: QuerySet[Space], ref: str) -> Space | None:
         found = queryset.filter(id=ref).first()
         if found is not None:
             return found
-    return queryset.alias(name_lower=Lower("name")).filter(name_lower=ref.lower(), name=ref).first()
+    exact = unicodedata.normalize("NFKC", ref)
+    return queryset.filter(name_key=name_key(ref), name=exact).first()
 
 
 def space_get(*, actor: Principal, space: str) -> Space:
@@ -64,13 +67,14 @@ def space_list(
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page:
-    """Newest first; ``name`` is a case-insensitive substring (trigram index on PostgreSQL)."""
+    """Newest first; ``name`` is a substring in any letter case or Unicode form (a trigram
+    index on the name key on PostgreSQL)."""
     if organization_id and organization_id != actor.org_id:
         raise NotFound(f"Organization {organization_id} not found.")
     qs = space_queryset(actor=actor)
     name = (name or "").strip()
     if name:
-        qs = qs.filter(name__icontains=name)
+        qs = qs.filter(name_key__contains=name_key(name))
     # On PostgreSQL a name search is served by the trigram index (migration 0002), not by
     # walking spaces newest first; SQLite has no such index, so walking is its best plan.
     has_name_index = connection.vendor == "postgresql"
@@ -79,7 +83,7 @@ def space_list(
 
 def space_all(*, actor: Principal) -> list[tuple[str, str]]:
     """Every visible space as ``(id, name)``, by name: for pickers, unpaginated."""
-    return list(space_queryset(actor=actor).order_by(Lower("name"), "id").values_list("id", "name"))
+    return list(space_queryset(actor=actor).order_by("name_key", "id").values_list("id", "name"))
 
 
 def space_permissions(*, actor: Principal, space: Space) -> list[str]:

@@ -139,3 +139,16 @@ def test_session_falls_back_when_removed_from_the_chosen_org(client, two_orgs):
     client.delete(f"{ORGS}/{other.org.id}/members/{tenant.admin.id}", **other.auth("OWNER"))
     me = browser.get(f"{API}/me").json()
     assert (me["organization"]["id"], me["role"]) == (tenant.org.id, "ADMIN")
+
+
+def test_an_organization_name_that_only_looks_different_is_taken(db):
+    from adminapp.accounts.services import organization_create
+    from adminapp.core.errors import Conflict
+    from adminapp.core.principal import SYSTEM
+    from tests.factories import make_user
+
+    owner = make_user()
+    organization_create(actor=SYSTEM, name="Ärzte Nord", owner=owner)
+    for twin in ("ärzte nord", "ＡＲＺＴＥ NORD".replace("Ａ", "Ä", 1)):
+        with pytest.raises(Conflict):
+            organization_create(actor=SYSTEM, name=twin, owner=owner, slug=f"x{len(twin)}")

@@ -61,7 +61,7 @@ def test_the_database_refuses_a_duplicate_name_even_past_the_service():
     tenant = make_tenant()
     make_space(tenant, "Research")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Space.objects.create(organization=tenant.org, name="rESEARCH")
+        Space.objects.create(organization=tenant.org, name="rESEARCH", name_key="research")
 
 
 @pytest.mark.parametrize(
@@ -588,3 +588,59 @@ def test_deleting_an_organization_takes_its_spaces_roles_and_memberships_with_it
     tenant.org.delete()
     assert not Space.objects.exists() and not SpaceRole.objects.exists()
     assert not SpaceMembership.objects.exists() and not SpaceToken.objects.exists()
+
+
+# --- text that looks alike is the same name (Hardening I #10) --------------------------------
+@pytest.mark.parametrize(
+    "twin",
+    ["ＲＯＢＯＴ ＡＲＭＳ", "robot arms", "ROBOT ARMS", "Ｒobot Arms"],
+    ids=["fullwidth", "lower", "upper", "mixed"],
+)
+def test_a_name_that_only_looks_different_is_a_duplicate(tenant, twin):
+    make_space(tenant, "Robot Arms")
+    with pytest.raises(Conflict):
+        make_space(tenant, twin)
+
+
+def test_names_that_differ_only_in_letter_case_beyond_ascii_are_one_name_on_every_database(
+    tenant,
+):
+    make_space(tenant, "Byhand Ärzte")
+    with pytest.raises(Conflict):
+        make_space(tenant, "Byhand ärzte")
+    straße = make_space(tenant, "Straße")
+    assert [
+        s.id for s in selectors.space_list(actor=tenant.principal("ADMIN"), name="STRASSE").items
+    ] == [straße.id]
+    found = selectors.space_list(actor=tenant.principal("ADMIN"), name="ärzte").items
+    assert [s.name for s in found] == ["Byhand Ärzte"]
+
+
+@pytest.mark.parametrize(
+    "hidden", ["\u200b", "\u200f", "\ufeff", "\u202e", "\u2066", "\u2028", "\u2029"]
+)
+def test_invisible_and_direction_changing_characters_are_refused_in_names_and_labels(
+    tenant, hidden
+):
+    space = make_space(tenant, "Robot Arms")
+    with pytest.raises(ValidationFailed) as exc_info:
+        make_space(tenant, f"Robot{hidden}Arms")
+    assert list(exc_info.value.fields) == ["name"]
+    assert f"U+{ord(hidden):04X}" in exc_info.value.fields["name"][0]
+    with pytest.raises(ValidationFailed):
+        services.space_token_create(
+            actor=tenant.principal("ADMIN"), space=space.id, label=f"evil{hidden}lebal"
+        )
+    with pytest.raises(ValidationFailed):
+        services.space_role_create(
+            actor=tenant.principal("OWNER"), name=f"Cur{hidden}ator", permissions=[]
+        )
+    assert Space.objects.filter(organization=tenant.org).count() == 1
+
+
+def test_names_are_stored_nfkc_normalised(tenant):
+    space = make_space(tenant, "ﬁeld ｓｃａｎｓ")  # a ligature and fullwidth letters
+    assert space.name == "field scans"
+    assert (
+        selectors.space_get(actor=tenant.principal("ADMIN"), space="ﬁeld ｓｃａｎｓ").id == space.id
+    )

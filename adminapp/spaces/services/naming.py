@@ -8,13 +8,12 @@ import re
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 
 from adminapp.core.errors import (
     Conflict,
     ValidationFailed,
 )
-from adminapp.core.validation import clean_text
+from adminapp.core.validation import clean_text, name_key
 from adminapp.spaces.models import Space
 
 SPACE_NAME_MAX = 255
@@ -53,11 +52,11 @@ def clean_space_name(value: str | None) -> str:
 
 
 def name_in_use(peers, name: str, *, exclude: str | None = None) -> bool:
-    """Whether one of ``peers`` (but ``exclude``) has ``name`` in any letter case (served
-    by the unique index on LOWER(name))."""
+    """Whether one of ``peers`` (but ``exclude``) has ``name`` in any letter case or
+    Unicode form (served by the unique index on the name key)."""
     if exclude is not None:
         peers = peers.exclude(id=exclude)
-    return peers.alias(name_lower=Lower("name")).filter(name_lower=name.lower()).exists()
+    return peers.filter(name_key=name_key(name)).exists()
 
 
 def save_named(obj, *, taken: Callable[[str], Conflict], **save_kwargs):
@@ -79,7 +78,7 @@ def rename(obj, name: str, *, peers, taken: Callable[[str], Conflict], changes: 
     if name_in_use(peers, name, exclude=obj.id):
         raise taken(name)
     changes["name"] = {"from": obj.name, "to": name}
-    obj.name = name
+    obj.name, obj.name_key = name, name_key(name)
 
 
 def describe(obj, description: str, *, max_length: int, changes: dict) -> None:

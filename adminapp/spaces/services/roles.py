@@ -14,7 +14,7 @@ from adminapp.core.errors import (
     ValidationFailed,
 )
 from adminapp.core.principal import Principal
-from adminapp.core.validation import clean_text
+from adminapp.core.validation import clean_text, name_key
 from adminapp.spaces.models import SpaceMembership, SpaceRole, SpaceRoleName
 from adminapp.spaces.services.naming import (
     clean_name,
@@ -98,6 +98,7 @@ def space_role_create(
         SpaceRole(
             organization_id=actor.org_id,
             name=name,
+            name_key=name_key(name),
             description=description,
             permissions=permissions,
         ),
@@ -144,7 +145,7 @@ def space_role_update(
         save_named(
             role,
             taken=_role_name_taken,
-            update_fields=["name", "description", "permissions", "updated_at"],
+            update_fields=["name", "name_key", "description", "permissions", "updated_at"],
         )
         audit_record(
             actor=actor,

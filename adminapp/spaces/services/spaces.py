@@ -13,7 +13,7 @@ from adminapp.core.errors import (
     NotFound,
 )
 from adminapp.core.principal import Principal
-from adminapp.core.validation import clean_text
+from adminapp.core.validation import clean_text, name_key
 from adminapp.jobs.models import TERMINAL_STATES, Job
 from adminapp.jobs.services import idempotency_key_reused, job_create, job_for_idempotency_key
 from adminapp.spaces import selectors
@@ -51,7 +51,12 @@ def space_create(
     if name_in_use(live, name):
         raise space_name_taken(name)
     space = save_named(
-        Space(organization_id=actor.org_id, name=name, description=description),
+        Space(
+            organization_id=actor.org_id,
+            name=name,
+            name_key=name_key(name),
+            description=description,
+        ),
         taken=space_name_taken,
     )
     audit_record(
@@ -88,7 +93,9 @@ def space_update(
         describe(found, description, max_length=SPACE_DESCRIPTION_MAX, changes=changes)
     if changes:
         save_named(
-            found, taken=space_name_taken, update_fields=["name", "description", "updated_at"]
+            found,
+            taken=space_name_taken,
+            update_fields=["name", "name_key", "description", "updated_at"],
         )
         audit_record(
             actor=actor,

@@ -21,6 +21,7 @@ from adminapp.accounts.models import AccountRole, ApiKey, ApiKeyKind, Organizati
 from adminapp.accounts.selectors import membership_get
 from adminapp.audit.services import audit_record_custom
 from adminapp.core.principal import SYSTEM, Principal
+from adminapp.core.validation import name_key
 
 DEMO_ORG = "Acme Robotics"
 SECOND_ORG = "Globex Research"
@@ -82,7 +83,7 @@ def _ensure_user(*, email: str, name: str, password: str, superuser: bool = Fals
 
 
 def _ensure_org(*, name: str, owner: User) -> tuple[Organization, bool]:
-    org = Organization.objects.filter(name__iexact=name).first()
+    org = Organization.objects.filter(name_key=name_key(name)).first()
     if org is not None:
         return org, False
     return services.organization_create(actor=SYSTEM, name=name, owner=owner), True
@@ -171,7 +172,7 @@ def seed_demo(*, password: str, password_source: str = "") -> DemoLogin:
 def demo_api_key_create(*, label: str) -> str:
     """A new personal API key for the demo admin in the demo org; returns its secret."""
     admin = User.objects.get(email=ADMIN_EMAIL)
-    acme = Organization.objects.get(name__iexact=DEMO_ORG)
+    acme = Organization.objects.get(name_key=name_key(DEMO_ORG))
     _key, secret = services.api_key_create(actor=_principal(admin, acme), label=label)
     return secret
 
