@@ -264,6 +264,7 @@ MEDIA_URL = "/media/"
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 RATE_LIMIT_LOGIN = env_str("RATE_LIMIT_LOGIN", "10/60")  # attempts per seconds, per IP+email
+RATE_LIMIT_LOGIN_IP = env_str("RATE_LIMIT_LOGIN_IP", "50/300")  # per IP, whatever the emails
 RATE_LIMIT_KEY_CREATE = env_str("RATE_LIMIT_KEY_CREATE", "20/60")  # per user or key
 # Trust X-Forwarded-For for the client IP only behind a proxy you control.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)

@@ -440,8 +440,16 @@ def _as_aware(value: datetime | str | None) -> datetime | None:
 
 # --- sign-in ----------------------------------------------------------------------------
 def user_login_check(*, email: str, password: str, ip: str | None) -> User:
-    """Check a password sign-in (rate limited per IP + email). The caller opens the session."""
+    """Check a password sign-in, rate limited per IP and email (guessing one password) and
+    per IP across emails (trying one password on many accounts). The caller opens the
+    session."""
     email = (email or "").strip().lower()
+    ratelimit.hit(
+        "login_ip",
+        f"{ip}",
+        settings.RATE_LIMIT_LOGIN_IP,
+        message="Too many sign-in attempts from your address; wait a few minutes and try again.",
+    )
     ratelimit.hit(
         "login",
         f"{ip}:{email}",
