@@ -52,6 +52,18 @@ def page(browser, live_server):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Whatever the Content-Security-Policy refuses (an inline style, a <style> htmx injects,
+    # an eval) is logged by Chromium as a console error: every browser test fails on one.
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            refused.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not refused, f"The Content-Security-Policy refused: {refused}"

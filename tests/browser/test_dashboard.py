@@ -112,6 +112,11 @@ def test_export_the_audit_log_watch_progress_and_download_the_csv(page, celery_w
     assert page.locator("#job-progress .progress__percent").inner_text() == "100%"
     assert "4 / 4" in page.locator("#job-progress").inner_text()
     page.locator('[data-job-state="SUCCEEDED"]').wait_for()
+    # The fill is as wide as its track: drawn by a stylesheet class, not an inline style
+    # (which the Content-Security-Policy would refuse, leaving the bar empty).
+    track = page.locator("#job-progress .progress").bounding_box()
+    fill = page.locator("#job-progress .progress__fill").bounding_box()
+    assert fill["width"] == pytest.approx(track["width"], abs=2)
 
     # The job-finished event refreshed the outcome panel: the download is offered now.
     download_link = page.get_by_role("link", name="Download result")
@@ -125,6 +130,14 @@ def test_export_the_audit_log_watch_progress_and_download_the_csv(page, celery_w
     assert rows and {"id", "created_at", "action", "actor_label"} <= set(rows[0])
     assert {r["id"] for r in rows} == expected
     assert {r["action"] for r in rows} == {"api_key.create"}
+
+
+def test_the_api_docs_render_under_the_content_security_policy(page):
+    response = page.goto("/api/v1/docs")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.locator(".opblock").first.wait_for()
+    assert page.locator(".opblock").count() > 20
+    assert page.locator(".opblock", has_text="/api/v1/audit").count() >= 1
 
 
 def test_everything_above_also_works_with_javascript_off(browser, live_server):

@@ -95,6 +95,7 @@ def test_take_screenshots(page, celery_workers):
     from adminapp.jobs.models import Job
     from tests.helpers import wait_for
 
+    # caret="initial": hiding the caret makes Playwright inject a <style>, which the CSP refuses.
     OUT.mkdir(parents=True, exist_ok=True)
     EXTRA.mkdir(parents=True, exist_ok=True)
     celery_workers.start(extra_env={"JOB_CHUNK_DELAY_MS": "700", "AUDIT_EXPORT_CHUNK": "250"})
@@ -111,13 +112,13 @@ def test_take_screenshots(page, celery_workers):
         " return b && Number(b.getAttribute('aria-valuenow')) >= 35; }",
         timeout=60_000,
     )
-    page.screenshot(path=str(OUT / "jobs.png"), full_page=True)
+    page.screenshot(path=str(OUT / "jobs.png"), full_page=True, caret="initial")
     page.locator('[data-job-state="SUCCEEDED"]').wait_for(timeout=60_000)
     page.get_by_role("link", name="Download result").wait_for()
-    page.screenshot(path=str(EXTRA / "jobs-done.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "jobs-done.png"), full_page=True, caret="initial")
 
     page.goto("/")
-    page.screenshot(path=str(OUT / "overview.png"), full_page=True)
+    page.screenshot(path=str(OUT / "overview.png"), full_page=True, caret="initial")
     for name, path in [
         ("keys", "/api-keys/"),
         ("audit", "/audit/"),
@@ -125,11 +126,11 @@ def test_take_screenshots(page, celery_workers):
         ("jobs-list", "/jobs/"),
     ]:
         page.goto(path)
-        page.screenshot(path=str(EXTRA / f"{name}.png"), full_page=False)
+        page.screenshot(path=str(EXTRA / f"{name}.png"), full_page=False, caret="initial")
     # Spaces: the list (one row being renamed inline), a space's page, the roles page.
     page.goto("/spaces/")
     page.locator("#spaces-table tbody tr").first.wait_for()
-    page.screenshot(path=str(OUT / "spaces.png"), full_page=True)
+    page.screenshot(path=str(OUT / "spaces.png"), full_page=True, caret="initial")
     robot = page.locator("#spaces-table tr", has_text="Robot Arms")
     robot.get_by_role("link", name="Edit").click()
     page.locator("tr.row--form").wait_for()
@@ -137,40 +138,40 @@ def test_take_screenshots(page, celery_workers):
         "link", name="Delete"
     ).click()
     page.get_by_label("Type Lidar Scans to confirm").fill("Lidar")
-    page.screenshot(path=str(EXTRA / "spaces-inline.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "spaces-inline.png"), full_page=True, caret="initial")
     page.goto("/spaces/")
     page.get_by_role("link", name="Robot Arms").click()
     page.locator("#members-panel").wait_for()
-    page.screenshot(path=str(EXTRA / "space-detail.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "space-detail.png"), full_page=True, caret="initial")
     page.locator("#token-create").get_by_label("Label").fill("Nightly export")
     page.locator("#token-create").get_by_role("button", name="Create token").click()
     page.locator("#tokens-panel .secret-panel").wait_for()
     page.evaluate("window.scrollTo(0, 0)")  # the focused panel scrolled the sticky top bar
-    page.screenshot(path=str(EXTRA / "space-token-created.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "space-token-created.png"), full_page=True, caret="initial")
     page.goto("/roles/")
-    page.screenshot(path=str(EXTRA / "roles.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "roles.png"), full_page=True, caret="initial")
 
     page.goto("/api-keys/")
     page.get_by_label("Label").fill("Demo")
     page.get_by_role("button", name="Create key").click()
     page.locator(".secret-panel").wait_for()
-    page.screenshot(path=str(EXTRA / "key-created.png"), full_page=False)
+    page.screenshot(path=str(EXTRA / "key-created.png"), full_page=False, caret="initial")
 
     page.emulate_media(color_scheme="dark")
     page.goto("/")
-    page.screenshot(path=str(EXTRA / "overview-dark.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "overview-dark.png"), full_page=True, caret="initial")
     page.goto("/jobs/")
     page.locator("#jobs-table a").first.click()
-    page.screenshot(path=str(EXTRA / "jobs-dark.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "jobs-dark.png"), full_page=True, caret="initial")
     page.goto("/spaces/")
     page.get_by_role("link", name="Robot Arms").click()
-    page.screenshot(path=str(EXTRA / "space-detail-dark.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "space-detail-dark.png"), full_page=True, caret="initial")
     page.set_viewport_size({"width": 390, "height": 844})
     page.emulate_media(color_scheme="light")
     page.goto("/")
-    page.screenshot(path=str(EXTRA / "overview-mobile.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "overview-mobile.png"), full_page=True, caret="initial")
     page.goto("/spaces/")
-    page.screenshot(path=str(EXTRA / "spaces-mobile.png"), full_page=True)
+    page.screenshot(path=str(EXTRA / "spaces-mobile.png"), full_page=True, caret="initial")
     page.context.clear_cookies()
     page.goto("/login/")
-    page.screenshot(path=str(EXTRA / "login.png"), full_page=False)
+    page.screenshot(path=str(EXTRA / "login.png"), full_page=False, caret="initial")

@@ -37,10 +37,10 @@ def test_search_create_add_a_member_change_the_role_and_see_a_token_once(page):
     # Search as you type: no button, the list narrows and the URL follows.
     page.get_by_label("Search spaces by name").press_sequentially("FLEET", delay=30)
     page.wait_for_url(re.compile(r"\?q=FLEET$"))
-    page.wait_for_function("document.querySelectorAll('#spaces-table tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#spaces-table tbody tr').length === 1")
     assert space_rows(page) == ["Warehouse Fleet"]
     page.get_by_label("Search spaces by name").fill("")
-    page.wait_for_function("document.querySelectorAll('#spaces-table tbody tr').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#spaces-table tbody tr').length === 3")
 
     # A duplicate name (in another case) is refused next to the field; nothing is created.
     create = page.locator("#space-create")
