@@ -27,6 +27,7 @@ def _configure() -> None:
     names = ["default", *(f"{settings.JOB_QUEUE_PREFIX}{queue}" for queue in Queue)]
     app.conf.update(
         broker_url=settings.CELERY_BROKER_URL,
+        broker_transport=settings.CELERY_BROKER_TRANSPORT,
         broker_transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         broker_connection_retry_on_startup=True,
         task_default_queue="default",

@@ -210,8 +210,11 @@ else:
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+CELERY_BROKER_TRANSPORT = None  # the URL's scheme names it
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
+    # Kombu's filesystem transport, with messages written whole (adminapp.core.broker).
+    CELERY_BROKER_TRANSPORT = "adminapp.core.broker:Transport"
+    _broker_dir = Path(env_str("ADMINAPP_BROKER_DIR", str(VAR_DIR / "broker"))).resolve()
     for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {

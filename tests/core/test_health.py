@@ -41,11 +41,13 @@ def _closed_port() -> int:
 @pytest.fixture
 def broker_unreachable():
     """Point the real Celery app at a Redis that is not there, for this test only."""
-    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
-    celery_app.conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
-    celery_app.conf.broker_transport_options = {}
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.broker_transport, conf.broker_transport_options)
+    conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
+    conf.broker_transport = None
+    conf.broker_transport_options = {}
     yield
-    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
+    conf.broker_url, conf.broker_transport, conf.broker_transport_options = saved
 
 
 def test_readyz_is_503_and_names_the_broker_when_it_is_unreachable(client, broker_unreachable):

@@ -153,12 +153,12 @@ def test_a_job_whose_enqueue_failed_runs_once_the_reaper_republishes_it(
     from adminapp.celery_app import app
 
     make_events(tenant, 5)
-    real_broker = app.conf.broker_url
+    real_broker = app.conf.broker_url, app.conf.broker_transport
     try:
-        _switch_broker(app, "redis://127.0.0.1:1/0")  # nothing listens there: "broker down"
+        _switch_broker(app, "redis://127.0.0.1:1/0", None)  # nothing listens: "broker down"
         job_id = start_export(client, tenant)
     finally:
-        _switch_broker(app, real_broker)
+        _switch_broker(app, *real_broker)
     time.sleep(2)
     job = job_state(job_id)
     assert job.state == "QUEUED"
@@ -170,8 +170,9 @@ def test_a_job_whose_enqueue_failed_runs_once_the_reaper_republishes_it(
     assert job.state == "SUCCEEDED"
 
 
-def _switch_broker(app, url: str) -> None:
+def _switch_broker(app, url: str, transport: str | None) -> None:
     app.conf.broker_url = url
+    app.conf.broker_transport = transport
     app._pool = None
     app.amqp._producer_pool = None
 

@@ -174,7 +174,7 @@ class Command(BaseCommand):
         )
         broker = settings.CELERY_BROKER_URL
         if broker.startswith("filesystem://"):
-            broker = f"filesystem {Path(settings.VAR_DIR) / 'broker'}"
+            broker = f"filesystem {Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in']).parent}"
         else:
             broker = broker.split("@")[-1]  # never print a password from the URL
         rule = "=" * 72
