@@ -183,12 +183,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # Tests share the database with a worker process and a live server: use a file, one
-    # per test run so parallel runs never clash (workers get its path in DATABASE_URL).
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_db_{os.getpid()}.sqlite3")}
-else:
-    # Likewise one PostgreSQL test database per run (CI drops leftovers of killed runs).
-    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+# (The test suite's database names are in tests/settings.py.)
 # Services own their transactions (STYLE 11a): never wrap whole requests.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -238,6 +233,9 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "interval_step": 0.2,
         "interval_max": 0.5,
     }
+# A worker keeps its database connections from one task to the next (CONN_MAX_AGE and
+# health checks decide, as for requests); false: closed around every task (Celery's way).
+WORKER_KEEP_DB_CONNECTIONS = env_bool("WORKER_KEEP_DB_CONNECTIONS", True)
 JOB_HEARTBEAT_TIMEOUT = env_int("JOB_HEARTBEAT_TIMEOUT", 120)
 JOB_QUEUED_GRACE = env_int("JOB_QUEUED_GRACE", 60)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)

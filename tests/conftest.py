@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +14,29 @@ import pytest
 from tests.factories import Tenant, make_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove the run's own state (tests/settings.py): its temporary directory (SQLite test
+    database, broker folders, WAL files) and its broker keys in Redis. pytest-django has
+    dropped the test database itself by now."""
+    from django.conf import settings
+
+    if not getattr(settings, "OWNS_TEST_RUN", False):
+        return
+    shutil.rmtree(settings.TEST_RUN_DIR, ignore_errors=True)
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        import redis
+
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        try:
+            keys = list(client.scan_iter(match=f"{settings.BROKER_KEY_PREFIX}*", count=1000))
+            for start in range(0, len(keys), 500):
+                client.delete(*keys[start : start + 500])
+        except redis.RedisError as exc:  # the suite's result stands; say what is left
+            print(f"\nCould not remove the test run's broker keys from Redis: {exc}")
+        finally:
+            client.close()
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,6 +42,10 @@ def browser(monkeypatch):
         )
         yield browser
         browser.close()
+        # Inside sync_playwright() the test runs in a context of its own (Playwright's
+        # greenlet), so the ORM calls it made opened connections that pytest-django's
+        # teardown cannot see: left open, they keep the test database from being dropped.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ def production_env(var_dir: Path, **overrides: str | None) -> dict[str, str]:
         ADMINAPP_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="example.com",
         ADMINAPP_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE="adminapp.settings",  # the real ones, not the test suite's
     )
     for name, value in overrides.items():
         if value is None:

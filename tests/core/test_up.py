@@ -20,7 +20,13 @@ from adminapp.client import AdminClient
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # The embedded default: no server-backed database, broker or cache.
-_NOT_EMBEDDED = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEMO_ADMIN_PASSWORD"}
+_NOT_EMBEDDED = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "DEMO_ADMIN_PASSWORD",
+    "ADMINAPP_BROKER_DIR",  # the test run's (tests/settings.py); up keeps its own in var/
+}
 
 
 def _free_port() -> int:
