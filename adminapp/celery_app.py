@@ -6,7 +6,7 @@ here so that one test can assert them together (soft < hard time limit < visibil
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue as KombuQueue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adminapp.settings")
@@ -53,6 +53,8 @@ def _configure() -> None:
         },
         broker_connection_timeout=2,
         worker_hijack_root_logger=False,
+        # Read by Celery's Django fixup under this name only (see _close_old_connections).
+        CELERY_DB_REUSE_MAX=2**62 if settings.WORKER_KEEP_DB_CONNECTIONS else None,
         timezone="UTC",
         beat_schedule={
             "jobs-reaper": {
@@ -61,6 +63,22 @@ def _configure() -> None:
             }
         },
     )
+
+
+# With WORKER_KEEP_DB_CONNECTIONS (the default) a worker's database connections follow
+# Django's rules for requests (CONN_MAX_AGE and health checks, checked before and after
+# each task) instead of Celery's Django fixup, which closes every connection around every
+# task, so that each job claim opened a new PostgreSQL session. The fixup closes only after
+# 2 x CELERY_DB_REUSE_MAX tasks: a huge value leaves the decision to Django.
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(sender=None, **kwargs) -> None:
+    from django.conf import settings
+    from django.db import close_old_connections
+
+    eager = getattr(getattr(sender, "request", None), "is_eager", False)  # inside a request
+    if settings.WORKER_KEEP_DB_CONNECTIONS and not eager:
+        close_old_connections()
 
 
 _configure()

@@ -118,3 +118,40 @@ class CountIO(Count):
     name = "test_count_io"
     label = "Test count (io queue)"
     queue = Queue.IO
+
+
+class NoParams(BaseModel):
+    pass
+
+
+class SessionResult(BaseModel):
+    backend_pid: int | None  # the PostgreSQL server process the job's queries ran in
+
+
+@register
+class Session(JobKind[NoParams, SessionResult]):
+    """Says which database session it ran in (to see whether a worker keeps its
+    connection from one job to the next)."""
+
+    name = "test_session"
+    label = "Test session"
+    queue = Queue.DEFAULT
+
+    def plan(self, ctx: JobContext[NoParams]) -> int:
+        return 1
+
+    def chunks(self, ctx: JobContext[NoParams], after: int | None) -> Iterator[Chunk]:
+        if after is None:
+            yield Chunk(payload=None, after=1, size=1)
+
+    def apply(self, ctx: JobContext[NoParams], chunk: Chunk) -> list[ItemOutcome]:
+        return [ItemOutcome.success(key="1")]
+
+    def result(self, ctx: JobContext[NoParams]) -> SessionResult:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return SessionResult(backend_pid=None)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return SessionResult(backend_pid=cursor.fetchone()[0])

@@ -268,3 +268,23 @@ def test_a_worker_on_a_media_root_the_web_process_cannot_see_makes_it_not_ready(
     celery_workers.start()  # the shared MEDIA_ROOT
     wait_for(lambda: WorkerProbe.objects.exists(), message="the worker's probe")
     assert client.get("/readyz").json()["checks"]["media"] == "ok"
+
+
+def test_a_worker_keeps_its_database_connection_from_one_job_to_the_next(tenant, celery_workers):
+    """Celery's Django fixup closes every connection around every task; Django's own rules
+    (CONN_MAX_AGE, health checks) decide here, as for requests, so one worker process reuses
+    one PostgreSQL session for job after job."""
+    from django.db import connection
+
+    from tests.jobs.kinds import Session
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no server session (and CONN_MAX_AGE=0 closes it anyway)")
+    celery_workers.start()
+    pids = []
+    for _ in range(3):
+        job_id = _count_job(tenant, Session)
+        job = wait_for(lambda job_id=job_id: finished(job_id), message="the session job")
+        assert job.state == "SUCCEEDED"
+        pids.append(job.result["backend_pid"])
+    assert pids[0] and len(set(pids)) == 1, pids
