@@ -8,6 +8,7 @@ from django.contrib.auth import logout as django_logout
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.utils import check_csrf
+from pydantic import Field
 
 from adminapp import authz
 from adminapp.accounts import principals, selectors, services
@@ -24,6 +25,13 @@ from adminapp.core.pagination import PageParams
 from adminapp.core.principal import Principal
 
 router = Router(tags=["identity"])
+
+
+class MemberListParams(PageParams):
+    email: str | None = Field(None, max_length=255, description="Substring of the email.")
+    search: str | None = Field(
+        None, max_length=255, description="Substring of the email or the name (typeahead)."
+    )
 
 
 def _me(principal: Principal) -> wire.Me:
@@ -105,13 +113,16 @@ def get_organization(request: HttpRequest, org_id: str):
 
 
 @router.get("/organizations/{org_id}/members", response=wire.OrgMemberPage)
-def list_members(
-    request: HttpRequest, org_id: str, page: Query[PageParams], email: str | None = None
-):
+def list_members(request: HttpRequest, org_id: str, params: Query[MemberListParams]):
     result = selectors.org_member_list(
-        actor=request.auth, org_id=org_id, email=email, limit=page.limit, cursor=page.cursor
+        actor=request.auth,
+        org_id=org_id,
+        email=params.email,
+        search=params.search,
+        limit=params.limit,
+        cursor=params.cursor,
     )
-    return page.response([member_out(m) for m in result.items], result)
+    return params.response([member_out(m) for m in result.items], result)
 
 
 @router.post("/organizations/{org_id}/members", response={201: wire.OrgMember})

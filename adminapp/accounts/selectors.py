@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from adminapp import authz
 from adminapp.accounts import principals
@@ -53,15 +53,21 @@ def org_member_list(
     actor: Principal,
     org_id: str,
     email: str | None = None,
+    search: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page:
+    """Oldest first; ``email`` is a substring of the email, ``search`` of the email or the
+    name (a picker's typeahead)."""
     if org_id != actor.org_id:
         raise NotFound(f"Organization {org_id} not found.")
     authz.require(actor, Permission.MEMBER_READ)
     qs = OrgMembership.objects.filter(organization_id=org_id).select_related("user")
     if email:
         qs = qs.filter(user__email__icontains=email.strip())
+    if search and search.strip():
+        term = search.strip()
+        qs = qs.filter(Q(user__email__icontains=term) | Q(user__name__icontains=term))
     return paginate(qs, limit=limit, cursor=cursor, newest_first=False)
 
 

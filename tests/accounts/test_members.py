@@ -85,6 +85,25 @@ def test_member_list_filters_by_email_and_pages(client, tenant):
     assert seen == [tenant.owner.id, tenant.admin.id, tenant.member.id, tenant.annotator.id]
 
 
+def test_member_search_matches_the_name_or_the_email(client, tenant):
+    tenant.admin.name = "Grace Hopper"
+    tenant.admin.save(update_fields=["name"])
+    tenant.member.name = "Ada"
+    tenant.member.save(update_fields=["name"])
+
+    def found(term: str) -> list[str]:
+        response = client.get(_members(tenant.org.id), {"search": term}, **tenant.auth())
+        assert response.status_code == 200, response.content
+        return [m["user"]["id"] for m in response.json()["items"]]
+
+    assert found("hopper") == [tenant.admin.id]  # by name, any case
+    assert found(tenant.member.email.split("@")[0].upper()) == [tenant.member.id]  # by email
+    assert found("  ") == found("") and len(found("")) == 4  # blank: no filter
+    assert found("nobody-has-this") == []
+    too_long = client.get(_members(tenant.org.id), {"search": "x" * 256}, **tenant.auth())
+    assert too_long.status_code == 422
+
+
 # --- add ------------------------------------------------------------------------------------
 def test_admin_adds_a_new_person_who_can_then_sign_in(client, tenant):
     response = _add(

@@ -62,7 +62,12 @@ def test_search_create_add_a_member_change_the_role_and_see_a_token_once(page):
     # Its page: add an org member with a role, then change the role from the select.
     page.get_by_role("link", name="Gripper Lab").click()
     page.wait_for_url(f"**/spaces/{gripper.id}/")
-    page.get_by_label("Person").select_option(tenant.member.id)
+    # The person typeahead: typing part of the email narrows the radio list to them.
+    options = page.locator("#person-options input[type=radio]")
+    assert options.count() == 4  # everyone in the org, nobody in the space yet
+    page.get_by_label("Person").fill(tenant.member.email.split("@")[0])
+    expect(options).to_have_count(1)
+    page.locator("#person-options").get_by_label(tenant.member.email).check()
     page.get_by_label("Space role", exact=True).select_option("MEMBER")
     page.get_by_role("button", name="Add to space").click()
     page.locator(f"#member-{tenant.member.id}").wait_for()
@@ -164,4 +169,16 @@ def test_spaces_work_with_javascript_off(browser, live_server):
     assert "Deleted “Plain Space”." in page.content()
     space.refresh_from_db()
     assert space.deleted_at is not None
+
+    # Add a member: the person search is a plain GET form, the match a radio button.
+    other = make_space(tenant, "Second Space")
+    page.goto(f"/spaces/{other.id}/")
+    page.get_by_label("Person").fill(tenant.admin.email)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"person="))
+    assert "csrfmiddlewaretoken" not in page.url
+    page.locator("#person-options").get_by_label(tenant.admin.email).check()
+    page.get_by_role("button", name="Add to space").click()
+    page.locator(f"#member-{tenant.admin.id}").wait_for()
+    assert SpaceMembership.objects.filter(space=other).count() == 1
     context.close()

@@ -279,10 +279,67 @@ def test_the_space_page_shows_members_with_role_selects_and_a_picker(owner_clien
     select = re.search(rf'<select id="space-role-{tenant.member.id}".*?</select>', html, re.S)
     assert '<option value="MEMBER" selected>' in select.group(0)
     assert f'<option value="custom:{role.id}">Curator</option>' in select.group(0)
-    picker = re.search(r'<select name="user_id".*?</select>', html, re.S).group(0)
-    assert tenant.admin.email in picker and tenant.annotator.email in picker
-    assert tenant.member.email not in picker  # already in the space
+    picker = offered(html)
+    assert tenant.admin.id in picker and tenant.annotator.id in picker
+    assert tenant.member.id not in picker  # already in the space
     assert 'hx-trigger="change"' in html
+
+
+def offered(html: str) -> list[str]:
+    """The people the add-member typeahead offers (its radio buttons' user ids)."""
+    options = re.search(r'<fieldset id="person-options".*?</fieldset>', html, re.S).group(0)
+    return re.findall(r'<input type="radio" name="user_id" value="([^"]+)"', options)
+
+
+def test_the_person_typeahead_searches_names_and_emails_as_one_types(owner_client, tenant, space):
+    from tests.factories import add_member
+
+    tenant.admin.name = "Grace Hopper"
+    tenant.admin.save(update_fields=["name"])
+    crowd = [add_member(tenant.org) for _ in range(12)]  # more than the typeahead shows
+    page = html_of(owner_client.get(url("space_detail", space.id)))
+    assert len(offered(page)) == 10 and "More people match" in page
+    assert 'hx-get="/spaces/' in page and 'hx-target="#person-options"' in page
+
+    # htmx asks for the matches only: the fieldset, nothing around it.
+    partial = owner_client.get(
+        url("space_detail", space.id), {"person": "hopper"}, **hx("person-options")
+    )
+    body = html_of(partial)
+    assert body.lstrip().startswith('<fieldset id="person-options"')
+    assert "<nav" not in body and 'id="members-panel"' not in body
+    assert offered(body) == [tenant.admin.id]
+    assert "Grace Hopper — " in body and "More people match" not in body
+
+    by_email = owner_client.get(
+        url("space_detail", space.id), {"person": crowd[11].email.upper()}, **hx("person-options")
+    )
+    assert offered(html_of(by_email)) == [crowd[11].id]
+
+    nobody = owner_client.get(
+        url("space_detail", space.id), {"person": "zz-nobody"}, **hx("person-options")
+    )
+    assert offered(html_of(nobody)) == []
+    assert "No one else in the organization matches “zz-nobody”." in html_of(nobody)
+
+
+def test_without_javascript_the_person_search_is_a_get_of_the_page(owner_client, tenant, space):
+    tenant.admin.name = "Grace Hopper"
+    tenant.admin.save(update_fields=["name"])
+    page = html_of(owner_client.get(url("space_detail", space.id), {"person": "grace"}))
+    assert "<nav" in page  # the whole page
+    assert offered(page) == [tenant.admin.id]
+    assert 'value="grace"' in page  # the search box keeps what was typed
+    # Its own GET form: the CSRF token never goes into the URL.
+    search_form = re.search(r'<form id="person-search"[^>]*>', page).group(0)
+    assert 'method="get"' in search_form
+    assert 'form="person-search"' in page
+    # Picking the match and adding works as before.
+    response = owner_client.post(
+        url("space_member_add", space.id), {"user_id": tenant.admin.id, "role": "MEMBER"}
+    )
+    assert response.status_code == 302
+    assert SpaceMembership.objects.filter(space=space, org_membership__user=tenant.admin).exists()
 
 
 def test_add_a_member_with_htmx_refreshes_the_members_panel(owner_client, tenant, space):

@@ -28,11 +28,13 @@ class Organizations(Resource):
         org_id: str,
         *,
         email: str | None = None,
+        search: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
     ) -> CursorPage[OrgMember]:
-        """Members, oldest first (iterate for all of them); ``email`` is a substring."""
-        params = {"email": email, "limit": limit, "cursor": cursor}
+        """Members, oldest first (iterate for all of them); ``email`` is a substring of the
+        email, ``search`` of the email or the name."""
+        params = {"email": email, "search": search, "limit": limit, "cursor": cursor}
         return self._page(f"/organizations/{seg(org_id)}/members", OrgMemberPage, params)
 
     def get_member(self, org_id: str, user_id: str) -> OrgMember:

@@ -65,15 +65,18 @@ class SpaceForm(forms.Form):
 
 
 class SpaceMemberForm(forms.Form):
-    """Add an organization member to a space. ``user_id`` is a plain value picked from a list
-    (not a ChoiceField): whether the user may join is the API's answer (400 inline)."""
+    """Add an organization member to a space. ``user_id`` is a plain value picked among the
+    typeahead's matches (``people``, radio buttons in the template; not a ChoiceField):
+    whether the user may join is the API's answer (400 inline)."""
 
     user_id = forms.CharField(required=False, max_length=40, label="Person")
     role = forms.CharField(required=False, max_length=60, label="Space role")
 
     def __init__(self, *args, people: list[tuple[str, str]], roles: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user_id"].widget = forms.Select(choices=[("", "Choose a person…"), *people])
+        self.people = people
+        self.person_query = ""
+        self.more_people = False
         self.fields["role"].widget = forms.Select(choices=roles)
         self.fields["role"].initial = "MEMBER"
 

@@ -39,7 +39,7 @@ SPACES = "web/spaces/spaces.html"
 SPACE = "web/spaces/space_detail.html"
 SPACE_DELETE_PAGE = "web/spaces/space_delete.html"
 LIST_ROW = "space-spc_*"  # the id of a space's row in the list
-PICKER_LIMIT = 100  # org members offered in the add-member picker (the API's page maximum)
+PICKER_LIMIT = 10  # people the add-member typeahead offers at a time
 
 
 def cursor(request: HttpRequest, name: str = "cursor") -> str | None:
@@ -99,12 +99,20 @@ def space_row(request: HttpRequest, space_id: str) -> HttpResponse:
 
 
 # --- one space ------------------------------------------------------------------------------
-def people(request: HttpRequest, exclude: set[str]) -> tuple[list[tuple[str, str]], bool]:
-    """The add-member picker: organization members not yet in the space (first page)."""
+def people(
+    request: HttpRequest, exclude: set[str], query: str = ""
+) -> tuple[list[tuple[str, str]], bool]:
+    """The add-member typeahead: organization members whose name or email contains
+    ``query`` (the first ones when it is empty), minus ``exclude``; and whether more match
+    than are shown."""
     if not can(request, Permission.MEMBER_READ):
         return [], False
     org_id = me(request).organization.id
-    page = sdk(request).organizations.list_members(org_id, limit=PICKER_LIMIT)
+    # Enough rows that PICKER_LIMIT remain once the space's members are left out.
+    limit = min(100, PICKER_LIMIT + len(exclude))
+    page = sdk(request).organizations.list_members(
+        org_id, search=query.strip() or None, limit=limit
+    )
     choices = []
     for member in page.items:
         if member.user.id in exclude:
@@ -115,7 +123,7 @@ def people(request: HttpRequest, exclude: set[str]) -> tuple[list[tuple[str, str
         if member.role == "ANNOTATOR":
             who += " (annotator)"
         choices.append((member.user.id, who))
-    return choices, page.has_more
+    return choices[:PICKER_LIMIT], page.has_more or len(choices) > PICKER_LIMIT
 
 
 def space_role_choices(request: HttpRequest) -> list:
@@ -131,15 +139,14 @@ def space_role_choices(request: HttpRequest) -> list:
 def member_form(
     request: HttpRequest, members: CursorPage[SpaceMembership] | None, data=None
 ) -> SpaceMemberForm:
+    """The add-member form; its person is picked among the matches of the typeahead's
+    ``person`` query (from the query string: the search is a GET of the space's page)."""
     exclude = {m.user_id for m in members.items} if members is not None else set()
-    choices, truncated = people(request, exclude)
+    query = (request.GET.get("person") or "").strip()[:255]
+    choices, more = people(request, exclude, query)
     form = SpaceMemberForm(data, people=choices, roles=space_role_choices(request))
-    if truncated:
-        form.fields[
-            "user_id"
-        ].help_text = (
-            f"The first {PICKER_LIMIT} organization members. Ask an admin if someone is missing."
-        )
+    form.person_query = query
+    form.more_people = more
     return form
 
 
@@ -198,8 +205,16 @@ def space_context(
 @render.dashboard_view
 def space_detail(request: HttpRequest, space_id: str) -> HttpResponse:
     space = sdk(request).spaces.get(space_id)
-    partials = {"members-more": "member-rows", "tokens-more": "token-rows"}
-    sections = {"member-rows": ("members",), "token-rows": ("tokens",)}
+    partials = {
+        "members-more": "member-rows",
+        "tokens-more": "token-rows",
+        "person-options": "person-options",  # the add-member typeahead
+    }
+    sections = {
+        "member-rows": ("members",),
+        "token-rows": ("tokens",),
+        "person-options": ("members",),
+    }
     chosen = render.partial_for(request, partials)
     context = space_context(request, space, **({"sections": sections[chosen]} if chosen else {}))
     return render.page(request, SPACE, context, partials=partials)
