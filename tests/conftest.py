@@ -16,6 +16,22 @@ from tests.factories import Tenant, make_tenant
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--deep",
+        action="store_true",
+        default=False,
+        help="Property-based API tests (schemathesis) with many more cases per operation.",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--deep"):
+        for item in items:  # thousands of generated cases: no per-test time limit
+            if item.module.__name__.endswith("test_schemathesis"):
+                item.add_marker(pytest.mark.timeout(0))
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Remove the run's own state (tests/settings.py): its temporary directory (SQLite test
     database, broker folders, WAL files) and its broker keys in Redis. pytest-django has
