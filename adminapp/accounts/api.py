@@ -34,9 +34,13 @@ class MemberListParams(PageParams):
     )
 
 
-def _me(principal: Principal) -> wire.Me:
-    org = selectors.organization_get(actor=principal, org_id=principal.org_id)
-    user = selectors.user_get(user_id=principal.user_id) if principal.user_id else None
+def _me(principal: Principal, request: HttpRequest) -> wire.Me:
+    session = principals.session_membership(request, principal)
+    if session is not None:  # a session's own: its organization and user are at hand
+        org, user = session.organization, request.user
+    else:
+        org = selectors.organization_get(actor=principal, org_id=principal.org_id)
+        user = selectors.user_get(user_id=principal.user_id) if principal.user_id else None
     return wire.Me(
         principal_type=principal.actor_type,
         user=user_out(user) if user else None,
@@ -50,7 +54,7 @@ def _me(principal: Principal) -> wire.Me:
 
 @router.get("/me", response=wire.Me, summary="Who am I")
 def me(request: HttpRequest):
-    return _me(request.auth)
+    return _me(request.auth, request)
 
 
 @router.post("/auth/login", response=wire.Me, auth=None, summary="Sign in (browser session)")
@@ -65,7 +69,7 @@ def login(request: HttpRequest, payload: wire.LoginParams):
     django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     principal = principals.for_session(request)
     services.session_record(actor=principal, action="auth.login")
-    return _me(principal)
+    return _me(principal, request)
 
 
 @router.post("/auth/logout", response={204: None}, summary="Sign out (browser session)")
@@ -83,7 +87,7 @@ def switch_organization(request: HttpRequest, payload: wire.SwitchOrganizationPa
     if selectors.membership_get(user_id=principal.user_id, org_id=payload.organization_id) is None:
         raise NotFound(f"Organization {payload.organization_id} not found.")
     request.session[principals.SESSION_ORG_KEY] = payload.organization_id
-    return _me(principals.for_session(request))
+    return _me(principals.for_session(request), request)
 
 
 @router.get("/organizations", response=wire.OrganizationPage, summary="My organizations")

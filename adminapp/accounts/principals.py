@@ -115,16 +115,11 @@ def for_session(request: HttpRequest) -> Principal | None:
     memo = user.__dict__.setdefault(MEMBERSHIP_MEMO_ATTR, {})
     if org_id not in memo:
         membership = None
+        memberships = OrgMembership.objects.filter(user_id=user.id).select_related("organization")
         if org_id:
-            membership = OrgMembership.objects.filter(
-                user_id=user.id, organization_id=org_id
-            ).first()
+            membership = memberships.filter(organization_id=org_id).first()
         if membership is None:
-            membership = (
-                OrgMembership.objects.filter(user_id=user.id)
-                .order_by("organization__name", "organization_id")
-                .first()
-            )
+            membership = memberships.order_by("organization__name", "organization_id").first()
         memo[org_id] = membership
     membership = memo[org_id]
     if membership is None:
@@ -132,6 +127,21 @@ def for_session(request: HttpRequest) -> Principal | None:
     return stamp(
         for_user(user, org_id=membership.organization_id, role=membership.account_role), request
     )
+
+
+def session_membership(request: HttpRequest, principal: Principal) -> OrgMembership | None:
+    """The membership (with its organization) that ``for_session`` looked up for this
+    request, when ``principal`` is that session's: it saves reading them again."""
+    user = getattr(request, "user", None)
+    if principal.kind != PrincipalKind.USER or principal.key_id or user is None:
+        return None
+    if getattr(user, "id", None) != principal.user_id:
+        return None
+    memo = user.__dict__.get(MEMBERSHIP_MEMO_ATTR, {})
+    membership = memo.get(request.session.get(SESSION_ORG_KEY))
+    if membership is None or membership.organization_id != principal.org_id:
+        return None
+    return membership
 
 
 def stamp(principal: Principal | None, request: HttpRequest) -> Principal | None:

@@ -719,3 +719,21 @@ def test_a_finished_export_offers_its_file_and_an_aborted_one_says_why_it_has_no
     stopped = client.get(reverse("web:job_detail", args=[aborted.id])).content.decode()
     assert "Download result" not in stopped
     assert "an aborted export keeps no file to download" in stopped
+
+
+def test_a_dashboard_page_reads_the_session_membership_once(owner_client, tenant):
+    """The page's in-process calls (me, the events) share one membership lookup, with its
+    organization: the session, the user, the membership and the events are all it reads."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner_client.get(reverse("web:audit"))  # the org switcher's list is cached from here on
+    with CaptureQueriesContext(connection) as queries:
+        assert owner_client.get(reverse("web:audit")).status_code == 200
+    tables = [re.search(r'FROM "(\w+)"', q["sql"]).group(1) for q in queries.captured_queries]
+    assert tables == [
+        "django_session",
+        "accounts_user",
+        "accounts_orgmembership",
+        "audit_auditevent",
+    ]
