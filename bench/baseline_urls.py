@@ -2,17 +2,20 @@
 
 Never part of the product: only ``bench.settings`` (ROOT_URLCONF) points here.
 
-- ``/bench/audit.json`` — a bare ``JsonResponse`` view running the same keyset query as
-  ``GET /api/v1/audit`` (same org filter, ``ORDER BY created_at DESC, id DESC``, ``LIMIT 51``,
-  values of the same columns). **No authentication**: the org comes from ``?org=``.
-- ``/bench/audit-plain/`` — a plain Django page: ``login_required`` (the session and its
-  user, as any Django page), the session's org, the same 50 rows rendered in a simple
-  template (no layout, no SDK, no API).
+- ``/bench/audit.json`` — a bare ``JsonResponse`` view doing the work ``GET /api/v1/audit``
+  must do and nothing else: the same bearer key lookup (``api_key_authenticate``, one
+  query), then the same keyset query (the key's org, ``ORDER BY created_at DESC, id DESC``,
+  ``LIMIT 51``, values of the same columns).
+- ``/bench/audit-layout/`` — a plain Django page: ``login_required`` (the session and its
+  user, as any Django page), the session's membership and organizations and the same 50
+  rows by the ORM, rendered by the dashboard's own template (``web/audit/audit.html``: the
+  same layout, filter form and rows) — no SDK and no API in between.
 """
 
 from __future__ import annotations
 
-import json
+import uuid
+from types import SimpleNamespace
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -20,9 +23,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import include, path
 
+from adminapp import authz
+from adminapp.accounts import principals
+from adminapp.accounts.models import OrgMembership
 from adminapp.accounts.principals import SESSION_ORG_KEY
+from adminapp.accounts.services import api_key_authenticate
 from adminapp.audit.models import AuditEvent
+from adminapp.core.errors import AuthenticationFailed
 from adminapp.core.pagination import decode_cursor, encode_cursor
+from adminapp.web.audit.forms import AuditFilterForm
 
 COLUMNS = (
     "id",
@@ -54,8 +63,13 @@ def _page(org_id: str, *, limit: int, cursor: str | None) -> dict:
 
 
 def audit_json(request: HttpRequest) -> JsonResponse:
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    try:
+        key = api_key_authenticate(token=token)
+    except AuthenticationFailed as exc:
+        return JsonResponse({"error": str(exc)}, status=401)
     page = _page(
-        request.GET.get("org", ""),
+        key.organization_id,
         limit=int(request.GET.get("limit", "50")),
         cursor=request.GET.get("cursor") or None,
     )
@@ -63,19 +77,38 @@ def audit_json(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def audit_plain(request: HttpRequest) -> HttpResponse:
-    page = _page(
-        request.session.get(SESSION_ORG_KEY, ""),
-        limit=50,
-        cursor=request.GET.get("cursor") or None,
+def audit_layout(request: HttpRequest) -> HttpResponse:
+    memberships = list(
+        OrgMembership.objects.filter(user=request.user).select_related("organization")
     )
-    for row in page["items"]:
-        row["details_json"] = json.dumps(row["details"], separators=(",", ":"), sort_keys=True)
-    return render(request, "bench/audit_plain.html", {"page": page})
+    org_id = request.session.get(SESSION_ORG_KEY, "")
+    current = next((m for m in memberships if m.organization_id == org_id), memberships[0])
+    principal = principals.for_user(
+        request.user, org_id=current.organization_id, role=current.account_role
+    )
+    me = SimpleNamespace(
+        organization=current.organization,
+        role=current.account_role,
+        user=request.user,
+        permissions=sorted(authz.permissions_of(principal)),
+    )
+    orgs = [{"id": m.organization_id, "name": m.organization.name} for m in memberships]
+    form = AuditFilterForm(request.GET)
+    form.is_valid()
+    page = _page(current.organization_id, limit=50, cursor=request.GET.get("cursor") or None)
+    context = {
+        "form": form,
+        "page": page,
+        "filters": {},
+        "export_key": uuid.uuid4().hex,
+        "me": me,
+        "orgs": orgs,
+    }
+    return render(request, "web/audit/audit.html", context)
 
 
 urlpatterns = [
     path("bench/audit.json", audit_json),
-    path("bench/audit-plain/", audit_plain),
+    path("bench/audit-layout/", audit_layout),
     path("", include("adminapp.urls")),
 ]

@@ -1,13 +1,15 @@
 #!/usr/bin/env python
 """Benchmark: the dashboard's audit log page (a signed-in session; the page calls the SDK
-in-process) vs a plain Django view rendering the same 50 rows in a simple template, in the
-same gunicorn, in the same run (goal: ≥ 0.6× requests/s).
+in-process) vs a plain Django view rendering the same 50 rows inside the same layout, in the
+same gunicorn, in the same run (goal: server CPU per request baseline / ours ≥ 0.7×;
+requests/s beside it).
 
     .venv/bin/python bench/dashboard_audit.py
 
-The baseline is ``/bench/audit-plain/`` (bench/baseline_urls.py): ``login_required``, the
-session's org, one query, a bare table. The dashboard page renders the full layout (nav, org
-switcher) from three in-process SDK calls (me, organizations, audit). See bench/README.md.
+The baseline is ``/bench/audit-layout/`` (bench/baseline_urls.py): ``login_required``, the
+session's membership and organizations and the keyset query by the ORM, and the dashboard's
+own layout and row partial. The dashboard page gets the same from in-process SDK calls (me,
+organizations, audit) through the API, and adds the filter form. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _harness as h  # noqa: E402
 
-GOAL = 0.6  # ours / baseline, requests per second
+GOAL = 0.7  # server CPU per request, baseline / ours
 EVENTS = 10_000
 REQUEST_ID = re.compile(rb"req_bench\d{12}")
 
@@ -50,7 +52,7 @@ def main() -> None:
     base, server, log = h.start_gunicorn(var_dir)
     cookie = {"Cookie": tenant.session_cookie}
     ours = f"{base}{path}"
-    plain = f"{base}/bench/audit-plain/"
+    plain = f"{base}/bench/audit-layout/"
 
     status_o, body_o = h.fetch(ours, cookie)
     status_p, body_p = h.fetch(plain, cookie)
@@ -74,7 +76,7 @@ def main() -> None:
         )
 
     conns = int(os.environ.get("BENCH_CONNECTIONS", "4"))
-    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
     seconds = float(os.environ.get("BENCH_SECONDS", "6"))
     h.header(
         f"dashboard_audit — GET {path} (dashboard, in-process SDK) vs a plain Django view",
@@ -82,8 +84,8 @@ def main() -> None:
             f"server: {h.gunicorn_desc()}, PostgreSQL + Redis",
             f"load:   {h.loadgen_name(conns)}, {rounds} interleaved rounds × {seconds:g} s each",
             f"data:   {EVENTS:,} seeded events; {same}",
-            "both:   a signed-in session (sessionid cookie). The baseline is login_required + one",
-            "        query + a bare table; ours renders the full layout via in-process SDK calls",
+            "both:   a signed-in session (sessionid cookie), the dashboard's layout and row partial;",
+            "        the baseline fills them by the ORM, ours by in-process SDK calls through the API",
             f"size:   ours {len(body_o):,} bytes, baseline {len(body_p):,} bytes per page",
         ],
     )
@@ -94,7 +96,7 @@ def main() -> None:
     figures = h.report_throughput(
         baseline,
         ours_load,
-        baseline_what="plain view + simple template",
+        baseline_what="plain view, same layout and rows",
         ours_what=f"dashboard {path} (in-process SDK)",
         goal=GOAL,
     )
