@@ -93,9 +93,11 @@ def test_a_message_file_that_is_not_whole_json_is_skipped_and_the_next_delivered
     queue_dir = Path(options["data_folder_in"])
     with connect(options) as conn:
         queue = conn.SimpleQueue(name)
-        # As Kombu's own writer leaves them: created empty, or cut short.
-        (queue_dir / f"1_a.{name}.msg").write_bytes(b"")
-        (queue_dir / f"2_b.{name}.msg").write_bytes(b'{"body": "eyJu')
+        # As Kombu's own writer leaves them: created empty, or cut short. Named to sort
+        # before the message put next (names start with a millisecond clock, compared as
+        # strings: "0_" comes before any of them).
+        (queue_dir / f"0_a.{name}.msg").write_bytes(b"")
+        (queue_dir / f"0_b.{name}.msg").write_bytes(b'{"body": "eyJu')
         queue.put({"n": 2})
         with caplog.at_level(logging.WARNING, logger="adminapp.core.broker"):
             message = queue.get(timeout=2)
