@@ -118,6 +118,18 @@ def test_pages_need_a_signed_in_session(db):
         assert response.url.startswith(reverse("web:login"))
 
 
+def test_with_debug_on_pages_load_htmx_without_django_htmx_debug_error_handler(
+    member_client, settings
+):
+    """django-htmx's DEBUG script swaps any 400/403/404/500 answer over the whole page,
+    before app.js can show it inline or as a toast (Hardening II #19)."""
+    settings.DEBUG = True
+    for response in (member_client.get(reverse("web:members")), Client().get("/login/")):
+        html = response.content.decode()
+        assert re.search(r'<script src="[^"]*/django_htmx/htmx-2\.min\.js" defer>', html)
+        assert "django-htmx.js" not in html
+
+
 def test_a_poll_after_the_session_ended_sends_the_window_to_login(db):
     response = Client().get(
         reverse("web:job_progress", args=["job_x"]),

@@ -1,0 +1,89 @@
+"""Refusals and failures of htmx actions, in Debian's Chromium, with DEBUG on as
+``manage.py up`` runs it: each shows inline or as a toast, and the page stays the page (no
+unstyled fragment or crash page swapped over the whole document)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from adminapp.accounts.models import OrgMembership
+from adminapp.spaces.models import SpaceMembership
+from adminapp.web.accounts import views as account_views
+from tests.browser.helpers import sign_in, wait_htmx_idle
+from tests.factories import PASSWORD, make_tenant
+from tests.spaces.factories import join, make_space, predefined
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def debug_on(settings):
+    """DEBUG as in development: the live server renders the pages as ``manage.py up`` does."""
+    settings.DEBUG = True
+
+
+def still_the_page(page, heading: str) -> None:
+    """The page the user was on is still whole: its top bar and heading."""
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+
+
+def error_toast(page, text: str):
+    return page.locator("#toasts").get_by_role("alert").filter(has_text=text)
+
+
+def test_an_annotator_made_space_admin_is_refused_in_the_row(page, debug_on):
+    tenant = make_tenant()
+    space = make_space(tenant, "Labelling")
+    join(tenant, space, tenant.annotator, predefined("ANNOTATOR"))
+    sign_in(page, tenant.owner.email, PASSWORD)
+    page.goto(f"/spaces/{space.id}/")
+
+    page.get_by_label(f"Space role of {tenant.annotator.email}").select_option("ADMIN")
+    row = page.locator(f"#members-table #member-{tenant.annotator.id}")
+    expect(row.get_by_role("alert")).to_contain_text("can only have the ANNOTATOR space role")
+    still_the_page(page, "Labelling")
+    wait_htmx_idle(page)
+    assert page.get_by_label(f"Space role of {tenant.annotator.email}").input_value() == (
+        "ANNOTATOR"
+    )
+    assert SpaceMembership.objects.get(space=space).role == "ANNOTATOR"
+
+
+def test_removing_a_member_already_removed_in_another_tab_is_a_toast(page, debug_on):
+    tenant = make_tenant()
+    sign_in(page, tenant.owner.email, PASSWORD)
+    page.goto("/members/")
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    # Another tab removes them first.
+    other_tab = page.context.new_page()
+    other_tab.on("dialog", lambda dialog: dialog.accept())
+    other_tab.goto("/members/")
+    other_tab.locator(f"#member-{tenant.member.id}").get_by_role("link", name="Remove").click()
+    other_tab.locator(f"#member-{tenant.member.id}").wait_for(state="detached")
+    other_tab.close()
+    assert not OrgMembership.objects.filter(user=tenant.member).exists()
+
+    page.locator(f"#member-{tenant.member.id}").get_by_role("link", name="Remove").click()
+    expect(error_toast(page, "Not found.")).to_contain_text("is not a member")
+    still_the_page(page, "Members")
+
+
+def test_a_crash_is_a_toast_not_the_debug_page(page, debug_on, monkeypatch):
+    tenant = make_tenant()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("planted crash")
+
+    # A real server error: the view raises, Django answers with its DEBUG error page.
+    monkeypatch.setattr(account_views, "after_removal", crash)
+    sign_in(page, tenant.owner.email, PASSWORD)
+    page.goto("/members/")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#member-{tenant.member.id}").get_by_role("link", name="Remove").click()
+
+    expect(error_toast(page, "Something went wrong (HTTP 500)")).to_be_visible()
+    still_the_page(page, "Members")
+    assert "planted crash" not in page.content()
