@@ -10,7 +10,11 @@ or (with htmx) the partial the view renders next.
     return render.page(request, TEMPLATE, context, status=submission.status)
 
 Forms only coerce types; every rule lives behind the API, whose 422 field errors come back
-here, so the dashboard, the API and the SDK enforce exactly the same validation.
+here, so the dashboard, the API and the SDK enforce exactly the same validation. What the
+user reads is in words: an API field's error goes next to the form field of that name (or the
+one the form's ``api_fields`` maps it to, e.g. ``{"expires_at": "expires_on"}``); one with no
+such field goes on top, named by its label, never by the API's name for it; and a field left
+empty that the API refuses is "This field is required.", whatever the API's reason.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Generic, TypeVar
 
 from django import forms
 from django.contrib import messages
+from django.forms.utils import pretty_name
 from django.http import HttpRequest, HttpResponse
 
 from adminapp.client import (
@@ -43,33 +48,76 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 # A 403 about the input: a role above the caller's own is refused next to the role picked.
 INPUT_REFUSALS = {"role_escalation"}
 
-# Friendlier words for pydantic's stock messages, keyed by their start.
+REQUIRED = "This field is required."  # Django's own words for an empty required field
+# Friendlier words for the API's stock messages, keyed by their start.
 _MESSAGE_REWRITES = {
-    "String should have at least 1 character": "This field is required.",
-    "Field required": "This field is required.",
+    "String should have at least 1 character": REQUIRED,
+    "Field required": REQUIRED,
+    "Required.": REQUIRED,
     "Input should be a valid datetime": "Enter a valid date and time.",
 }
 
 
-def friendly(message: str) -> str:
+def friendly(message: str, *, left_empty: bool = False) -> str:
+    """An API field message in the dashboard's words. A field the user ``left_empty`` is
+    required, whatever the API's reason ("Invalid email.", "Not a member of the
+    organization."), unless the API says more about it ("Required for a new account.")."""
+    if left_empty and not message.startswith("Required "):
+        return REQUIRED
     for prefix, replacement in _MESSAGE_REWRITES.items():
         if message.startswith(prefix):
             return replacement
     return message
 
 
+def form_field(form: forms.Form, api_name: str) -> str | None:
+    """The form field an API field path's errors belong to ("role.id" → "role"; the form's
+    ``api_fields`` maps API names that differ from its own), or None when it has none."""
+    name = api_name.split(".")[0]
+    name = getattr(form, "api_fields", {}).get(name, name)
+    return name if name in form.fields else None
+
+
+def field_label(form: forms.Form | None, api_name: str) -> str:
+    """How the dashboard names an API field: the form field's label, else the API name in
+    words ("organization_id" → "Organization id")."""
+    field = form_field(form, api_name) if form is not None else None
+    if field is not None:
+        return str(form.fields[field].label or pretty_name(field))
+    return pretty_name(api_name.split(".")[0])
+
+
+def _left_empty(form: forms.Form, field: str) -> bool:
+    return getattr(form, "cleaned_data", {}).get(field) in (None, "", [], ())
+
+
 def apply_api_errors(form: forms.Form, exc: APIStatusError) -> None:
-    """Put an API error's per-field messages next to the form's fields; the rest on top."""
+    """Put an API error's per-field messages next to the form's fields; the rest on top,
+    named by their labels."""
     placed = False
     for name, msgs in (exc.fields or {}).items():
-        field = name.split(".")[0]
-        target = field if field in form.fields else None
+        target = form_field(form, name)
+        empty = target is not None and _left_empty(form, target)
         for msg in msgs:
-            text = friendly(msg)
-            form.add_error(target, text if target else f"{name}: {text}")
+            text = friendly(msg, left_empty=empty)
+            form.add_error(target, text if target else f"{field_label(form, name)}: {text}")
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+def in_words(exc: APIStatusError, form: forms.Form | None = None) -> str:
+    """An API refusal as one message for a toast or a table row: for a 422 (values refused
+    field by field, whose summary can name raw field paths: "role.PREDEFINED.name: Input
+    should be ...", "expires_at must be in the future.") its field messages, each named by
+    its label; for any other refusal the API's own sentence."""
+    if exc.code != "validation_error" or not exc.fields:
+        return exc.message
+    return " ".join(
+        f"{field_label(form, name)}: {friendly(msg)}"
+        for name, msgs in exc.fields.items()
+        for msg in msgs
+    )
 
 
 def is_input_error(exc: APIStatusError) -> bool:

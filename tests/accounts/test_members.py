@@ -152,6 +152,13 @@ def test_adding_an_existing_member_is_409(client, tenant):
     assert OrgMembership.objects.count() == before
 
 
+def test_an_empty_email_is_a_422_saying_it_is_required(client, tenant):
+    before = OrgMembership.objects.count()
+    error = api_error(_add(client, tenant, email="", role="MEMBER"), 422, "validation_error")
+    assert error["fields"] == {"email": ["String should have at least 1 character"]}
+    assert OrgMembership.objects.count() == before
+
+
 def test_new_email_without_a_password_is_422_and_creates_no_account(client, tenant):
     error = api_error(
         _add(client, tenant, email="fresh@example.com", role="MEMBER"), 422, "validation_error"

@@ -4,6 +4,8 @@ unstyled fragment or crash page swapped over the whole document)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -87,3 +89,34 @@ def test_a_crash_is_a_toast_not_the_debug_page(page, debug_on, monkeypatch):
     expect(error_toast(page, "Something went wrong (HTTP 500)")).to_be_visible()
     still_the_page(page, "Members")
     assert "planted crash" not in page.content()
+
+
+def field_errors(page, label: str):
+    """The messages under the field whose label starts with ``label``."""
+    labelled = page.get_by_label(re.compile(rf"^{re.escape(label)}\b"))
+    return page.locator(".field", has=labelled).locator(".field__error")
+
+
+def test_form_refusals_are_next_to_their_fields_in_words(page):
+    tenant = make_tenant()
+    space = make_space(tenant, "Pickers")
+    sign_in(page, tenant.owner.email, PASSWORD)
+
+    # A past expiry date: under the expiry field, without the API's name for it.
+    page.goto("/api-keys/")
+    page.get_by_label("Label").fill("Old key")
+    page.get_by_label("Expires on").fill("2001-01-01")
+    page.get_by_role("button", name="Create key").click()
+    expect(field_errors(page, "Expires on")).to_have_text(["Must be in the future."])
+    expect(page.locator("main .alert")).to_have_count(0)
+    assert "expires_at" not in page.locator("main").inner_text()
+
+    # An empty email, and no person picked: required, like every empty required field.
+    page.goto("/members/")
+    page.get_by_role("button", name="Add member").click()
+    expect(field_errors(page, "Email")).to_have_text(["This field is required."])
+
+    page.goto(f"/spaces/{space.id}/")
+    page.get_by_role("button", name="Add to space").click()
+    expect(page.locator(".typeahead .field__error")).to_have_text(["This field is required."])
+    still_the_page(page, "Pickers")

@@ -289,6 +289,15 @@ def test_unknown_custom_role_and_user_from_another_org_are_clear_errors(
     assert not AuditEvent.objects.filter(action__startswith="space.member").exists()
 
 
+def test_an_empty_user_id_is_a_422_saying_it_is_required(client, tenant):
+    space = make_space(tenant, "Research")
+    body = {"user_id": "", "role": {"type": "PREDEFINED", "name": "MEMBER"}}
+    empty = post(client, f"/spaces/{space.id}/members", body, tenant.auth("OWNER"))
+    fields = error(empty, 422, "validation_error")["fields"]
+    assert fields == {"user_id": ["String should have at least 1 character"]}
+    assert not SpaceMembership.objects.exists()
+
+
 def test_remove_user_is_204_then_404(client, tenant):
     space = make_space(tenant, "Research")
     join(tenant, space, tenant.member, predefined("MEMBER"))

@@ -276,7 +276,7 @@ def test_an_empty_label_is_an_inline_422_and_creates_nothing(owner_client, tenan
     assert response.status_code == 422
     html = response.content.decode()
     assert re.search(r'field--invalid[^>]*>\s*<label for="id_label"', html)
-    assert "Required." in html
+    assert "This field is required." in html
     assert ApiKey.objects.count() == before
     assert not SECRET_RE.search(html)
 

@@ -115,7 +115,7 @@ class SwitchOrganizationParams(ParamsModel):
 
 
 class MemberAddParams(ParamsModel):
-    email: str = Field(max_length=254)
+    email: str = Field(min_length=1, max_length=254)
     role: AccountRole
     name: str = ""
     password: str | None = Field(None, max_length=1024, description="For a new account only.")

@@ -198,7 +198,7 @@ SpaceRoleParams = Annotated[
 
 
 class SpaceMemberParams(ParamsModel):
-    user_id: str = Field(max_length=40)
+    user_id: str = Field(min_length=1, max_length=40)
     role: SpaceRoleParams
 
 

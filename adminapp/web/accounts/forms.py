@@ -27,6 +27,9 @@ class LoginForm(forms.Form):
 
 
 class ApiKeyCreateForm(forms.Form):
+    # The API's expiry is a moment (``expires_at``), the form's a day: its errors go here.
+    api_fields = {"expires_at": "expires_on"}
+
     label = forms.CharField(
         required=False,
         max_length=100,

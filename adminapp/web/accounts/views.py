@@ -27,7 +27,7 @@ from adminapp.client import (
 from adminapp.web import render
 from adminapp.web.accounts.forms import ROLE_CHOICES, ApiKeyCreateForm, LoginForm, MemberAddForm
 from adminapp.web.client import can, me, sdk
-from adminapp.web.flow import FORM_ERRORS, after_removal, after_success, submit
+from adminapp.web.flow import FORM_ERRORS, after_removal, after_success, in_words, submit
 
 API_KEYS = "web/accounts/api_keys.html"
 MEMBERS = "web/accounts/members.html"
@@ -214,7 +214,7 @@ def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
             org_id, user_id, role=request.POST.get("role", "")
         )
     except FORM_ERRORS as exc:
-        messages.error(request, exc.message)
+        messages.error(request, in_words(exc))
         member, status = _member(request, user_id), exc.status_code
         if not render.is_partial(request) or member is None:
             return render.redirect(request, reverse("web:members"))

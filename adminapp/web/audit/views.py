@@ -14,7 +14,7 @@ from adminapp.client import BadRequestError, ConflictError, UnprocessableEntityE
 from adminapp.web import render
 from adminapp.web.audit.forms import AuditFilterForm
 from adminapp.web.client import sdk
-from adminapp.web.flow import filtered_page, idempotency_key
+from adminapp.web.flow import filtered_page, idempotency_key, in_words
 
 
 @render.dashboard_view
@@ -45,7 +45,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         )
     except (UnprocessableEntityError, BadRequestError, ConflictError) as exc:
         # Back to the log with the same filters, where the error shows next to them.
-        messages.error(request, exc.message)
+        messages.error(request, in_words(exc, form))
         query = urlencode({k: request.POST[k] for k in form.sdk_filters()})
         return render.redirect(request, reverse("web:audit") + (f"?{query}" if query else ""))
     messages.success(request, "Export started. The CSV will be ready to download here.")

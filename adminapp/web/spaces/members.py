@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adminapp.client import APIStatusError
 from adminapp.web import render
 from adminapp.web.client import me, sdk
-from adminapp.web.flow import after_removal, after_success, is_input_error, submit
+from adminapp.web.flow import after_removal, after_success, in_words, is_input_error, submit
 from adminapp.web.spaces.forms import role_argument
 from adminapp.web.spaces.views import SPACE, find, member_form, space_context, space_role_choices
 from adminapp.web.templatetags.web_spaces import role_text
@@ -59,7 +59,7 @@ def space_member_role(request: HttpRequest, space_id: str, user_id: str) -> Http
     except APIStatusError as exc:
         if not is_input_error(exc):
             raise
-        error, status = exc.message, exc.status_code
+        error, status = in_words(exc), exc.status_code
         member = find(client.spaces.get_user, space.id, user_id=user_id)
         if not render.is_partial(request) or member is None:
             messages.error(request, error)

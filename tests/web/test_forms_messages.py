@@ -1,0 +1,301 @@
+"""What a dashboard form says when the API refuses it: every message in words, next to the
+field it is about, and an empty required field says "This field is required." (Hardening II
+#21, #25). The walk covers every form class in ``adminapp/web/*/forms.py`` against every
+field the API can name in its answer; the posts go through the real views, the in-process
+SDK and the API behind it."""
+
+from __future__ import annotations
+
+import html as html_lib
+import importlib
+import inspect
+import pkgutil
+import re
+from functools import partial
+
+import pytest
+from django import forms
+from django.test import Client
+from django.urls import reverse
+
+import adminapp.web
+from adminapp.client import UnprocessableEntityError
+from adminapp.client.resources.jobs import Jobs
+from adminapp.client.types import (
+    ApiKeyCreateParams,
+    AuditFilterParams,
+    LoginParams,
+    MemberAddParams,
+    SpaceCreateParams,
+    SpaceMemberParams,
+    SpacePermission,
+    SpaceRoleCreateParams,
+    SpaceRoleUpdateParams,
+    SpaceTokenCreateParams,
+    SpaceUpdateParams,
+)
+from adminapp.core.pagination import PageParams
+from adminapp.spaces import services as space_services
+from adminapp.web.accounts.forms import ApiKeyCreateForm, LoginForm, MemberAddForm
+from adminapp.web.audit.forms import AuditFilterForm
+from adminapp.web.flow import apply_api_errors
+from adminapp.web.jobs.forms import JobFilterForm
+from adminapp.web.spaces.forms import RoleForm, SpaceForm, SpaceMemberForm, SpaceTokenForm
+from tests.factories import PASSWORD
+from tests.spaces.factories import join, make_space, predefined
+
+REQUIRED = "This field is required."
+
+
+def names(*models) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for model in models for name in model.model_fields))
+
+
+PAGE = names(PageParams)  # a list's cursor and limit: never typed into its filter form
+JOB_FILTERS = tuple(p for p in inspect.signature(Jobs.list).parameters if p != "self")
+
+# Each dashboard form: how the page builds it (given its data), the fields the API can name
+# in its refusal (those of the request the form's values are sent in), and those of them the
+# form has no field for (their messages go on top, named in words).
+VOCABULARY = [SpacePermission(name="member.read", description="See the members.")]
+FORMS = [
+    pytest.param(LoginForm, names(LoginParams), (), id="login"),
+    pytest.param(
+        partial(ApiKeyCreateForm, allow_service=True),
+        names(ApiKeyCreateParams),
+        (),
+        id="api-key-admin",
+    ),
+    pytest.param(
+        partial(ApiKeyCreateForm, allow_service=False),
+        names(ApiKeyCreateParams),
+        ("kind", "role"),
+        id="api-key-member",
+    ),
+    pytest.param(MemberAddForm, names(MemberAddParams), (), id="member-add"),
+    pytest.param(AuditFilterForm, names(AuditFilterParams, PageParams), PAGE, id="audit"),
+    pytest.param(JobFilterForm, JOB_FILTERS, PAGE, id="jobs"),
+    pytest.param(
+        SpaceForm, names(SpaceCreateParams, SpaceUpdateParams), ("organization_id",), id="space"
+    ),
+    pytest.param(
+        partial(SpaceMemberForm, people=[], roles=[]),
+        names(SpaceMemberParams),
+        (),
+        id="space-member",
+    ),
+    pytest.param(SpaceTokenForm, names(SpaceTokenCreateParams), (), id="token"),
+    pytest.param(
+        partial(RoleForm, vocabulary=VOCABULARY),
+        names(SpaceRoleCreateParams, SpaceRoleUpdateParams),
+        (),
+        id="role",
+    ),
+]
+
+
+def dashboard_form_classes() -> set[type[forms.Form]]:
+    found = set()
+    for package in pkgutil.iter_modules(adminapp.web.__path__):
+        try:
+            module = importlib.import_module(f"adminapp.web.{package.name}.forms")
+        except ModuleNotFoundError:
+            continue
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, forms.Form) and cls.__module__ == module.__name__:
+                found.add(cls)
+    return found
+
+
+def filled_in(build) -> forms.Form:
+    """The form with a value typed or picked in every field, validated."""
+    data = {}
+    for name, field in build().fields.items():
+        if isinstance(field, forms.MultipleChoiceField):
+            value = [field.choices[0][0]]
+        elif isinstance(field, forms.ChoiceField):
+            value = next(v for v, _ in field.choices if v)
+        elif isinstance(field, forms.BooleanField):
+            value = "on"
+        elif isinstance(field, forms.DateTimeField):
+            value = "2030-01-01T00:00"
+        elif isinstance(field, forms.DateField):
+            value = "2030-01-01"
+        else:
+            value = "x@example.com"
+        data[name] = value
+    form = build(data)
+    assert form.is_valid(), form.errors
+    return form
+
+
+def shown(form: forms.Form) -> list[str]:
+    """Every error message the page shows for ``form``: the banner, then each field's."""
+    return [str(e) for e in form.non_field_errors()] + [
+        str(e) for field in form if field.name in form.errors for e in field.errors
+    ]
+
+
+def raw_names(text: str, api_names) -> list[str]:
+    """The API field names ``text`` shows as such: a snake_case or dotted name anywhere, or
+    any name introducing a message ("label: ...")."""
+    return [
+        name
+        for name in api_names
+        if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text)
+        and ("_" in name or re.search(rf"(?<![\w.]){re.escape(name)}\s*:", text))
+    ] + re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)
+
+
+def test_the_walk_covers_every_dashboard_form():
+    covered = {param.values[0]().__class__ for param in FORMS}
+    assert dashboard_form_classes() == covered
+
+
+@pytest.mark.parametrize(("build", "api_fields", "off_form"), FORMS)
+def test_every_api_field_error_is_shown_in_words_next_to_its_field(build, api_fields, off_form):
+    for name in api_fields:
+        for path in (name, f"{name}.0"):  # a field, and a part of it (a list item, a member)
+            form = filled_in(build)
+            error = UnprocessableEntityError(
+                f"The request is not valid. {path}: Must be in the future.",
+                status_code=422,
+                code="validation_error",
+                fields={path: ["Must be in the future."]},
+            )
+            apply_api_errors(form, error)
+            (message,) = shown(form)
+            assert not raw_names(message, api_fields), f"{path}: {message!r}"
+            if name in off_form:
+                assert form.non_field_errors() == [message]
+                assert re.fullmatch(r"[A-Z][a-z ]+: Must be in the future\.", message)
+            else:
+                assert not form.non_field_errors(), f"{path} is a form field, shown on top"
+                assert message == "Must be in the future."
+
+
+# --- through the real views ---------------------------------------------------------------
+def errors_shown(response) -> list[str]:
+    """The error messages a page shows: next to fields, and in the form's banner."""
+    page = response.content.decode()
+    found = re.findall(r'<p class="field__error[^"]*"[^>]*>(.*?)</p>', page, re.S)
+    for banner in re.findall(
+        r'<div class="alert alert--danger" role="alert">(.*?)</div>', page, re.S
+    ):
+        found += re.findall(r"<p>(.*?)</p>", banner, re.S)
+    return [html_lib.unescape(re.sub(r"\s+", " ", text)).strip() for text in found]
+
+
+def field_error(response, label: str) -> list[str]:
+    """The messages shown under the field labelled ``label``."""
+    page = response.content.decode()
+    block = re.search(
+        rf'<(div|fieldset) class="field[^"]*">\s*<(label|legend)[^>]*>{re.escape(label)}\b.*?</\1>',
+        page,
+        re.S,
+    )
+    assert block, f"no field labelled {label!r}"
+    return [
+        html_lib.unescape(t).strip()
+        for t in re.findall(r'<p class="field__error"[^>]*>(.*?)</p>', block.group(0), re.S)
+    ]
+
+
+@pytest.fixture
+def owner(tenant) -> Client:
+    client = Client()
+    client.force_login(tenant.owner)
+    return client
+
+
+@pytest.mark.django_db
+def test_a_past_expiry_date_is_an_inline_error_on_the_expiry_field(owner):
+    response = owner.post(reverse("web:api_keys"), {"label": "old", "expires_on": "2001-01-01"})
+    assert response.status_code == 422
+    assert field_error(response, "Expires on") == ["Must be in the future."]
+    assert errors_shown(response) == ["Must be in the future."]  # no banner besides
+    assert "expires_at" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_refused_filter_or_export_is_named_in_words(owner):
+    listing = owner.get(
+        reverse("web:audit"), {"since": "2030-01-02T00:00", "until": "2030-01-01T00:00"}
+    )
+    assert listing.status_code == 422
+    assert field_error(listing, "Since") == ["Must be before until."]
+    stale = owner.get(reverse("web:jobs"), {"cursor": "not-a-cursor"})
+    assert errors_shown(stale) == ["Cursor: Invalid cursor."]
+
+    export = owner.post(
+        reverse("web:audit_export"),
+        {"since": "2030-01-02T00:00", "until": "2030-01-01T00:00"},
+        follow=True,
+    )
+    toasts = [str(m) for m in export.context["messages"]]
+    assert toasts == ["Since: Must be before until."]
+
+
+@pytest.mark.django_db
+def test_a_malformed_role_change_is_named_in_words(owner, tenant):
+    """A role no select offers (a hand-made post): the API's 422 summary names the raw
+    field path, the row and the toast do not."""
+    space = make_space(tenant, "Words")
+    join(tenant, space, tenant.member, predefined("MEMBER"))
+    row = owner.post(
+        reverse("web:space_member_role", args=[space.id, tenant.member.id]),
+        {"role": "OWNER"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET=f"member-{tenant.member.id}",
+    )
+    assert row.status_code == 422
+    (message,) = re.findall(
+        r'<p class="field__error cell-error"[^>]*>(.*?)</p>', row.content.decode()
+    )
+    assert html_lib.unescape(message).startswith("Role: Input should be 'ADMIN'")
+    assert not raw_names(html_lib.unescape(message), ["role.PREDEFINED.name", "PREDEFINED"])
+
+    org = owner.post(
+        reverse("web:member_role", args=[tenant.member.id]), {"role": "KING"}, follow=True
+    )
+    toasts = [str(m) for m in org.context["messages"]]
+    assert toasts == ["Role: Input should be 'OWNER', 'ADMIN', 'MEMBER' or 'ANNOTATOR'"]
+
+
+# --- empty required fields, posted as a browser sends them (every field, empty) -------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("page", "data", "label"),
+    [
+        ("api_keys", {"label": "", "description": "", "expires_on": ""}, "Label"),
+        ("members", {"email": "", "role": "MEMBER", "name": "", "password": ""}, "Email"),
+        ("spaces", {"create-name": "", "create-description": ""}, "Name"),
+        ("space_edit", {"name": "", "description": ""}, "Name"),
+        ("space_member_add", {"user_id": "", "role": "MEMBER", "person": ""}, "Person"),
+        ("space_member_add", {"user_id": "{member}", "role": ""}, "Space role"),
+        ("roles", {"name": "", "description": ""}, "Name"),
+        ("role_edit", {"name": "", "description": ""}, "Name"),
+    ],
+)
+def test_an_empty_required_field_says_it_is_required(owner, tenant, page, data, label):
+    space = make_space(tenant, "Empty Fields")
+    role = space_services.space_role_create(
+        actor=tenant.principal(), name="Curator", permissions=[]
+    )
+    args = {"space_edit": [space.id], "space_member_add": [space.id], "role_edit": [role.id]}
+    data = {k: v.format(member=tenant.member.id) for k, v in data.items()}
+    response = owner.post(reverse(f"web:{page}", args=args.get(page, [])), data)
+    assert response.status_code == 422
+    if label == "Person":  # radio buttons, with the picker's errors after them
+        assert errors_shown(response) == [REQUIRED]
+        assert 'class="field typeahead field--invalid"' in response.content.decode()
+    else:
+        assert field_error(response, label) == [REQUIRED]
+        assert errors_shown(response) == [REQUIRED]
+
+
+@pytest.mark.django_db
+def test_an_empty_email_on_sign_in_says_it_is_required():
+    response = Client().post(reverse("web:login"), {"email": "", "password": PASSWORD})
+    assert field_error(response, "Email") == [REQUIRED]
+    assert errors_shown(response) == [REQUIRED]
