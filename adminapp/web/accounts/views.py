@@ -245,9 +245,8 @@ def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
     who = member.user.email if member else (email or user_id)
     return render.confirm(
         request,
-        title=f"Remove {who}?",
-        message="They lose access to this organization and their personal API keys "
-        "for it are revoked.",
+        title=f"Remove {who} from {me(request).organization.name}?",
+        message="They lose access to it, and their personal API keys for it are revoked.",
         action=reverse("web:member_remove", args=[user_id]),
         hidden={"email": email},
         button="Remove member",
