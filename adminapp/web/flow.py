@@ -45,8 +45,9 @@ T = TypeVar("T")
 # The API's answers that are about the input (shown next to the fields), not the page.
 FORM_ERRORS = (UnprocessableEntityError, BadRequestError, ConflictError, PermissionDeniedError)
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
-# A 403 about the input: a role above the caller's own is refused next to the role picked.
-INPUT_REFUSALS = {"role_escalation"}
+# 403s about the input, and the field they are shown next to: a role above the caller's own
+# is refused next to the role picked.
+INPUT_REFUSALS = {"role_escalation": "role"}
 
 REQUIRED = "This field is required."  # Django's own words for an empty required field
 # Friendlier words for the API's stock messages, keyed by their start.
@@ -103,7 +104,8 @@ def apply_api_errors(form: forms.Form, exc: APIStatusError) -> None:
             form.add_error(target, text if target else f"{field_label(form, name)}: {text}")
             placed = True
     if not placed:
-        form.add_error(None, exc.message)
+        field = INPUT_REFUSALS.get(exc.code or "")
+        form.add_error(field if field in form.fields else None, exc.message)
 
 
 def in_words(exc: APIStatusError, form: forms.Form | None = None) -> str:

@@ -13,7 +13,7 @@ from adminapp.accounts.models import OrgMembership
 from adminapp.spaces.models import SpaceMembership
 from adminapp.web.accounts import views as account_views
 from tests.browser.helpers import sign_in, wait_htmx_idle
-from tests.factories import PASSWORD, make_tenant
+from tests.factories import PASSWORD, add_member, make_tenant
 from tests.spaces.factories import join, make_space, predefined
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,6 +39,7 @@ def test_an_annotator_made_space_admin_is_refused_in_the_row(page, debug_on):
     tenant = make_tenant()
     space = make_space(tenant, "Labelling")
     join(tenant, space, tenant.annotator, predefined("ANNOTATOR"))
+    other = add_member(tenant.org, role="ANNOTATOR")
     sign_in(page, tenant.owner.email, PASSWORD)
     page.goto(f"/spaces/{space.id}/")
 
@@ -51,6 +52,16 @@ def test_an_annotator_made_space_admin_is_refused_in_the_row(page, debug_on):
         "ANNOTATOR"
     )
     assert SpaceMembership.objects.get(space=space).role == "ANNOTATOR"
+
+    # The same rule refusing the add form: next to the role picked.
+    page.locator("#person-options").get_by_label(other.email).check()
+    page.get_by_label("Space role", exact=True).select_option("ADMIN")
+    page.get_by_role("button", name="Add to space").click()
+    expect(field_errors(page, "Space role")).to_have_text(
+        ["Only ANNOTATOR for an annotator account."]
+    )
+    still_the_page(page, "Labelling")
+    assert SpaceMembership.objects.filter(space=space).count() == 1
 
 
 def test_removing_a_member_already_removed_in_another_tab_is_a_toast(page, debug_on):

@@ -41,8 +41,8 @@ from adminapp.web.audit.forms import AuditFilterForm
 from adminapp.web.flow import apply_api_errors
 from adminapp.web.jobs.forms import JobFilterForm
 from adminapp.web.spaces.forms import RoleForm, SpaceForm, SpaceMemberForm, SpaceTokenForm
-from tests.factories import PASSWORD
-from tests.spaces.factories import join, make_space, predefined
+from tests.factories import PASSWORD, add_member
+from tests.spaces.factories import custom, join, make_space, predefined
 
 REQUIRED = "This field is required."
 
@@ -299,3 +299,25 @@ def test_an_empty_email_on_sign_in_says_it_is_required():
     response = Client().post(reverse("web:login"), {"email": "", "password": PASSWORD})
     assert field_error(response, "Email") == [REQUIRED]
     assert errors_shown(response) == [REQUIRED]
+
+
+@pytest.mark.django_db
+def test_a_role_above_your_own_is_refused_next_to_the_role_picked(tenant):
+    manager_role = space_services.space_role_create(
+        actor=tenant.principal(),
+        name="People manager",
+        permissions=["member.manage", "member.read"],
+    )
+    manager = add_member(tenant.org)
+    space = make_space(tenant, "Escalation")
+    join(tenant, space, manager, custom(manager_role))
+    client = Client()
+    client.force_login(manager)
+    response = client.post(
+        reverse("web:space_member_add", args=[space.id]),
+        {"user_id": tenant.member.id, "role": "ADMIN"},
+    )
+    assert response.status_code == 403
+    (message,) = field_error(response, "Space role")
+    assert message.startswith("You cannot grant or change a role with permissions you do not")
+    assert errors_shown(response) == [message]  # and no banner
