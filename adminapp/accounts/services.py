@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from adminapp import authz
+from adminapp.accounts import guards
 from adminapp.accounts.models import (
     AccountRole,
     ApiKey,
@@ -80,13 +81,29 @@ def organization_create(
 
 
 # --- members ----------------------------------------------------------------------------
-def _membership(org_id: str, user_id: str) -> OrgMembership:
+def _membership(org_id: str, user_id: str, *, lock: bool = False) -> OrgMembership:
+    rows = OrgMembership.objects.select_related("user")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
     try:
-        return OrgMembership.objects.select_related("user").get(
-            organization_id=org_id, user_id=user_id
-        )
+        return rows.get(organization_id=org_id, user_id=user_id)
     except OrgMembership.DoesNotExist:
         raise NotFound(f"User {user_id} is not a member of this organization.") from None
+
+
+def _locked_again(membership: OrgMembership) -> OrgMembership:
+    """The membership row locked until the transaction ends, so that whatever checks the
+    account role before it writes (a space role being given) waits for this change. Taken
+    after the owner rows (``_owners_left_after`` locks them in one order, this one among
+    them when it is an owner's); a role that changed since it was read is a 409."""
+    locked = _membership(membership.organization_id, membership.user_id, lock=True)
+    if locked.account_role != membership.account_role:
+        raise Conflict(
+            f"{membership.user.email}'s role changed meanwhile (now {locked.account_role}); "
+            "reload and try again.",
+            code="member_changed",
+        )
+    return locked
 
 
 def _check_org(actor: Principal, org_id: str) -> None:
@@ -201,6 +218,10 @@ def org_member_update_role(
             )
     previous = membership.account_role
     if previous != role:
+        membership = _locked_again(membership)
+        # The domains above (spaces) refuse the change or bring the member's roles there
+        # in line with it, in this transaction (accounts/guards.py).
+        changed_elsewhere = guards.check_account_role_change(membership, role)
         membership.account_role = role
         membership.save(update_fields=["account_role", "updated_at"])
         audit_record(
@@ -208,7 +229,7 @@ def org_member_update_role(
             action="member.update_role",
             target_type="user",
             target_id=user_id,
-            details={"from": previous, "to": role},
+            details={"from": previous, "to": role, **changed_elsewhere},
         )
     return membership
 
@@ -222,6 +243,8 @@ def org_member_remove(*, actor: Principal, org_id: str, user_id: str) -> None:
         authz.require(actor, Permission.OWNER_MANAGE, "Only owners can remove an owner.")
         if _owners_left_after(org_id, user_id) == 0:
             raise Conflict("An organization needs at least one owner.")
+    # Locked before its space memberships go with it (the order a role change locks them in).
+    membership = _locked_again(membership)
     # The user's personal keys for this org stop working with the membership.
     ApiKey.objects.filter(organization_id=org_id, user_id=user_id, revoked_at__isnull=True).update(
         revoked_at=timezone.now()

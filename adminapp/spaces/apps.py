@@ -7,10 +7,11 @@ class SpacesConfig(AppConfig):
 
     def ready(self) -> None:
         from adminapp import authz
-        from adminapp.accounts import principals
+        from adminapp.accounts import guards, principals
         from adminapp.core.principal import PrincipalKind
         from adminapp.spaces import selectors
         from adminapp.spaces.models import SpaceRole
+        from adminapp.spaces.services.members import account_role_guard
 
         authz.register_space_lookups(
             authz.SpaceLookups(
@@ -22,4 +23,5 @@ class SpacesConfig(AppConfig):
             "rol", lambda rid, org: SpaceRole.objects.filter(id=rid, organization_id=org).exists()
         )
         principals.register_owner_resolver(PrincipalKind.SPACE_TOKEN, selectors.space_token_owner)
+        guards.register_account_role_guard("spaces", account_role_guard)
         from adminapp.spaces import jobs  # noqa: F401 - registers space_delete

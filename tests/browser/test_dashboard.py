@@ -13,6 +13,7 @@ from adminapp.accounts.models import ApiKey
 from adminapp.audit.models import AuditEvent
 from tests.browser.helpers import sign_in, wait_htmx_idle
 from tests.factories import PASSWORD, make_tenant
+from tests.spaces.factories import join, make_space, predefined
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,9 +76,17 @@ def test_switch_organization_and_change_a_role_without_reloading(page):
 
     tenant = make_tenant()
     second = make_org(name="Second Org", owner=tenant.owner)
+    join(tenant, make_space(tenant, "Arms"), tenant.member, predefined("MEMBER"))
     sign_in(page, tenant.owner.email, PASSWORD)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
+    # Hardening II #24: an ANNOTATOR account holds no other space role; the refusal names
+    # the space, and the select goes back to the role the member still has.
+    role = page.get_by_label(f"Role of {tenant.member.email}")
+    role.select_option("ANNOTATOR")
+    page.get_by_role("alert").filter(has_text="other roles in 1 space: Arms (Member)").wait_for()
+    wait_htmx_idle(page)
+    assert page.get_by_label(f"Role of {tenant.member.email}").input_value() == "MEMBER"
     page.get_by_label(f"Role of {tenant.member.email}").select_option("ADMIN")
     page.get_by_role("status").filter(has_text="is now Admin").wait_for()
     wait_htmx_idle(page)

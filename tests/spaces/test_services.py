@@ -285,15 +285,20 @@ def test_leaving_the_org_ends_every_space_membership(tenant):
     assert not SpaceMembership.objects.exists()
 
 
-def test_an_account_demoted_to_annotator_keeps_only_annotator_rights(tenant):
+def test_an_annotator_account_never_gets_more_than_annotator_rights(tenant):
+    """The org role change that would leave a space ADMIN an ANNOTATOR is refused (see
+    tests/accounts/test_annotator_rule.py); a row in that half state written before the rule
+    (or by hand) still grants no more than the ANNOTATOR role."""
     space = make_space(tenant, "Research")
     join(tenant, space, tenant.member, predefined("ADMIN"))
-    account_services.org_member_update_role(
-        actor=tenant.principal("OWNER"),
-        org_id=tenant.org.id,
-        user_id=tenant.member.id,
-        role="ANNOTATOR",
-    )
+    with pytest.raises(Conflict):
+        account_services.org_member_update_role(
+            actor=tenant.principal("OWNER"),
+            org_id=tenant.org.id,
+            user_id=tenant.member.id,
+            role="ANNOTATOR",
+        )
+    OrgMembership.objects.filter(user=tenant.member).update(account_role="ANNOTATOR")
     granted = authz.space_permissions(principal_for(tenant.member, tenant.org), space.id)
     assert granted == authz.SPACE_ROLE_GRANTS["ANNOTATOR"]
 

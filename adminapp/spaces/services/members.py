@@ -1,11 +1,14 @@
 """A space's members and their roles (predefined or custom): the upsert, the annotator
-rule and the rule that nobody grants a role above their own."""
+rule (also kept when an org role changes: ``account_role_guard``) and the rule that nobody
+grants a role above their own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from adminapp import authz
 from adminapp.accounts.models import AccountRole, OrgMembership
@@ -13,6 +16,7 @@ from adminapp.audit.services import audit_record
 from adminapp.authz import Permission
 from adminapp.core.errors import (
     BadRequest,
+    Conflict,
     NotFound,
     PermissionDenied,
     ValidationFailed,
@@ -109,8 +113,11 @@ def space_member_set(
     enrolled into an org from here). Returns ``(membership, created)``."""
     found = selectors.space_get(actor=actor, space=space)
     granted = authz.require_in_space(actor, found.id, Permission.MEMBER_MANAGE)
+    # Locked: an org role change locks this row too (accounts/guards.py), so the account
+    # role checked below cannot change before this membership is written.
     org_membership = (
-        OrgMembership.objects.select_related("user")
+        OrgMembership.objects.select_for_update(of=("self",))
+        .select_related("user")
         .filter(organization_id=found.organization_id, user_id=(user_id or "").strip())
         .first()
     )
@@ -217,3 +224,89 @@ def space_member_remove(*, actor: Principal, space: str, user_id: str) -> None:
             "role": _role_label(membership.role, membership.custom_role),
         },
     )
+
+
+# --- when the account role changes (accounts asks; registered in SpacesConfig.ready) ------
+# Leaving ANNOTATOR turns the ANNOTATOR space roles into this one: the smallest predefined
+# role that still does everything ANNOTATOR did (it adds seeing the space's members), so the
+# person keeps their spaces and gains no right there that nobody chose to give them.
+ANNOTATOR_LEAVES_AS = SpaceRoleName.READ_ONLY
+LISTED_SPACES_MAX = 100  # in an error's details or an audit event; the count is always whole
+NAMED_SPACES_MAX = 5  # in a message
+
+
+def _space_role_name(membership: SpaceMembership) -> str:
+    return membership.custom_role.name if membership.custom_role_id else membership.role
+
+
+def _named(spaces: list[SpaceMembership]) -> str:
+    named = [
+        f"{m.space.name} ({m.custom_role.name if m.custom_role_id else m.get_role_display()})"
+        for m in spaces[:NAMED_SPACES_MAX]
+    ]
+    if len(spaces) > NAMED_SPACES_MAX:
+        named.append(f"{len(spaces) - NAMED_SPACES_MAX} more")
+    return ", ".join(named[:-1]) + (" and " if len(named) > 1 else "") + named[-1]
+
+
+def account_role_guard(org_membership: OrgMembership, role: str) -> dict[str, Any]:
+    """Keep "an ANNOTATOR account holds only the ANNOTATOR space role, and only it does"
+    through an org role change (``accounts.guards``; the caller has locked
+    ``org_membership``):
+
+    - becoming ANNOTATOR while holding another role in a live space is refused (409
+      ``annotator_space_roles``, naming the spaces): taking someone's roles away across
+      spaces is a decision per space, so the admin removes them there first;
+    - leaving ANNOTATOR turns every ANNOTATOR space role into ``ANNOTATOR_LEAVES_AS`` in
+      the same transaction, and says which in the audit event.
+
+    Spaces already deleted (their rows wait for the purge job) grant nothing and are not
+    named; their rows are made to fit the rule all the same."""
+    held = list(
+        SpaceMembership.objects.select_for_update(of=("self",))
+        .filter(org_membership=org_membership)
+        .select_related("space", "custom_role")
+        .order_by("space__name_key", "space_id")
+    )
+    if role == AccountRole.ANNOTATOR:
+        other = [m for m in held if m.role != SpaceRoleName.ANNOTATOR]
+        live = [m for m in other if m.space.deleted_at is None]
+        if live:
+            n = len(live)
+            raise Conflict(
+                f"{org_membership.user.email} cannot become an ANNOTATOR while they hold "
+                f"other roles in {n} space{'s' if n != 1 else ''}: {_named(live)}. "
+                f"Remove them from {'that space' if n == 1 else 'those spaces'} first; "
+                "they can then be added back as ANNOTATOR.",
+                code="annotator_space_roles",
+                fields={"role": [f"Holds other roles in {n} space{'s' if n != 1 else ''}."]},
+                details={
+                    "count": n,
+                    "spaces": [
+                        {"id": m.space_id, "name": m.space.name, "role": _space_role_name(m)}
+                        for m in live[:LISTED_SPACES_MAX]
+                    ],
+                },
+            )
+        if other:  # all in deleted spaces
+            SpaceMembership.objects.filter(org_membership=org_membership).exclude(
+                role=SpaceRoleName.ANNOTATOR
+            ).update(role=SpaceRoleName.ANNOTATOR, custom_role=None, updated_at=timezone.now())
+        return {}
+    annotating = [m for m in held if m.role == SpaceRoleName.ANNOTATOR]
+    if not annotating:
+        return {}
+    SpaceMembership.objects.filter(
+        org_membership=org_membership, role=SpaceRoleName.ANNOTATOR
+    ).update(role=ANNOTATOR_LEAVES_AS, updated_at=timezone.now())
+    live = [m for m in annotating if m.space.deleted_at is None]
+    if not live:
+        return {}
+    return {
+        "space_roles": {
+            "from": SpaceRoleName.ANNOTATOR.value,
+            "to": ANNOTATOR_LEAVES_AS.value,
+            "count": len(live),
+            "spaces": [{"id": m.space_id, "name": m.space.name} for m in live[:LISTED_SPACES_MAX]],
+        }
+    }
