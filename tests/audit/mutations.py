@@ -1,0 +1,341 @@
+"""Every public function of every domain's services, and what the audit log must say when the
+API calls it: the table ``tests/audit/test_api.py`` walks (Hardening II #31).
+
+``services()`` finds the functions itself (``adminapp/<domain>/services.py`` and
+``adminapp/<domain>/services/*.py``), so a service added tomorrow fails the test until it is
+given a row here: in ``AUDITED`` (how the API reaches it, which event it writes on which
+target) or in ``NOT_AUDITED`` (why it writes no event of its own: a read, a helper of the
+other services, the audit write itself, ...).
+
+Each ``call(client, tenant)`` sets up what it needs through the services as the tenant's
+OWNER (no request, so no request id), then makes one API request as the tenant's ADMIN and
+returns the response and the id of the target the event must name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from io import StringIO
+
+from django.core.management import call_command
+from django.http import HttpResponse
+from django.test import Client
+
+import adminapp
+from adminapp.accounts.models import ApiKey, Organization
+from adminapp.core import crypto
+from adminapp.jobs.services import job_abort
+from adminapp.spaces import services as spaces
+from tests.api.helpers import API
+from tests.factories import PASSWORD, Tenant, make_user
+from tests.spaces.factories import join, make_space, make_token, predefined
+
+Call = Callable[[Client, Tenant], tuple[HttpResponse, str]]
+
+
+@dataclass(frozen=True)
+class Audited:
+    action: str
+    target_type: str
+    call: Call
+    # "api": the tenant's ADMIN acts through the API (the event carries the request id and
+    # the client's IP); "command": a management command acts as the system.
+    via: str = "api"
+
+
+def services() -> list[str]:
+    """``<domain>.services[.<module>].<function>`` for every public function defined in a
+    services module of ``adminapp``."""
+    modules = []
+    for domain in pkgutil.iter_modules(adminapp.__path__):
+        if not domain.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"adminapp.{domain.name}.services")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"adminapp.{domain.name}.services":
+                raise
+            continue
+        modules.append(module)
+        if hasattr(module, "__path__"):  # a services/ package: its modules too
+            modules += [
+                importlib.import_module(f"{module.__name__}.{sub.name}")
+                for sub in pkgutil.iter_modules(module.__path__)
+            ]
+    return sorted(
+        f"{module.__name__.removeprefix('adminapp.')}.{name}"
+        for module in modules
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
+        if fn.__module__ == module.__name__ and not name.startswith("_")
+    )
+
+
+def _admin(tenant: Tenant) -> dict[str, str]:
+    return tenant.auth("ADMIN")
+
+
+def _post(client, tenant, path, body=None):
+    return client.post(
+        f"{API}{path}", body or {}, content_type="application/json", **_admin(tenant)
+    )
+
+
+def _patch(client, tenant, path, body):
+    return client.patch(f"{API}{path}", body, content_type="application/json", **_admin(tenant))
+
+
+def _delete(client, tenant, path):
+    return client.delete(f"{API}{path}", **_admin(tenant))
+
+
+# --- accounts -------------------------------------------------------------------------------
+def _create_organization(client, tenant):
+    owner = make_user()
+    call_command("create_organization", "Audited Org", owner_email=owner.email, stdout=StringIO())
+    return None, Organization.objects.get(name="Audited Org").id
+
+
+def _add_member(client, tenant):
+    r = _post(
+        client,
+        tenant,
+        f"/organizations/{tenant.org.id}/members",
+        {"email": "added@example.com", "role": "MEMBER", "password": PASSWORD},
+    )
+    return r, r.json()["user"]["id"]
+
+
+def _update_member(client, tenant):
+    path = f"/organizations/{tenant.org.id}/members/{tenant.member.id}"
+    return _patch(client, tenant, path, {"role": "ANNOTATOR"}), tenant.member.id
+
+
+def _promote_an_annotator_who_is_in_a_space(client, tenant):
+    """Their ANNOTATOR space role becomes READ_ONLY: said in the member.update_role event."""
+    join(tenant, make_space(tenant, "Labels"), tenant.annotator, predefined("ANNOTATOR"))
+    path = f"/organizations/{tenant.org.id}/members/{tenant.annotator.id}"
+    return _patch(client, tenant, path, {"role": "MEMBER"}), tenant.annotator.id
+
+
+def _remove_member(client, tenant):
+    path = f"/organizations/{tenant.org.id}/members/{tenant.annotator.id}"
+    return _delete(client, tenant, path), tenant.annotator.id
+
+
+def _create_key(client, tenant):
+    r = _post(client, tenant, "/api-keys", {"label": "k"})
+    return r, r.json()["id"]
+
+
+def _revoke_key(client, tenant):
+    key_id = ApiKey.objects.get(digest=crypto.digest(tenant.keys["MEMBER"])).id
+    return _post(client, tenant, f"/api-keys/{key_id}/revoke"), key_id
+
+
+def _sign_in(client, tenant):
+    r = client.post(
+        f"{API}/auth/login",
+        {"email": tenant.admin.email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    return r, tenant.admin.id
+
+
+def _sign_out(client, tenant):
+    client.force_login(tenant.admin)
+    return client.post(f"{API}/auth/logout"), tenant.admin.id
+
+
+# --- audit, exports, jobs -----------------------------------------------------------------------
+def _custom_event(client, tenant):
+    return _post(client, tenant, "/audit/custom/deploy", {"version": "1.2"}), ""
+
+
+def _start_export(client, tenant):
+    r = _post(client, tenant, "/audit/exports")
+    return r, r.json()["id"]
+
+
+def _abort_job(client, tenant):
+    job_id = _post(client, tenant, "/audit/exports").json()["id"]
+    return _post(client, tenant, f"/jobs/{job_id}/abort"), job_id
+
+
+# --- spaces ---------------------------------------------------------------------------------
+def _create_space(client, tenant):
+    r = _post(client, tenant, "/spaces", {"name": "Research"})
+    return r, r.json()["id"]
+
+
+def _update_space(client, tenant):
+    space = make_space(tenant, "Research")
+    return _patch(client, tenant, f"/spaces/{space.id}", {"description": "Arms"}), space.id
+
+
+def _delete_space(client, tenant):
+    space = make_space(tenant, "Research")
+    return _delete(client, tenant, f"/spaces/{space.id}"), space.id
+
+
+def _delete_space_again(client, tenant):
+    """A deletion whose job was aborted, asked for again (by id) by an org admin."""
+    space = make_space(tenant, "Research")
+    job = spaces.space_delete(actor=tenant.principal("OWNER"), space=space.id)
+    job_abort(actor=tenant.principal("OWNER"), job_id=job.id)
+    return _delete(client, tenant, f"/spaces/{space.id}"), space.id
+
+
+def _add_space_member(client, tenant):
+    space = make_space(tenant, "Research")
+    body = {"user_id": tenant.member.id, "role": {"type": "PREDEFINED", "name": "MEMBER"}}
+    return _post(client, tenant, f"/spaces/{space.id}/members", body), tenant.member.id
+
+
+def _change_space_role(client, tenant):
+    space = make_space(tenant, "Research")
+    join(tenant, space, tenant.member, predefined("MEMBER"))
+    body = {"user_id": tenant.member.id, "role": {"type": "PREDEFINED", "name": "READ_ONLY"}}
+    return _post(client, tenant, f"/spaces/{space.id}/members", body), tenant.member.id
+
+
+def _remove_space_member(client, tenant):
+    space = make_space(tenant, "Research")
+    join(tenant, space, tenant.member, predefined("MEMBER"))
+    path = f"/spaces/{space.id}/members/{tenant.member.id}"
+    return _delete(client, tenant, path), tenant.member.id
+
+
+def _create_role(client, tenant):
+    r = _post(client, tenant, "/roles", {"name": "Writer", "permissions": ["dataset.write"]})
+    return r, r.json()["id"]
+
+
+def _update_role(client, tenant):
+    role = spaces.space_role_create(actor=tenant.principal("OWNER"), name="Writer", permissions=[])
+    return _patch(client, tenant, f"/roles/{role.id}", {"permissions": ["dataset.read"]}), role.id
+
+
+def _delete_role(client, tenant):
+    role = spaces.space_role_create(actor=tenant.principal("OWNER"), name="Writer", permissions=[])
+    return _delete(client, tenant, f"/roles/{role.id}"), role.id
+
+
+def _create_token(client, tenant):
+    space = make_space(tenant, "Research")
+    r = _post(client, tenant, f"/spaces/{space.id}/tokens", {"label": "bot"})
+    return r, r.json()["id"]
+
+
+def _deactivate_token(client, tenant):
+    space = make_space(tenant, "Research")
+    token, _ = make_token(tenant, space)
+    return _post(client, tenant, f"/spaces/{space.id}/tokens/{token.id}/deactivate"), token.id
+
+
+def _delete_token(client, tenant):
+    space = make_space(tenant, "Research")
+    token, _ = make_token(tenant, space)
+    return _delete(client, tenant, f"/spaces/{space.id}/tokens/{token.id}"), token.id
+
+
+def _delete_tokens(client, tenant):
+    space = make_space(tenant, "Research")
+    make_token(tenant, space, permanent=True)
+    make_token(tenant, space)
+    return _delete(client, tenant, f"/spaces/{space.id}/tokens?permanent=true"), space.id
+
+
+# --- the table ------------------------------------------------------------------------------
+AUDITED: dict[str, list[Audited]] = {
+    "accounts.services.organization_create": [
+        Audited("organization.create", "organization", _create_organization, via="command")
+    ],
+    "accounts.services.org_member_add": [Audited("member.add", "user", _add_member)],
+    "accounts.services.org_member_update_role": [
+        Audited("member.update_role", "user", _update_member)
+    ],
+    "accounts.services.org_member_remove": [Audited("member.remove", "user", _remove_member)],
+    "accounts.services.api_key_create": [Audited("api_key.create", "api_key", _create_key)],
+    "accounts.services.api_key_revoke": [Audited("api_key.revoke", "api_key", _revoke_key)],
+    "accounts.services.session_record": [
+        Audited("auth.login", "user", _sign_in),
+        Audited("auth.logout", "user", _sign_out),
+    ],
+    "audit.services.audit_record_custom": [Audited("custom.deploy", "", _custom_event)],
+    "exports.services.audit_export_start": [Audited("job.create", "job", _start_export)],
+    "jobs.services.job_create": [Audited("job.create", "job", _start_export)],
+    "jobs.services.job_abort": [Audited("job.abort", "job", _abort_job)],
+    "spaces.services.spaces.space_create": [Audited("space.create", "space", _create_space)],
+    "spaces.services.spaces.space_update": [Audited("space.update", "space", _update_space)],
+    "spaces.services.spaces.space_delete": [
+        Audited("space.delete", "space", _delete_space),
+        Audited("space.delete_retry", "space", _delete_space_again),
+    ],
+    "spaces.services.members.space_member_set": [
+        Audited("space.member.add", "user", _add_space_member),
+        Audited("space.member.update_role", "user", _change_space_role),
+    ],
+    "spaces.services.members.space_member_remove": [
+        Audited("space.member.remove", "user", _remove_space_member)
+    ],
+    "spaces.services.members.account_role_guard": [
+        Audited("member.update_role", "user", _promote_an_annotator_who_is_in_a_space)
+    ],
+    "spaces.services.roles.space_role_create": [Audited("role.create", "space_role", _create_role)],
+    "spaces.services.roles.space_role_update": [Audited("role.update", "space_role", _update_role)],
+    "spaces.services.roles.space_role_delete": [Audited("role.delete", "space_role", _delete_role)],
+    "spaces.services.tokens.space_token_create": [
+        Audited("space.token.create", "space_token", _create_token)
+    ],
+    "spaces.services.tokens.space_token_deactivate": [
+        Audited("space.token.deactivate", "space_token", _deactivate_token)
+    ],
+    "spaces.services.tokens.space_token_delete": [
+        Audited("space.token.delete", "space_token", _delete_token)
+    ],
+    "spaces.services.tokens.space_tokens_delete": [
+        Audited("space.token.delete_many", "space", _delete_tokens)
+    ],
+}
+
+_NAMING_HELPER = "a helper of the spaces services (names and locks); no API calls it alone"
+NOT_AUDITED: dict[str, str] = {
+    "accounts.services.api_key_authenticate": (
+        "a read: resolves a bearer key (last_used_at is refreshed at most once a minute)"
+    ),
+    "accounts.services.user_login_check": (
+        "a read: checks a password; the session it opens is audited as auth.login"
+    ),
+    "accounts.services.seed_user": (
+        "system setup of the demo seed, the CLI and tests; no API reaches it"
+    ),
+    "audit.services.audit_record": "the audit write itself, called by every row above",
+    "jobs.services.queue_name": "not a mutation: a queue's broker name",
+    "jobs.services.job_for_idempotency_key": "a read: the job an Idempotency-Key started",
+    "jobs.services.idempotency_key_reused": "not a mutation: builds the 409",
+    "jobs.services.job_publish": (
+        "sends a created job's id to the broker after job.create commits; changes no row"
+    ),
+    "jobs.services.jobs_reap": (
+        "beat's maintenance (re-publishes lost jobs, fails stalled ones); no principal acts, "
+        "and the job row says what happened"
+    ),
+    "spaces.services.roles.permission_descriptions": "a read: the permission vocabulary",
+    "spaces.services.tokens.space_token_authenticate": (
+        "a read: resolves a bearer token (last_used_at is refreshed at most once a minute)"
+    ),
+    "spaces.services.naming.clean_name": _NAMING_HELPER,
+    "spaces.services.naming.clean_space_name": _NAMING_HELPER,
+    "spaces.services.naming.describe": _NAMING_HELPER,
+    "spaces.services.naming.lock_space": _NAMING_HELPER,
+    "spaces.services.naming.name_in_use": _NAMING_HELPER,
+    "spaces.services.naming.rename": _NAMING_HELPER,
+    "spaces.services.naming.save_named": _NAMING_HELPER,
+    "spaces.services.naming.space_name_taken": _NAMING_HELPER,
+}
+
+CASES = [(service, case) for service, cases in AUDITED.items() for case in cases]
