@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from adminapp.audit.models import AuditEvent
 from adminapp.audit.selectors import AUDIT_FIELDS, audit_queryset
+from adminapp.authz import Permission
 from adminapp.client.types.audit import AuditFilterParams
 from adminapp.core.pagination import encode_cursor, paginate
 from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, StartOver, register
@@ -73,6 +74,7 @@ class AuditExport(JobKind[AuditFilterParams, AuditExportResult]):
     label = "Audit log export"
     queue = Queue.IO
     unit = "events"
+    permission = Permission.AUDIT_READ  # an owner demoted meanwhile stops the export
 
     @staticmethod
     def relative_path(ctx: JobContext) -> str:

@@ -5,11 +5,12 @@ delivery is a no-op), then drives its kind:
 
 1. once per job, ``plan`` gives the total;
 2. for each chunk of ``chunks(after)``: between chunks it stops on an abort request and
-   re-resolves the owner (a revoked key or a removed member fails the job with a clear
-   code); then the kind's ``apply``, the chunk's item outcomes (numbered here) and the
-   checkpoint are written in **one transaction**, conditional on the attempt this worker
-   claimed. A worker that lost its claim (the reaper gave the job to another) rolls its chunk
-   back instead of committing it, so every chunk is applied exactly once;
+   re-resolves the owner (a revoked key, a removed member, or an owner who no longer holds
+   the permission the kind declares fails the job with a clear code); then the kind's
+   ``apply``, the chunk's item outcomes (numbered here) and the checkpoint are written in
+   **one transaction**, conditional on the attempt this worker claimed. A worker that lost
+   its claim (the reaper gave the job to another) rolls its chunk back instead of
+   committing it, so every chunk is applied exactly once;
 3. ``result`` gives the summary, and the job finishes with its state and outcome.
 
 Every transition is conditional on the claimed attempt, so a lost worker never overwrites
@@ -29,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError
 
+from adminapp import authz
 from adminapp.accounts import principals
 from adminapp.core import logs
 from adminapp.core.errors import ApplicationError
@@ -57,11 +59,22 @@ def owner_ref(job: Job) -> principals.OwnerRef:
     )
 
 
-def job_principal(job: Job) -> Principal:
-    """Who the job acts as *now* (raises ``OwnerGone`` when its owner can no longer act)."""
-    return principals.resolve_owner(
+def job_principal(job: Job, kind: JobKind | None = None) -> Principal:
+    """Who the job acts as *now*. Raises ``OwnerGone`` when its owner can no longer act, or
+    no longer holds the permission ``kind`` needs (``JobKind.permission``): an ADMIN made a
+    MEMBER while their export runs stops it at the next chunk."""
+    principal = principals.resolve_owner(
         org_id=job.organization_id, owner=owner_ref(job), request_id=job.request_id
     )
+    needed = kind.permission if kind is not None else None
+    if needed and not authz.can(principal, needed):
+        meaning = authz.VOCABULARY[authz.Permission(needed)].meaning[authz.Scope.ORG]
+        raise principals.OwnerGone(
+            f"{principal.label} may no longer {meaning[0].lower()}{meaning[1:-1]} ({needed}), "
+            "which this job needs: their role changed after it started. It stopped there.",
+            code="owner_permission_lost",
+        )
+    return principal
 
 
 class _Run:
@@ -101,7 +114,7 @@ class _Run:
             created_at=self.job.created_at,
             params=params,
             state=self.state,
-            principal=job_principal(self.job),  # raises OwnerGone
+            principal=job_principal(self.job, self.kind),  # raises OwnerGone
             result_file=self.job.result_file,
         )
         try:
@@ -140,7 +153,7 @@ class _Run:
     def between_chunks(self) -> None:
         if Job.objects.filter(id=self.job.id, abort_requested=True).exists():
             raise JobAborted(self.job.id)
-        self.ctx.principal = job_principal(self.job)  # raises OwnerGone
+        self.ctx.principal = job_principal(self.job, self.kind)  # raises OwnerGone
 
     def checkpoint(self) -> dict[str, Any]:
         return {

@@ -121,6 +121,11 @@ class JobKind(Generic[ParamsT, ResultT]):
     label: ClassVar[str]
     queue: ClassVar[Queue] = Queue.DEFAULT
     unit: ClassVar[str] = "items"  # what the plan counts, for progress messages
+    # The org permission the owner must still hold for the work to go on: the engine
+    # checks it with the owner re-resolved before every chunk, and fails the job with
+    # ``owner_permission_lost`` once it is gone. None: nothing beyond a live owner (the
+    # service that created the job checked the rest, as for a space deletion).
+    permission: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]]
     Result: ClassVar[type[BaseModel]]
 

