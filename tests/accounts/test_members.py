@@ -4,12 +4,15 @@ services alike, and a refused change leaves nothing behind."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from adminapp.accounts import services
 from adminapp.accounts.models import ApiKey, OrgMembership, User
 from adminapp.audit.models import AuditEvent
 from adminapp.core import crypto
 from adminapp.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from adminapp.core.ids import new_id
 from tests.api.helpers import API, api_error
 from tests.factories import PASSWORD, add_member, make_key, make_user
 
@@ -83,6 +86,50 @@ def test_member_list_filters_by_email_and_pages(client, tenant):
         if not cursor:
             break
     assert seen == [tenant.owner.id, tenant.admin.id, tenant.member.id, tenant.annotator.id]
+
+
+def _joined_at_one_instant(tenant, n: int) -> None:
+    """``n`` more members, all joined at the same instant, inserted in the reverse of their
+    ids' order (so a database that returns ties in the order it stored them, not by id,
+    shows a page order that only the ``id`` tie-break puts right)."""
+    ids = sorted((new_id("mem") for _ in range(n)), reverse=True)
+    users = [make_user() for _ in range(n)]
+    for membership_id, user in zip(ids, users, strict=True):
+        OrgMembership.objects.create(
+            id=membership_id, organization=tenant.org, user=user, account_role="MEMBER"
+        )
+    OrgMembership.objects.filter(id__in=ids).update(created_at=timezone.now())
+
+
+def _without_index(model, fields: list[str]) -> None:
+    """Drop ``model``'s index on ``fields`` for this test (its transaction rolls it back).
+    Walking that index hands ties over in id order whatever the query asks, which would
+    hide a missing tie-break; without it the database sorts, and ties come in whatever
+    order it stored them."""
+    [index] = [i for i in model._meta.indexes if i.fields == fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP INDEX "{index.name}"')
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_members_who_joined_at_the_same_instant_page_without_loss_or_repeat(client, tenant, limit):
+    """Oldest first, ties broken by id (Hardening II #32)."""
+    _joined_at_one_instant(tenant, 7)
+    _without_index(OrgMembership, ["organization", "created_at", "id"])
+    expected = list(
+        OrgMembership.objects.filter(organization=tenant.org)
+        .order_by("created_at", "id")
+        .values_list("user_id", flat=True)
+    )
+    seen, cursor = [], None
+    while True:
+        query = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        page = client.get(_members(tenant.org.id), query, **tenant.auth()).json()
+        seen += [m["user"]["id"] for m in page["items"]]
+        cursor = page["pagination"]["next_cursor"]
+        if not cursor:
+            break
+    assert seen == expected and len(set(seen)) == 11
 
 
 def test_member_search_matches_the_name_or_the_email(client, tenant):

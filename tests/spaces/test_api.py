@@ -9,11 +9,22 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from adminapp.audit.models import AuditEvent
+from adminapp.core.ids import new_id
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
-from tests.factories import add_member
-from tests.spaces.factories import API, bearer, expire, join, make_space, make_token, predefined
+from tests.factories import add_member, make_key
+from tests.spaces.factories import (
+    API,
+    bearer,
+    custom,
+    expire,
+    join,
+    make_space,
+    make_token,
+    predefined,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -306,6 +317,37 @@ def test_remove_user_is_204_then_404(client, tenant):
     error(client.delete(path, **tenant.auth("OWNER")), 404, "not_found")
 
 
+def test_a_custom_role_that_manages_members_cannot_demote_a_space_admin(client, tenant):
+    """The gatekeeper may hand out READ_ONLY (all of it within their own permissions), but
+    not take ADMIN away from someone: that role can do more than they can (Hardening II
+    #32). Only the check on the role being replaced stops this."""
+    space = make_space(tenant, "Research")
+    gatekeeper = SpaceRole.objects.create(
+        organization=tenant.org,
+        name="Gatekeeper",
+        name_key="gatekeeper",
+        permissions=["dataset.read", "member.manage", "member.read"],
+    )
+    keeper, boss = add_member(tenant.org), add_member(tenant.org)
+    join(tenant, space, keeper, custom(gatekeeper))
+    join(tenant, space, boss, predefined("ADMIN"))
+    keeper_auth = bearer(make_key(keeper, tenant.org))
+    path = f"/spaces/{space.id}/members"
+    read_only = {"type": "PREDEFINED", "name": "READ_ONLY"}
+    # Within their rights: making an ordinary member READ_ONLY.
+    join(tenant, space, tenant.member, predefined("READ_ONLY"))
+    ok = post(client, path, {"user_id": tenant.member.id, "role": read_only}, keeper_auth)
+    assert ok.status_code == 200, ok.content
+
+    refused = post(client, path, {"user_id": boss.id, "role": read_only}, keeper_auth)
+
+    error(refused, 403, "role_escalation")
+    assert SpaceMembership.objects.get(space=space, org_membership__user=boss).role == "ADMIN"
+    assert not AuditEvent.objects.filter(
+        action="space.member.update_role", target_id=boss.id
+    ).exists()
+
+
 # --- custom roles -------------------------------------------------------------------------
 def test_roles_crud_and_a_role_in_use_is_a_409_with_the_count(client, tenant):
     owner = tenant.auth("OWNER")
@@ -420,6 +462,113 @@ def test_bulk_token_delete_by_permanence(client, tenant):
     assert client.delete(f"{path}?permanent=false", **admin).json() == {"deleted": 1}
     assert client.delete(f"{path}?permanent=true", **admin).json() == {"deleted": 2}
     assert client.delete(path, **admin).json() == {"deleted": 0}
+
+
+# --- rows created at one instant page without loss or repeat (Hardening II #32) -------------
+def _at_one_instant(model, prefix: str, n: int, newest_first: bool, **make) -> None:
+    """``n`` rows of ``model`` created at the same instant, stored in the reverse of the
+    order the list shows ties in (by id, descending when ``newest_first``), so that only
+    the query's tie-break puts them right; ``make[field](i)`` gives each row's fields."""
+    ids = sorted((new_id(prefix) for _ in range(n)), reverse=not newest_first)
+    for i, row_id in enumerate(ids):
+        model.objects.create(id=row_id, **{field: value(i) for field, value in make.items()})
+    model.objects.filter(id__in=ids).update(created_at=timezone.now())
+
+
+def _without_index(model, fields: list[str]) -> None:
+    """Drop ``model``'s index on ``fields`` for this test (its transaction rolls it back).
+    Walking that index hands ties over in id order whatever the query asks, which would
+    hide a missing tie-break; without it the database sorts, and ties come in whatever
+    order it stored them."""
+    [index] = [i for i in model._meta.indexes if i.fields == fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP INDEX "{index.name}"')
+
+
+def _tied_members(tenant, space, newest_first):
+    users = [add_member(tenant.org) for _ in range(7)]
+    _at_one_instant(
+        SpaceMembership,
+        "smb",
+        7,
+        newest_first,
+        space=lambda i: space,
+        org_membership=lambda i: users[i].org_memberships.get(),
+        role=lambda i: "MEMBER",
+    )
+    return SpaceMembership.objects.filter(space=space), "items", f"/spaces/{space.id}/members"
+
+
+def _tied_roles(tenant, space, newest_first):
+    _at_one_instant(
+        SpaceRole,
+        "rol",
+        7,
+        newest_first,
+        organization=lambda i: tenant.org,
+        name=lambda i: f"Role {i}",
+        name_key=lambda i: f"role {i}",
+    )
+    return SpaceRole.objects.filter(organization=tenant.org), "items", "/roles"
+
+
+def _tied_spaces(tenant, space, newest_first):
+    _at_one_instant(
+        Space,
+        "spc",
+        7,
+        newest_first,
+        organization=lambda i: tenant.org,
+        name=lambda i: f"Space {i}",
+        name_key=lambda i: f"space {i}",
+    )
+    return Space.objects.filter(organization=tenant.org), "spaces", "/spaces"
+
+
+def _tied_tokens(tenant, space, newest_first):
+    _at_one_instant(
+        SpaceToken,
+        "stk",
+        7,
+        newest_first,
+        space=lambda i: space,
+        role=lambda i: "MEMBER",
+        permanent=lambda i: True,
+        display_prefix=lambda i: "spt_x",
+        digest=lambda i: f"{i:064}",
+    )
+    return SpaceToken.objects.filter(space=space), "items", f"/spaces/{space.id}/tokens"
+
+
+@pytest.mark.parametrize("limit", [2, 3])
+@pytest.mark.parametrize(
+    ("make", "model", "index", "newest_first"),
+    [
+        (_tied_members, SpaceMembership, ["space", "created_at", "id"], False),
+        (_tied_roles, SpaceRole, ["organization", "created_at", "id"], False),
+        (_tied_spaces, Space, ["organization", "created_at", "id"], True),
+        (_tied_tokens, SpaceToken, ["space", "created_at", "id"], True),
+    ],
+    ids=["space members", "roles", "spaces", "space tokens"],
+)
+def test_rows_created_at_the_same_instant_page_without_loss_or_repeat_in_either_order(
+    client, tenant, make, model, index, newest_first, limit
+):
+    space = make_space(tenant, "Research")
+    rows, key, path = make(tenant, space, newest_first)
+    _without_index(model, index)
+    order = ("-created_at", "-id") if newest_first else ("created_at", "id")
+    expected = list(rows.order_by(*order).values_list("id", flat=True))
+    seen, cursor = [], None
+    while True:
+        query = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"{API}{path}", query, **tenant.auth("ADMIN")).json()
+        seen += [row["id"] for row in page[key]]
+        cursor = page["pagination"]["next_cursor"]
+        if not cursor:
+            break
+    assert len(expected) >= 7
+    assert seen == expected
 
 
 # --- query counts -------------------------------------------------------------------------

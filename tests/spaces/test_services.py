@@ -259,6 +259,13 @@ def test_nobody_grants_a_role_that_can_do_more_than_they_can(tenant):
     join(tenant, space, boss, predefined("ADMIN"))
     with pytest.raises(PermissionDenied):
         services.space_member_remove(actor=actor, space=space.id, user_id=boss.id)
+    # Nor demoting the boss to READ_ONLY, a role they could hand out (Hardening II #32).
+    with pytest.raises(PermissionDenied) as exc:
+        services.space_member_set(
+            actor=actor, space=space.id, user_id=boss.id, role=predefined("READ_ONLY")
+        )
+    assert exc.value.code == "role_escalation"
+    assert SpaceMembership.objects.get(space=space, org_membership__user=boss).role == "ADMIN"
     assert SpaceMembership.objects.get(space=space, org_membership__user=tenant.member).role == (
         "READ_ONLY"
     )
