@@ -21,18 +21,25 @@ def _count(page: CursorPage, of=None) -> str:
 def overview(request: HttpRequest) -> HttpResponse:
     client = sdk(request)
     members = None
+    names: dict[str, str] = {}  # email → name, for the activity feed's avatars
     if can(request, Permission.MEMBER_READ):
         org_id = me(request).organization.id
-        members = _count(client.organizations.list_members(org_id, limit=OVERVIEW_LIMIT))
+        page = client.organizations.list_members(org_id, limit=OVERVIEW_LIMIT)
+        members = _count(page)
+        names = {m.user.email.lower(): m.user.name for m in page.items if m.user.name}
     keys = client.api_keys.list(limit=OVERVIEW_LIMIT)
     running = client.jobs.list(state="RUNNING", limit=OVERVIEW_LIMIT)
+    events = None
+    if can(request, Permission.AUDIT_READ):
+        # Each event with its actor's name when the first page of members knows it.
+        events = [
+            (e, names.get(e.actor_label.lower(), "")) for e in client.audit.list(limit=6).items
+        ]
     context = {
         "members_count": members,
         "keys_count": _count(keys, of=lambda key: key.is_active),
         "running_count": _count(running),
         "recent_jobs": client.jobs.list(limit=6).items,
-        "recent_events": (
-            client.audit.list(limit=6).items if can(request, Permission.AUDIT_READ) else None
-        ),
+        "recent_events": events,
     }
     return render.page(request, "web/home/overview.html", context)

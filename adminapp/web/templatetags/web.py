@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC
 from typing import Any
 from urllib.parse import quote
@@ -66,13 +67,34 @@ def percent(progress: Any) -> int | None:
     return max(0, min(100, int(progress.done * 100 / total)))
 
 
+_EMAIL_SEPARATORS = re.compile(r"[._\-+]+")
+_ACTOR_PREFIXES = ("key:", "token:")  # how audit labels name service keys and space tokens
+
+
+def _first_and_last(words: list[str]) -> str:
+    words = [w for w in words if w[:1].isalnum()]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][0].upper()
+    return (words[0][0] + words[-1][0]).upper()
+
+
 @register.filter
-def initials(text: str) -> str:
-    text = (text or "?").split("@")[0]
-    parts = [p for p in text.replace(".", " ").replace("_", " ").replace("-", " ").split() if p]
-    if len(parts) >= 2:
-        return (parts[0][0] + parts[1][0]).upper()
-    return text[:2].upper()
+def initials(person: Any) -> str:
+    """A person's initials for an avatar: from their name ("Demo Admin" → DA), else from
+    their email's local part split on . _ - + ("ada.lovelace@…" → AL, "ada@…" → A).
+    ``person`` has ``name`` and ``email``, or is a label: an email, a name, "key:CI pipeline"."""
+    if isinstance(person, str):
+        name, email = ("", person) if "@" in person else (person, "")
+    else:
+        name, email = getattr(person, "name", "") or "", getattr(person, "email", "") or ""
+    name = name.strip()
+    for prefix in _ACTOR_PREFIXES:
+        name = name.removeprefix(prefix)
+    if name:
+        return _first_and_last(name.split())
+    return _first_and_last(_EMAIL_SEPARATORS.split(email.split("@")[0]))
 
 
 @register.filter
