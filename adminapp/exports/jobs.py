@@ -75,6 +75,7 @@ class AuditExport(JobKind[AuditFilterParams, AuditExportResult]):
     queue = Queue.IO
     unit = "events"
     permission = Permission.AUDIT_READ  # an owner demoted meanwhile stops the export
+    makes_file = True
 
     @staticmethod
     def relative_path(ctx: JobContext) -> str:

@@ -13,7 +13,7 @@ from adminapp.core.errors import NotFound
 from adminapp.core.pagination import PageParams
 from adminapp.jobs import selectors, services
 from adminapp.jobs.models import JobState
-from adminapp.jobs.schemas import job_item_out, job_out
+from adminapp.jobs.schemas import job_item_out, job_kinds_out, job_out
 
 router = Router(tags=["jobs"])
 
@@ -35,6 +35,11 @@ def list_jobs(
         cursor=page.cursor,
     )
     return page.response([job_out(j, include_result=False) for j in result.items], result)
+
+
+@router.get("/kinds", response=wire.JobKindList, summary="Every kind of job, by label")
+def list_kinds(request: HttpRequest):
+    return job_kinds_out()
 
 
 @router.get("/{job_id}", response=wire.Job, summary="Get a job with its result summary")

@@ -126,6 +126,7 @@ class JobKind(Generic[ParamsT, ResultT]):
     # ``owner_permission_lost`` once it is gone. None: nothing beyond a live owner (the
     # service that created the job checked the rest, as for a space deletion).
     permission: ClassVar[str | None] = None
+    makes_file: ClassVar[bool] = False  # a result file to download (``ctx.set_result_file``)
     Params: ClassVar[type[BaseModel]]
     Result: ClassVar[type[BaseModel]]
 

@@ -19,6 +19,8 @@ def job_out(job: Job, *, include_result: bool = True) -> wire.Job:
             done=job.progress_done, total=job.progress_total, stage=job.stage, message=job.message
         ),
         owner=job.owner_label or job.owner_id,
+        params=job.params or {},
+        makes_file=bool(kind and kind.makes_file),
         has_result=job.result is not None,
         has_file=job_result_path(job) is not None,
         result=job.result if include_result else None,
@@ -31,6 +33,15 @@ def job_out(job: Job, *, include_result: bool = True) -> wire.Job:
         started_at=job.started_at,
         finished_at=job.finished_at,
         heartbeat_at=job.heartbeat_at,
+    )
+
+
+def job_kinds_out() -> wire.JobKindList:
+    return wire.JobKindList(
+        kinds=[
+            wire.JobKindInfo(name=kind.name, label=kind.label, makes_file=kind.makes_file)
+            for kind in sorted(kinds.all_kinds(), key=lambda kind: kind.label.casefold())
+        ]
     )
 
 

@@ -200,6 +200,16 @@ def test_permission_check(sdk, tenant):
 
 
 # --- jobs -------------------------------------------------------------------------------
+def test_job_kinds_name_every_kind_with_its_label(sdk):
+    kinds = sdk("MEMBER").jobs.kinds()
+
+    by_name = {kind.name: kind for kind in kinds}
+    assert by_name["audit_export"].label == "Audit log export"
+    assert by_name["audit_export"].makes_file is True
+    assert by_name["space_delete"].label == "Space deletion"
+    assert [k.label.casefold() for k in kinds] == sorted(k.label.casefold() for k in kinds)
+
+
 def test_wait_times_out_with_the_job_id_while_nobody_runs_the_job(sdk, worker_queue):
     client = sdk("ADMIN")  # worker_queue: the message goes to a queue no worker consumes
     job = client.audit.export(action="api_key.")

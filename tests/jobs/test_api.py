@@ -245,3 +245,38 @@ def test_a_file_this_server_cannot_see_is_not_offered_and_its_download_says_why(
     assert response.status_code == 404
     error = response.json()["error"]
     assert error["code"] == "result_file_unavailable" and "MEDIA_ROOT" in error["message"]
+
+
+def test_kinds_lists_every_registered_kind_by_label_for_any_member(client, tenant):
+    from adminapp.jobs import kinds
+
+    for role in ("OWNER", "ANNOTATOR"):
+        response = get(client, tenant, role, "/jobs/kinds")
+        assert response.status_code == 200
+        listed = response.json()["kinds"]
+        assert {"name": "audit_export", "label": "Audit log export", "makes_file": True} in listed
+        assert {"name": "space_delete", "label": "Space deletion", "makes_file": False} in listed
+        assert [k["name"] for k in listed] == [
+            k.name for k in sorted(kinds.all_kinds(), key=lambda k: k.label.casefold())
+        ]
+    assert client.get("/api/v1/jobs/kinds").status_code == 401
+
+
+def test_a_job_says_what_it_was_asked_to_do_and_whether_it_makes_a_file(client, tenant):
+    from adminapp.client.types import AuditFilterParams
+    from adminapp.exports.services import audit_export_start
+
+    export = audit_export_start(
+        actor=tenant.principal("ADMIN"), filters=AuditFilterParams(action="member.")
+    )
+    body = get(client, tenant, "ADMIN", f"/jobs/{export.id}").json()
+    assert body["params"] == {
+        "actor": None,
+        "action": "member.",
+        "target": None,
+        "since": None,
+        "until": None,
+    }
+    assert body["makes_file"] is True
+    listed = get(client, tenant, "ADMIN", "/jobs").json()["items"][0]
+    assert listed["params"]["action"] == "member." and listed["makes_file"] is True

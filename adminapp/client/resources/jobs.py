@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from typing import Any
 
@@ -12,7 +13,15 @@ from adminapp.client._pagination import CursorPage
 from adminapp.client._transport import Response
 from adminapp.client.resources._base import Requester, Resource, seg
 from adminapp.client.types import jobs as wire
-from adminapp.client.types.jobs import JobItem, JobItemPage, JobItemStatus, JobPage, JobState
+from adminapp.client.types.jobs import (
+    JobItem,
+    JobItemPage,
+    JobItemStatus,
+    JobKindInfo,
+    JobKindList,
+    JobPage,
+    JobState,
+)
 
 POLL_INITIAL = 0.2
 POLL_FACTOR = 1.1
@@ -103,6 +112,11 @@ class Jobs(Resource):
         unless ``mine=True``."""
         params = {"state": state, "kind": kind, "mine": mine, "limit": limit, "cursor": cursor}
         return self._page("/jobs", JobPage, params, item=lambda raw: Job.bind(raw, self._client))
+
+    def kinds(self) -> builtins.list[JobKindInfo]:
+        """Every kind of job the server runs (``name``, ``label``, ``makes_file``), by label:
+        the values ``list(kind=...)`` accepts."""
+        return self._get("/jobs/kinds", JobKindList).kinds
 
     def get(self, job_id: str) -> Job:
         """The job with its ``result``."""

@@ -17,6 +17,8 @@ __all__ = [
     "JobItem",
     "JobItemPage",
     "JobItemStatus",
+    "JobKindInfo",
+    "JobKindList",
     "JobOutcome",
     "JobPage",
     "JobProgress",
@@ -85,6 +87,10 @@ class Job(WireModel):
     counts: JobCounts = Field(default_factory=JobCounts)
     progress: JobProgress
     owner: str = Field(description="Label of the principal that started it.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="What it was asked to do (the kind's parameters)."
+    )
+    makes_file: bool = Field(False, description="Its kind writes a result file when it succeeds.")
     has_result: bool = False
     has_file: bool = Field(False, description="A result file to download (/download).")
     result: dict[str, Any] | None = Field(
@@ -101,6 +107,20 @@ class Job(WireModel):
 
 class JobPage(Page[Job]):
     pass
+
+
+class JobKindInfo(WireModel):
+    """A kind of job the server runs (``GET /jobs/kinds``), e.g. for a filter's choices."""
+
+    name: str = Field(description="What ``Job.kind`` and the list's ``kind`` filter say.")
+    label: str = Field(description="The kind in words, e.g. 'Space deletion'.")
+    makes_file: bool = Field(False, description="Its jobs write a result file to download.")
+
+
+class JobKindList(WireModel):
+    """Every kind of job, sorted by label."""
+
+    kinds: list[JobKindInfo]
 
 
 class JobItem(WireModel):
