@@ -615,7 +615,7 @@ def test_progress_polls_until_the_job_ends_then_stops_with_286(owner_client, ten
 def test_abort_asks_then_aborts_a_queued_job(owner_client):
     job_id = _start_export(owner_client)
     url = reverse("web:job_abort", args=[job_id])
-    assert "Abort this job?" in owner_client.get(url).content.decode()
+    assert "Abort this export?" in owner_client.get(url).content.decode()
     response = owner_client.post(url, **hx("job-progress"))
     assert response.status_code == 200
     html = response.content.decode()

@@ -20,15 +20,25 @@ from adminapp.web.jobs.forms import JobFilterForm
 JOBS = "web/jobs/jobs.html"
 JOB = "web/jobs/job_detail.html"
 ITEMS_PER_PAGE = 25
+NO_JS_REFRESH_SECONDS = 3  # a running job's page reloads itself this often without JavaScript
 
 
 @render.dashboard_view
 def jobs(request: HttpRequest) -> HttpResponse:
-    form = JobFilterForm(request.GET)
-    page, status = filtered_page(request, form, sdk(request).jobs.list)
+    client = sdk(request)
+    form = JobFilterForm(request.GET, kinds=client.jobs.kinds())
+    page, status = filtered_page(request, form, client.jobs.list)
     context = {"form": form, "page": page, "see_all": can(request, Permission.JOB_READ_ALL)}
     partials = {"jobs-content": "jobs-content", "jobs-more": "job-rows"}
     return render.page(request, JOBS, context, partials=partials, status=status)
+
+
+def _job_context(job) -> dict:
+    return {
+        "job": job,
+        "terminal": job.state.is_terminal,
+        "refresh_seconds": NO_JS_REFRESH_SECONDS,
+    }
 
 
 def _items_context(request: HttpRequest, job_id: str) -> dict:
@@ -53,7 +63,7 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     # The items table only needs the job's state, not its result.
     items_only = render.partial_for(request, partials) is not None
     job = client.jobs.peek(job_id) if items_only else client.jobs.get(job_id)
-    context = {"job": job, "terminal": job.state.is_terminal, **_items_context(request, job_id)}
+    context = {**_job_context(job), **_items_context(request, job_id)}
     return render.page(request, JOB, context, partials=partials)
 
 
@@ -64,7 +74,7 @@ def job_progress(request: HttpRequest, job_id: str) -> HttpResponse:
     if not render.is_partial(request):
         return render.redirect(request, reverse("web:job_detail", args=[job_id]))
     job = sdk(request).jobs.peek(job_id)
-    context = {"job": job, "terminal": job.state.is_terminal}
+    context = _job_context(job)
     if not job.state.is_terminal:
         return render.page(request, JOB, context, partials={"job-progress": "job-progress"})
     html = render_to_string(f"{JOB}#job-progress", context, request=request)
@@ -77,7 +87,7 @@ def job_outcome(request: HttpRequest, job_id: str) -> HttpResponse:
     if not render.is_partial(request):
         return render.redirect(request, reverse("web:job_detail", args=[job_id]))
     job = sdk(request).jobs.get(job_id)
-    context = {"job": job, "terminal": job.state.is_terminal}
+    context = _job_context(job)
     return render.page(request, JOB, context, partials={"job-outcome": "job-outcome"})
 
 
@@ -100,17 +110,22 @@ def job_abort(request: HttpRequest, job_id: str) -> HttpResponse:
             messages.success(request, "Abort requested: the job stops after its current chunk.")
         if not render.is_partial(request):
             return render.redirect(request, reverse("web:job_detail", args=[job_id]))
-        context = {"job": job, "terminal": terminal}
+        context = _job_context(job)
         response = render.page(request, JOB, context, partials={"job-progress": "job-progress"})
         if terminal:  # no poll will see the end: refresh the outcome panel now
             trigger_client_event(response, "job-finished", {"id": job.id, "state": job.state})
         return response
     job = client.jobs.peek(job_id)
+    # A kind that writes a file keeps none when aborted (the download needs SUCCEEDED).
+    kept = (
+        "its file is discarded: there will be nothing to download."
+        if job.makes_file
+        else "work already done is kept."
+    )
     return render.confirm(
         request,
-        title="Abort this job?",
-        message=f"{job.label or job.kind} {job.id} stops after its current chunk. "
-        "Work already done is kept.",
+        title="Abort this export?" if job.makes_file else "Abort this job?",
+        message=f"{job.label or job.kind} {job.id} stops after its current chunk; {kept}",
         action=reverse("web:job_abort", args=[job.id]),
         button="Abort job",
         danger=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -180,3 +180,76 @@ def can(holder: Any, permission: str) -> bool:
     wanted = Permission(permission)  # ValueError on a name outside the vocabulary
     granted = getattr(holder, "permissions", holder) or ()
     return wanted in granted
+
+
+# --- a job's parameters in words ----------------------------------------------------------
+def _when(value: Any) -> str:
+    """An ISO 8601 time from a job's params as "YYYY-MM-DD HH:MM UTC" (as given otherwise)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _in_words(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return " · ".join(f"{k} {_in_words(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_in_words(v) for v in value)
+    return str(value)
+
+
+def _export_params(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """The audit export's filters, as the audit log's filter form names them."""
+    words = []
+    if params.get("actor"):
+        words.append(("Actor", params["actor"]))
+    if action := params.get("action"):
+        prefix = action.endswith((".", "*"))
+        words.append(("Action", f"starts with {action.rstrip('*')}" if prefix else action))
+    if params.get("target"):
+        words.append(("Target", params["target"]))
+    for name in ("since", "until"):
+        if params.get(name):
+            words.append((name.capitalize(), _when(params[name])))
+    return words or [("Filters", "none: every event")]
+
+
+def _space_delete_params(params: dict[str, Any]) -> list[tuple[str, str]]:
+    return [("Space", f"{params.get('name', '')} ({params.get('space_id', '')})".strip())]
+
+
+_PARAMS_IN_WORDS = {"audit_export": _export_params, "space_delete": _space_delete_params}
+
+
+@register.filter
+def job_params(job: Any) -> list[tuple[str, str]]:
+    """What a job was asked to do, as (label, words) pairs: the export's filters, the space a
+    deletion removes; for another kind, each parameter that has a value."""
+    params = getattr(job, "params", None) or {}
+    describe = _PARAMS_IN_WORDS.get(_value(job.kind))
+    if describe is not None:
+        return describe(params)
+    return [
+        (label(name), _in_words(v)) for name, v in params.items() if v not in (None, "", [], {})
+    ]
+
+
+@register.filter
+def result_fields(job: Any) -> list[tuple[str, str]]:
+    """A finished job's result summary as (label, words) pairs, leaving out what the page
+    shows elsewhere: its parameters (the space a deletion named) and its file (the download
+    button)."""
+    params = getattr(job, "params", None) or {}
+    fields = []
+    for name, value in (getattr(job, "result", None) or {}).items():
+        if params.get(name) == value or (name == "file" and job.makes_file):
+            continue
+        words = _in_words(value) if value not in (None, "", [], {}) else "none"
+        fields.append((label(name), words))
+    return fields
