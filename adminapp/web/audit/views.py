@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from adminapp.client import BadRequestError, ConflictError, UnprocessableEntityError
-from adminapp.web import render
+from adminapp.web import query, render
 from adminapp.web.audit.forms import AuditFilterForm
 from adminapp.web.client import sdk
 from adminapp.web.flow import filtered_page, idempotency_key, in_words
@@ -19,6 +19,10 @@ from adminapp.web.flow import filtered_page, idempotency_key, in_words
 
 @render.dashboard_view
 def audit(request: HttpRequest) -> HttpResponse:
+    return query.clean_filters(request, lambda: _audit(request))
+
+
+def _audit(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     page, status = filtered_page(request, form, sdk(request).audit.list)
     context = {

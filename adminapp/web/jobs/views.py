@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from adminapp.client import BadRequestError, ConflictError, Permission
-from adminapp.web import render
+from adminapp.web import query, render
 from adminapp.web.client import can, sdk
 from adminapp.web.flow import filtered_page
 from adminapp.web.jobs.forms import JobFilterForm
@@ -25,6 +25,10 @@ NO_JS_REFRESH_SECONDS = 3  # a running job's page reloads itself this often with
 
 @render.dashboard_view
 def jobs(request: HttpRequest) -> HttpResponse:
+    return query.clean_filters(request, lambda: _jobs(request))
+
+
+def _jobs(request: HttpRequest) -> HttpResponse:
     client = sdk(request)
     form = JobFilterForm(request.GET, kinds=client.jobs.kinds())
     page, status = filtered_page(request, form, client.jobs.list)

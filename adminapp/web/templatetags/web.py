@@ -6,12 +6,13 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django import template
 from django.utils import timezone
 
 from adminapp.client import Permission
+from adminapp.web.query import filled_pairs
 
 register = template.Library()
 
@@ -146,9 +147,9 @@ def iso(value: Any) -> str:
 
 
 @register.filter
-def utc(value: Any) -> str:
-    """A datetime as "YYYY-MM-DD HH:MM:SS" in UTC."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+def utc(value: Any, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A datetime as "YYYY-MM-DD HH:MM:SS" in UTC (or as ``fmt``, a strftime format)."""
+    return value.astimezone(UTC).strftime(fmt) if value else ""
 
 
 @register.filter
@@ -171,6 +172,15 @@ def page_query(**params: Any) -> str:
     return "?" + "&".join(pairs)
 
 
+@register.simple_tag(takes_context=True)
+def filled_query(context: template.Context, **overrides: Any) -> str:
+    """``{% querystring %}`` without the empty fields a GET form sends: the request's filled
+    query parameters with ``overrides`` (None removes one), e.g. a "Load more" link's
+    ``?action=api_key.&cursor=…``."""
+    pairs = filled_pairs(context["request"], **overrides)
+    return f"?{urlencode(pairs)}"
+
+
 @register.filter
 def can(holder: Any, permission: str) -> bool:
     """``{% if me|can:"role.manage" %}``, ``{% if space|can:"token.manage" %}``: whether the
@@ -180,6 +190,28 @@ def can(holder: Any, permission: str) -> bool:
     wanted = Permission(permission)  # ValueError on a name outside the vocabulary
     granted = getattr(holder, "permissions", holder) or ()
     return wanted in granted
+
+
+# --- audit details -------------------------------------------------------------------------
+DETAIL_LINES = 2  # an event's details show this many lines; the rest open on demand
+DETAIL_LINE_CHARS = 44  # about what one line of the details column holds
+
+
+@register.filter
+def detail_lines(details: Any) -> dict[str, Any]:
+    """An audit event's details as lines a person reads: ``{"lines": [(key, words), …],
+    "more": how many lines the collapsed cell leaves out, "long": whether one of the first
+    lines is likely cut}``. Nested values in words: ``type PREDEFINED · name ANNOTATOR``."""
+    if not isinstance(details, dict):
+        details = {"value": details} if details not in (None, "", [], {}) else {}
+    lines = [(str(key), "—" if v is None else _in_words(v)) for key, v in details.items()]
+    first = lines[:DETAIL_LINES]
+    return {
+        "lines": lines,
+        "first": first,
+        "more": len(lines) - len(first),
+        "long": any(len(k) + len(v) + 1 > DETAIL_LINE_CHARS for k, v in first),
+    }
 
 
 # --- a job's parameters in words ----------------------------------------------------------
