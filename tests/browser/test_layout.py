@@ -104,3 +104,92 @@ def test_the_audit_log_stays_short_shows_whole_request_ids_and_clean_filter_urls
     page.wait_for_url(re.compile(r"/audit/\?action=space\.$"))
     wait_htmx_idle(page)
     assert page.locator("#audit-table tbody tr:not(.load-more)").count() == 25
+
+
+# --- 20: wide tables keep their controls inside their card ---------------------------------
+CONTROLS = "tbody tr:not(.load-more) :is(a, button, select, input:not([type=hidden]))"
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    """The demo organization (``seed_demo``: members of every role, keys — one revoked —,
+    spaces with members and tokens) plus an export and a space deletion in the jobs list."""
+    from adminapp.accounts.models import Organization, User
+    from adminapp.client.types import AuditFilterParams
+    from adminapp.exports.services import audit_export_start
+    from adminapp.jobs.engine import job_run
+    from adminapp.ops.management.commands.seed_demo import _principal, seed_demo
+    from adminapp.spaces.models import Space
+    from adminapp.spaces.services import space_delete
+
+    settings.MEDIA_ROOT = tmp_path
+    seed_demo(password=PASSWORD)
+    owner = _principal(
+        User.objects.get(email="admin@example.com"), Organization.objects.get(name="Acme Robotics")
+    )
+    job_run(job_id=audit_export_start(actor=owner, filters=AuditFilterParams(action="a.")).id)
+    audit_export_start(actor=owner, filters=AuditFilterParams())  # queued: abortable
+    job_run(job_id=space_delete(actor=owner, space=Space.objects.get(name="Vision Labels").id).id)
+    return {"space": Space.objects.get(name="Robot Arms")}
+
+
+def _wide_tables(demo) -> list[tuple[str, str]]:
+    space = f"/spaces/{demo['space'].id}/"
+    return [
+        ("/api-keys/", "#keys-table"),
+        ("/api-keys/?revoked=1", "#keys-table"),
+        ("/members/", "main table"),
+        ("/spaces/", "#spaces-table"),
+        (space, "#members-table"),
+        (space, "#tokens-table"),
+        ("/jobs/", "#jobs-table"),
+        ("/audit/", "#audit-table"),
+    ]
+
+
+def _check_controls(page, selector: str, *, scroll: bool) -> int:
+    """Every control in the table's rows lies inside its card and inside the part of the
+    table's scroll box that shows (after scrolling it into view, when ``scroll``)."""
+    table = page.locator(selector)
+    card = table.locator("xpath=ancestor::*[contains(@class, 'card')][1]")
+    wrap = table.locator("xpath=ancestor::*[contains(@class, 'table-wrap')][1]")
+    controls = table.locator(CONTROLS)
+    assert controls.count() > 0, f"{selector} has no controls to check"
+    for i in range(controls.count()):
+        control = controls.nth(i)
+        if scroll:
+            control.scroll_into_view_if_needed()
+        what = f"{selector} {control.inner_text() or control.get_attribute('name')!r}"
+        assert _inside(_box(control), _box(card)), f"{what} sticks out of its card"
+        assert _inside(_box(control), _box(wrap)), f"{what} is clipped by its table"
+    return controls.count()
+
+
+@pytest.mark.parametrize("width", DESKTOP)
+def test_at_desktop_widths_every_rows_controls_are_inside_the_card(page, demo, width):
+    page.set_viewport_size({"width": width, "height": 1000})
+    sign_in(page, "admin@example.com", PASSWORD)
+    for path, selector in _wide_tables(demo):
+        if selector == "#audit-table":
+            continue  # no controls in its rows (its request ids: the audit test above)
+        page.goto(path)
+        # Nothing to scroll: the whole table fits its card.
+        wrap = page.locator(selector).locator("xpath=..")
+        assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth"), f"{path} {selector}"
+        _check_controls(page, selector, scroll=False)
+
+
+def test_at_phone_width_tables_scroll_inside_their_card_and_nothing_is_out_of_reach(page, demo):
+    page.set_viewport_size({"width": PHONE, "height": 844})
+    sign_in(page, "admin@example.com", PASSWORD)
+    for path, selector in _wide_tables(demo):
+        page.goto(path)
+        # The page itself never scrolls sideways; a table may, inside its card.
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE, path
+        if selector == "#audit-table":
+            ids = page.locator(f"{selector} .request-id")
+            for i in range(ids.count()):
+                ids.nth(i).scroll_into_view_if_needed()
+                assert ids.nth(i).evaluate("el => el.scrollWidth <= el.clientWidth")
+            continue
+        _check_controls(page, selector, scroll=True)

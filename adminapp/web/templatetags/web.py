@@ -194,7 +194,7 @@ def can(holder: Any, permission: str) -> bool:
 
 # --- audit details -------------------------------------------------------------------------
 DETAIL_LINES = 2  # an event's details show this many lines; the rest open on demand
-DETAIL_LINE_CHARS = 44  # about what one line of the details column holds
+DETAIL_LINE_CHARS = 32  # about what one line of the details column holds at 1280 px
 
 
 @register.filter
