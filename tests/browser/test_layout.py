@@ -193,3 +193,63 @@ def test_at_phone_width_tables_scroll_inside_their_card_and_nothing_is_out_of_re
                 assert ids.nth(i).evaluate("el => el.scrollWidth <= el.clientWidth")
             continue
         _check_controls(page, selector, scroll=True)
+
+
+# --- 29: the top bar at phone width --------------------------------------------------------
+def _assert_one_row_top_bar(page) -> None:
+    bar = _box(page.locator(".topbar"))
+    assert bar["height"] <= 64, f"the top bar wraps: {bar['height']} px high"
+    for item in page.locator(".topbar__inner > *:visible").all():
+        box = _box(item)
+        assert box["y"] >= bar["y"] and box["y"] + box["height"] <= bar["y"] + bar["height"]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_at_phone_width_the_top_bar_is_one_row_with_the_links_in_a_menu(
+    browser, live_server, tenant, javascript
+):
+    context = browser.new_context(
+        base_url=live_server.url,
+        java_script_enabled=javascript,
+        viewport={"width": PHONE, "height": 844},
+    )
+    page = context.new_page()
+    sign_in(page, tenant.owner.email, PASSWORD)
+    _assert_one_row_top_bar(page)
+    main_nav = page.get_by_role("navigation", name="Main")
+    assert main_nav.get_by_role("link", name="Jobs").count() == 0  # folded away
+
+    page.locator(".nav-menu > summary").click()
+    links = page.get_by_role("navigation", name="Main").get_by_role("link")
+    names = [link.inner_text().strip() for link in links.all()]
+    assert names == ["Overview", "Spaces", "Roles", "Members", "API keys", "Audit log", "Jobs"]
+    for link in links.all():
+        assert _inside(_box(link), {"x": 0, "y": 0, "width": PHONE, "height": 844})
+    links.filter(has_text="Jobs").click()
+    page.wait_for_url("**/jobs/")
+    assert page.get_by_role("heading", name="Jobs", level=1).is_visible()
+    _assert_one_row_top_bar(page)
+    # The menu says where you are.
+    page.locator(".nav-menu > summary").click()
+    current = page.get_by_role("navigation", name="Main").locator("[aria-current=page]")
+    assert current.inner_text().strip() == "Jobs"
+    context.close()
+
+
+def test_the_theme_toggle_is_in_the_top_bar_and_the_user_menu_only_signs_out(page, tenant):
+    """What the README's tour says about the top bar."""
+    from pathlib import Path
+
+    sign_in(page, tenant.owner.email, PASSWORD)
+    toggle = page.get_by_role("button", name="Toggle dark mode")
+    assert toggle.is_visible()
+    assert page.locator(".topbar__tools").get_by_role("button", name="Toggle dark mode").count()
+    page.get_by_label("Account menu").click()
+    panel = page.locator(".menu__panel:visible")
+    assert panel.get_by_role("button", name="Sign out").is_visible()
+    assert panel.get_by_text(re.compile("dark", re.I)).count() == 0
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    tour = readme.split("## A tour of the dashboard", 1)[1].split("\n## ", 1)[0]
+    assert "user\n  menu has light/dark mode" not in tour and "menu has light/dark" not in tour
+    assert re.search(r"theme toggle[^.]*top bar|top bar[^.]*(light/dark|theme)", tour, re.S)
