@@ -22,9 +22,19 @@
   }
 
   // --- toasts ------------------------------------------------------------------------------
+  // They sit under the top bar (app.css); at most MAX_TOASTS at a time, the oldest go first.
+  var MAX_TOASTS = 3;
+
   function dismiss(toast) {
     toast.classList.add("toast--leaving");
     setTimeout(function () { toast.remove(); }, 200);
+  }
+
+  function capToasts() {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var shown = box.querySelectorAll(".toast:not(.toast--leaving)");
+    for (var i = 0; i < shown.length - MAX_TOASTS; i++) shown[i].remove();
   }
 
   function scheduleToasts(scope) {
@@ -34,6 +44,7 @@
         setTimeout(function () { dismiss(toast); }, 6000);
       }
     });
+    capToasts();
   }
 
   function toast(text, tone) {

@@ -253,3 +253,44 @@ def test_the_theme_toggle_is_in_the_top_bar_and_the_user_menu_only_signs_out(pag
     tour = readme.split("## A tour of the dashboard", 1)[1].split("\n## ", 1)[0]
     assert "user\n  menu has light/dark mode" not in tour and "menu has light/dark" not in tour
     assert re.search(r"theme toggle[^.]*top bar|top bar[^.]*(light/dark|theme)", tour, re.S)
+
+
+# --- 28: toasts are capped and never cover a control ----------------------------------------
+CONTROL = ":is(a, button, select, input:not([type=hidden]), summary):visible"
+
+
+def _covering_toast(page, control) -> dict[str, float] | None:
+    box = control.bounding_box()
+    if box is None or box["width"] == 0:
+        return None
+    for toast in page.locator("#toasts .toast:visible").all():
+        if _overlap(box, _box(toast)):
+            return _box(toast)
+    return None
+
+
+def test_toasts_show_three_at_most_and_never_cover_a_control(page, tenant):
+    from tests.factories import add_member
+
+    people = [add_member(tenant.org, role="MEMBER") for _ in range(6)]
+    page.set_viewport_size({"width": 1280, "height": 640})
+    sign_in(page, tenant.owner.email, PASSWORD)
+    page.goto("/members/")
+    toasts = page.locator("#toasts .toast:visible")
+    for person in people[:5]:
+        page.get_by_label(f"Role of {person.email}").select_option("ADMIN")
+        newest = page.get_by_role("status").filter(has_text=f"{person.email} is now Admin")
+        newest.wait_for()
+        wait_htmx_idle(page)
+        assert 1 <= toasts.count() <= 3, f"{toasts.count()} toasts on the page"
+        assert newest.is_visible()
+
+    # At the top of the page no toast lies on any control; scrolled, they stay with the top
+    # bar, so a control brought into view is never under one.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    controls = page.locator("main").locator(CONTROL)
+    for control in controls.all():
+        assert _covering_toast(page, control) is None, f"a toast covers {control.inner_text()!r}"
+    for control in controls.all():
+        control.evaluate("el => el.scrollIntoView({block: 'center'})")
+        assert _covering_toast(page, control) is None, f"a toast covers {control.inner_text()!r}"
