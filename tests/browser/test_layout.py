@@ -294,3 +294,22 @@ def test_toasts_show_three_at_most_and_never_cover_a_control(page, tenant):
     for control in controls.all():
         control.evaluate("el => el.scrollIntoView({block: 'center'})")
         assert _covering_toast(page, control) is None, f"a toast covers {control.inner_text()!r}"
+
+
+# --- 28: an ANNOTATOR's space page ----------------------------------------------------------
+def test_an_annotators_space_page_is_not_blank_below_its_header(page, tenant):
+    from tests.spaces.factories import join, make_space, predefined
+
+    space = make_space(tenant, "Robot Arms")
+    join(tenant, space, tenant.annotator, predefined("ANNOTATOR"))
+    sign_in(page, tenant.annotator.email, PASSWORD)
+    page.goto(f"/spaces/{space.id}/")
+    card = page.locator(
+        "section.card", has=page.get_by_role("heading", name="What you can do here")
+    )
+    assert card.is_visible()
+    assert "Read datasets and data rows." in card.inner_text()
+    header = _box(page.locator(".page-header"))
+    assert _box(card)["y"] >= header["y"] + header["height"]
+    card.get_by_role("link", name="personal API key").click()
+    page.wait_for_url("**/api-keys/")

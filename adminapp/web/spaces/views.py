@@ -40,6 +40,13 @@ SPACE = "web/spaces/space_detail.html"
 SPACE_DELETE_PAGE = "web/spaces/space_delete.html"
 LIST_ROW = "space-spc_*"  # the id of a space's row in the list
 PICKER_LIMIT = 10  # people the add-member typeahead offers at a time
+# What a space's page has panels for; someone with none of these gets "What you can do here".
+MANAGED_ON_THE_PAGE = {
+    Permission.MEMBER_READ,
+    Permission.TOKEN_MANAGE,
+    Permission.SPACE_UPDATE,
+    Permission.SPACE_DELETE,
+}
 
 
 def cursor(request: HttpRequest, name: str = "cursor") -> str | None:
@@ -217,6 +224,12 @@ def space_detail(request: HttpRequest, space_id: str) -> HttpResponse:
     }
     chosen = render.partial_for(request, partials)
     context = space_context(request, space, **({"sections": sections[chosen]} if chosen else {}))
+    if not chosen and not set(space.permissions or ()) & MANAGED_ON_THE_PAGE:
+        # Nothing on this page is theirs to manage: say what their role lets them do.
+        held = set(space.permissions or ())
+        context["you_can"] = [  # in the vocabulary's order
+            p.description for p in sdk(request).roles.permissions() if p.name in held
+        ]
     return render.page(request, SPACE, context, partials=partials)
 
 
