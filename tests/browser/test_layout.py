@@ -313,3 +313,54 @@ def test_an_annotators_space_page_is_not_blank_below_its_header(page, tenant):
     assert _box(card)["y"] >= header["y"] + header["height"]
     card.get_by_role("link", name="personal API key").click()
     page.wait_for_url("**/api-keys/")
+
+
+# --- 26, 28: the jobs pages ----------------------------------------------------------------
+def test_jobs_filter_by_kind_from_a_choice_and_a_job_says_its_filters(page, tenant):
+    from adminapp.client.types import AuditFilterParams
+    from adminapp.exports.services import audit_export_start
+    from adminapp.spaces.services import space_delete
+    from tests.spaces.factories import make_space
+
+    export = audit_export_start(
+        actor=tenant.principal(), filters=AuditFilterParams(action="member.")
+    )
+    deletion = space_delete(actor=tenant.principal(), space=make_space(tenant, "Old").id)
+    sign_in(page, tenant.owner.email, PASSWORD)
+    page.goto("/jobs/")
+    page.get_by_label("Kind").select_option(label="Space deletion")
+    page.wait_for_url(re.compile(r"/jobs/\?kind=space_delete$"))  # no empty state=
+    wait_htmx_idle(page)
+    table = page.locator("#jobs-table")
+    assert table.get_by_text(deletion.id).is_visible()
+    assert table.get_by_text(export.id).count() == 0
+
+    page.goto(f"/jobs/{export.id}/")
+    params = page.locator(".job-params")
+    assert params.inner_text().split() == ["Action", "starts", "with", "member."]
+
+
+def test_without_javascript_a_running_jobs_page_reloads_itself_until_it_ends(
+    browser, live_server, tenant
+):
+    from django.utils import timezone
+
+    from adminapp.client.types import AuditFilterParams
+    from adminapp.exports.services import audit_export_start
+    from adminapp.jobs.models import Job, JobState
+
+    job = audit_export_start(actor=tenant.principal(), filters=AuditFilterParams())
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, tenant.owner.email, PASSWORD)
+    page.goto(f"/jobs/{job.id}/")
+    assert page.locator('[data-job-state="QUEUED"]').is_visible()
+    assert "reloads every" in page.locator("#job-progress").inner_text()
+
+    Job.objects.filter(id=job.id).update(
+        state=JobState.SUCCEEDED, progress_done=0, progress_total=0, finished_at=timezone.now()
+    )
+    # Nothing but the page itself loads it again.
+    page.locator('[data-job-state="SUCCEEDED"]').wait_for(timeout=10_000)
+    assert "reloads every" not in page.locator("#job-progress").inner_text()
+    context.close()
