@@ -24,6 +24,7 @@ from adminapp.client.resources.jobs import Jobs
 from adminapp.client.types import (
     ApiKeyCreateParams,
     AuditFilterParams,
+    JobKindInfo,
     LoginParams,
     MemberAddParams,
     SpaceCreateParams,
@@ -58,6 +59,7 @@ JOB_FILTERS = tuple(p for p in inspect.signature(Jobs.list).parameters if p != "
 # in its refusal (those of the request the form's values are sent in), and those of them the
 # form has no field for (their messages go on top, named in words).
 VOCABULARY = [SpacePermission(name="member.read", description="See the members.")]
+KINDS = [JobKindInfo(name="audit_export", label="Audit log export", makes_file=True)]
 FORMS = [
     pytest.param(LoginForm, names(LoginParams), (), id="login"),
     pytest.param(
@@ -74,7 +76,7 @@ FORMS = [
     ),
     pytest.param(MemberAddForm, names(MemberAddParams), (), id="member-add"),
     pytest.param(AuditFilterForm, names(AuditFilterParams, PageParams), PAGE, id="audit"),
-    pytest.param(JobFilterForm, JOB_FILTERS, PAGE, id="jobs"),
+    pytest.param(partial(JobFilterForm, kinds=KINDS), JOB_FILTERS, PAGE, id="jobs"),
     pytest.param(
         SpaceForm, names(SpaceCreateParams, SpaceUpdateParams), ("organization_id",), id="space"
     ),
