@@ -1,6 +1,7 @@
 """The embedded default's broker (Kombu's filesystem transport, adminapp.core.broker): a
-publisher that dies mid-write leaves nothing a consumer can take, and a file that is not a
-whole message is skipped instead of stopping the consumer."""
+publisher that dies mid-write leaves nothing a consumer can take, a file that is not a
+whole message is skipped instead of stopping the consumer, and a worker told to stop stops
+waiting for messages at once."""
 
 from __future__ import annotations
 
@@ -122,6 +123,36 @@ def test_stale_temporary_files_are_swept_and_fresh_ones_kept(options, name):
         conn.SimpleQueue(name).close()
     assert not stale.exists()
     assert fresh.exists()
+
+
+@pytest.mark.parametrize("flag", ["should_stop", "should_terminate"], ids=["warm", "cold"])
+def test_a_worker_told_to_stop_stops_waiting_at_once_and_takes_no_new_message(
+    options, name, monkeypatch, flag
+):
+    """Celery's loop for this transport waits for messages up to 2 s per call, and once more
+    after the stop was requested: a worker took ~5 s to stop, and could still take (and run)
+    a job in that last wait. Once the worker is stopping the wait ends at once, and the
+    message stays in its queue for the next worker."""
+    from celery.worker import state
+
+    with connect(options) as conn:
+        queue = conn.SimpleQueue(name)
+        received = []
+        with conn.Consumer(queue.queue, callbacks=[lambda body, msg: received.append(body)]):
+            monkeypatch.setattr(state, flag, 0)  # EX_OK: what the SIGTERM / SIGQUIT handler sets
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                conn.drain_events(timeout=10)
+            assert time.monotonic() - started < 1
+
+            queue.put({"n": 3})
+            with pytest.raises(TimeoutError):
+                conn.drain_events(timeout=10)
+            assert received == []
+
+            monkeypatch.setattr(state, flag, None)  # the next worker
+            conn.drain_events(timeout=2)
+            assert received == [{"n": 3}]
 
 
 def test_the_embedded_default_uses_it_in_a_directory_of_its_choosing(tmp_path):
