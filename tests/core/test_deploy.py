@@ -72,10 +72,30 @@ def test_plain_http_as_compose_ships_it_passes_the_deploy_check_too(tmp_path):
 
 
 def test_production_writes_no_generated_secrets_to_disk(tmp_path):
-    manage("check", "--deploy", env=production_env(tmp_path))
+    result = manage("check", "--deploy", env=production_env(tmp_path))
 
+    assert result.returncode == 0, result.stdout + result.stderr
     assert not (tmp_path / "secret_key").exists()
     assert not (tmp_path / "encryption_key").exists()
+
+
+def test_development_generates_its_secrets_once_under_the_var_dir(tmp_path):
+    """The counterpart of the test above: these are the files a development run writes."""
+    env = production_env(
+        tmp_path, ADMINAPP_ENV="development", SECRET_KEY=None, ADMINAPP_ENCRYPTION_KEYS=None
+    )
+    first = manage("check", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    secret_key = (tmp_path / "secret_key").read_text()
+    encryption_key = (tmp_path / "encryption_key").read_text()
+    assert len(secret_key) >= 50
+    Fernet(encryption_key.encode())  # a valid key, or this raises
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+    again = manage("check", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (tmp_path / "secret_key").read_text() == secret_key
+    assert (tmp_path / "encryption_key").read_text() == encryption_key
 
 
 @pytest.mark.parametrize(
@@ -84,7 +104,7 @@ def test_production_writes_no_generated_secrets_to_disk(tmp_path):
 def test_production_refuses_to_start_without_a_required_setting(tmp_path, missing):
     result = manage("check", "--deploy", env=production_env(tmp_path, **{missing: None}))
 
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "ImproperlyConfigured" in result.stderr
     assert f"{missing} must be set" in result.stderr
 
@@ -98,7 +118,7 @@ def test_a_weak_secret_key_fails_the_deploy_check(tmp_path):
         env=production_env(tmp_path, SECRET_KEY="too-short"),
     )
 
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "security.W009" in result.stdout + result.stderr
 
 
@@ -107,12 +127,12 @@ def test_debug_on_in_production_fails_the_deploy_check(tmp_path):
         "check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path, DEBUG="true")
     )
 
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "security.W018" in result.stdout + result.stderr
 
 
 def test_an_invalid_boolean_is_an_error_not_a_guess(tmp_path):
     result = manage("check", env=production_env(tmp_path, SECURE_SSL_REDIRECT="maybe"))
 
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "SECURE_SSL_REDIRECT must be true or false" in result.stderr
