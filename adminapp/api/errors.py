@@ -119,8 +119,9 @@ def _field_path(loc: tuple | list) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form", "file"}:
         source = parts.pop(0)
-        # Ninja nests the body under the parameter name ("payload"); users never see it.
-        if source == "body" and len(parts) > 1:
+        # Ninja nests the body under the parameter name ("payload"); users never see it: an
+        # error about the whole body (missing, not an object) names the body.
+        if source == "body" and parts:
             parts.pop(0)
         if not parts:
             parts = [source]
