@@ -24,20 +24,42 @@ from adminapp.client import (
 from tests.client.scripted_server import Reply, ScriptedServer
 
 NOW = "2026-01-02T03:04:05Z"
+# What the server answers, field for field (test_the_scripted_replies_are_what_the_api_sends
+# compares them with the real API's answers).
 ME = {
     "principal_type": "user",
     "user": {"id": "usr_1", "email": "ann@example.com", "name": "Ann"},
-    "organization": {"id": "org_1", "name": "Acme", "slug": "acme", "created_at": NOW},
+    "api_key_id": "key_1",
+    "organization": {
+        "id": "org_1",
+        "name": "Acme",
+        "slug": "acme",
+        "role": "OWNER",
+        "created_at": NOW,
+    },
     "role": "OWNER",
+    "is_instance_admin": False,
     "permissions": ["audit.read"],
 }
 JOB = {
     "id": "job_1",
     "kind": "audit_export",
+    "label": "Audit log export",
     "state": "QUEUED",
-    "progress": {"done": 0, "total": None},
+    "outcome": None,
+    "counts": {"succeeded": 0, "failed": 0},
+    "progress": {"done": 0, "total": None, "stage": "queued", "message": ""},
     "owner": "ann@example.com",
+    "has_result": False,
+    "has_file": False,
+    "result": None,
+    "error": None,
+    "abort_requested": False,
+    "attempts": 0,
     "created_at": NOW,
+    "started_at": None,
+    "finished_at": None,
+    "heartbeat_at": None,
 }
 EVENT = {
     "id": "aud_1",
@@ -47,8 +69,9 @@ EVENT = {
     "action": "custom.x",
     "target_type": "",
     "target_id": "",
-    "details": {},
+    "details": {"params": {"n": 1}},
     "request_id": "req_1",
+    "ip": "127.0.0.1",
     "created_at": NOW,
 }
 
@@ -305,3 +328,37 @@ def test_open_download_streams_the_body(server):
     assert len(chunks) > 1
     assert b"".join(chunks) == b"a,b\n" * 50_000
     assert response.closed
+
+
+def _shape(value):
+    """A JSON value's structure: the keys of objects, the type of everything else."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shape(value[0])] if value else []
+    return type(value).__name__
+
+
+@pytest.mark.django_db
+def test_the_scripted_replies_are_what_the_api_sends(client, tenant):
+    """The scripted server plays the API: its replies have the fields, the kinds of values
+    and the job kind the real API answers with (the job is not published: nothing commits
+    in this test), so the SDK is tested on what it will meet."""
+    from adminapp.jobs import kinds
+
+    owner = tenant.auth("OWNER")
+    job = client.post(
+        "/api/v1/audit/exports", {"action": "api_key."}, content_type="application/json", **owner
+    )
+    assert job.status_code == 202, job.content
+    me = client.get("/api/v1/me", **owner)
+    event = client.post(
+        "/api/v1/audit/custom/x", {"n": 1}, content_type="application/json", **owner
+    )
+
+    real_kinds = {k.name for k in kinds.all_kinds() if type(k).__module__.startswith("adminapp.")}
+    assert JOB["kind"] in real_kinds
+    assert (JOB["kind"], JOB["label"]) == (job.json()["kind"], job.json()["label"])
+    assert _shape(JOB) == _shape(job.json())
+    assert _shape(ME) == _shape(me.json())
+    assert _shape(EVENT) == _shape(event.json())
