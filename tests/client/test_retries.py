@@ -52,6 +52,8 @@ JOB = {
     "owner": "ann@example.com",
     "has_result": False,
     "has_file": False,
+    "makes_file": True,
+    "params": {"action": "api_key.", "actor": None, "since": None, "target": None, "until": None},
     "result": None,
     "error": None,
     "abort_requested": False,
