@@ -4,7 +4,6 @@ services alike, and a refused change leaves nothing behind."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from adminapp.accounts import services
@@ -15,6 +14,7 @@ from adminapp.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from adminapp.core.ids import new_id
 from tests.api.helpers import API, api_error
 from tests.factories import PASSWORD, add_member, make_key, make_user
+from tests.helpers import without_index
 
 
 def _members(org_id: str) -> str:
@@ -101,21 +101,11 @@ def _joined_at_one_instant(tenant, n: int) -> None:
     OrgMembership.objects.filter(id__in=ids).update(created_at=timezone.now())
 
 
-def _without_index(model, fields: list[str]) -> None:
-    """Drop ``model``'s index on ``fields`` for this test (its transaction rolls it back).
-    Walking that index hands ties over in id order whatever the query asks, which would
-    hide a missing tie-break; without it the database sorts, and ties come in whatever
-    order it stored them."""
-    [index] = [i for i in model._meta.indexes if i.fields == fields]
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP INDEX "{index.name}"')
-
-
 @pytest.mark.parametrize("limit", [1, 2, 3])
 def test_members_who_joined_at_the_same_instant_page_without_loss_or_repeat(client, tenant, limit):
     """Oldest first, ties broken by id (Hardening II #32)."""
     _joined_at_one_instant(tenant, 7)
-    _without_index(OrgMembership, ["organization", "created_at", "id"])
+    without_index(OrgMembership, ["organization", "created_at", "id"])
     expected = list(
         OrgMembership.objects.filter(organization=tenant.org)
         .order_by("created_at", "id")

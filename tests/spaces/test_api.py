@@ -15,6 +15,7 @@ from adminapp.audit.models import AuditEvent
 from adminapp.core.ids import new_id
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
 from tests.factories import add_member, make_key
+from tests.helpers import without_index
 from tests.spaces.factories import (
     API,
     bearer,
@@ -475,16 +476,6 @@ def _at_one_instant(model, prefix: str, n: int, newest_first: bool, **make) -> N
     model.objects.filter(id__in=ids).update(created_at=timezone.now())
 
 
-def _without_index(model, fields: list[str]) -> None:
-    """Drop ``model``'s index on ``fields`` for this test (its transaction rolls it back).
-    Walking that index hands ties over in id order whatever the query asks, which would
-    hide a missing tie-break; without it the database sorts, and ties come in whatever
-    order it stored them."""
-    [index] = [i for i in model._meta.indexes if i.fields == fields]
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP INDEX "{index.name}"')
-
-
 def _tied_members(tenant, space, newest_first):
     users = [add_member(tenant.org) for _ in range(7)]
     _at_one_instant(
@@ -556,7 +547,7 @@ def test_rows_created_at_the_same_instant_page_without_loss_or_repeat_in_either_
 ):
     space = make_space(tenant, "Research")
     rows, key, path = make(tenant, space, newest_first)
-    _without_index(model, index)
+    without_index(model, index)
     order = ("-created_at", "-id") if newest_first else ("created_at", "id")
     expected = list(rows.order_by(*order).values_list("id", flat=True))
     seen, cursor = [], None
