@@ -251,17 +251,19 @@ def _delete_tokens(client, tenant):
 
 # --- the table ------------------------------------------------------------------------------
 AUDITED: dict[str, list[Audited]] = {
-    "accounts.services.organization_create": [
+    "accounts.services.organizations.organization_create": [
         Audited("organization.create", "organization", _create_organization, via="command")
     ],
-    "accounts.services.org_member_add": [Audited("member.add", "user", _add_member)],
-    "accounts.services.org_member_update_role": [
+    "accounts.services.members.org_member_add": [Audited("member.add", "user", _add_member)],
+    "accounts.services.members.org_member_update_role": [
         Audited("member.update_role", "user", _update_member)
     ],
-    "accounts.services.org_member_remove": [Audited("member.remove", "user", _remove_member)],
-    "accounts.services.api_key_create": [Audited("api_key.create", "api_key", _create_key)],
-    "accounts.services.api_key_revoke": [Audited("api_key.revoke", "api_key", _revoke_key)],
-    "accounts.services.session_record": [
+    "accounts.services.members.org_member_remove": [
+        Audited("member.remove", "user", _remove_member)
+    ],
+    "accounts.services.keys.api_key_create": [Audited("api_key.create", "api_key", _create_key)],
+    "accounts.services.keys.api_key_revoke": [Audited("api_key.revoke", "api_key", _revoke_key)],
+    "accounts.services.signin.session_record": [
         Audited("auth.login", "user", _sign_in),
         Audited("auth.logout", "user", _sign_out),
     ],
@@ -304,13 +306,13 @@ AUDITED: dict[str, list[Audited]] = {
 
 _NAMING_HELPER = "a helper of the spaces services (names and locks); no API calls it alone"
 NOT_AUDITED: dict[str, str] = {
-    "accounts.services.api_key_authenticate": (
+    "accounts.services.keys.api_key_authenticate": (
         "a read: resolves a bearer key (last_used_at is refreshed at most once a minute)"
     ),
-    "accounts.services.user_login_check": (
+    "accounts.services.signin.user_login_check": (
         "a read: checks a password; the session it opens is audited as auth.login"
     ),
-    "accounts.services.seed_user": (
+    "accounts.services.signin.seed_user": (
         "system setup of the demo seed, the CLI and tests; no API reaches it"
     ),
     "audit.services.audit_record": "the audit write itself, called by every row above",

@@ -1,0 +1,38 @@
+"""Writes for tenancy and identity: organizations, members, API keys, sign-in.
+
+Every function takes the acting ``Principal`` explicitly, checks it through the one resolver
+in ``adminapp.authz``, writes in one transaction and records an audit event in it.
+
+One module per aggregate: ``organizations``, ``members``, ``keys`` and ``signin``;
+everything public is importable from here.
+"""
+
+from adminapp.accounts.services.keys import (
+    API_KEY_PREFIX,
+    LAST_USED_RESOLUTION,
+    api_key_authenticate,
+    api_key_create,
+    api_key_revoke,
+)
+from adminapp.accounts.services.members import (
+    org_member_add,
+    org_member_remove,
+    org_member_update_role,
+)
+from adminapp.accounts.services.organizations import organization_create
+from adminapp.accounts.services.signin import seed_user, session_record, user_login_check
+
+__all__ = [
+    "API_KEY_PREFIX",
+    "LAST_USED_RESOLUTION",
+    "api_key_authenticate",
+    "api_key_create",
+    "api_key_revoke",
+    "org_member_add",
+    "org_member_remove",
+    "org_member_update_role",
+    "organization_create",
+    "seed_user",
+    "session_record",
+    "user_login_check",
+]
