@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "adminapp.jobs",
     "adminapp.spaces",
     "adminapp.exports",
+    "adminapp.catalog",
     "adminapp.web",
     "adminapp.ops",
 ]

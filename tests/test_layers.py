@@ -18,6 +18,7 @@ LAYERS = [
     {"accounts"},
     {"jobs"},
     {"spaces", "exports"},  # the domains: independent of each other
+    {"catalog"},  # datasets live in spaces (and are purged with them)
     {"api"},
     {"web", "ops", "urls", "wsgi", "celery_app"},  # the top: wiring and the dashboard
 ]
