@@ -8,6 +8,7 @@ from adminapp.api.errors import JsonParser, install_error_handlers
 from adminapp.api.openapi import DocumentedAPI
 from adminapp.api.renderers import ORJSONRenderer
 from adminapp.audit.api import router as audit_router
+from adminapp.catalog.api import data_rows_router, datasets_router, global_keys_router
 from adminapp.exports.api import audit_exports_router
 from adminapp.jobs.api import router as jobs_router
 from adminapp.spaces.api import roles_router
@@ -36,3 +37,6 @@ api.add_router("/audit/exports", audit_exports_router)
 api.add_router("/jobs", jobs_router, auth=SPACE_AUTH)  # a token sees its own jobs
 api.add_router("/spaces", spaces_router, auth=SPACE_AUTH)  # space tokens too
 api.add_router("/roles", roles_router)
+api.add_router("/datasets", datasets_router, auth=SPACE_AUTH)
+api.add_router("/data-rows", data_rows_router, auth=SPACE_AUTH)
+api.add_router("/global-keys", global_keys_router, auth=SPACE_AUTH)

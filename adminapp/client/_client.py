@@ -27,6 +27,7 @@ from adminapp.client._version import __version__
 from adminapp.client.resources.api_keys import ApiKeys
 from adminapp.client.resources.audit import Audit
 from adminapp.client.resources.auth import Auth
+from adminapp.client.resources.catalog import DataRows, Datasets, GlobalKeys
 from adminapp.client.resources.jobs import Jobs
 from adminapp.client.resources.me import MeResource
 from adminapp.client.resources.organizations import Organizations
@@ -146,6 +147,18 @@ class AdminClient:
     @cached_property
     def roles(self) -> Roles:
         return Roles(self)
+
+    @cached_property
+    def datasets(self) -> Datasets:
+        return Datasets(self)
+
+    @cached_property
+    def data_rows(self) -> DataRows:
+        return DataRows(self)
+
+    @cached_property
+    def global_keys(self) -> GlobalKeys:
+        return GlobalKeys(self)
 
     # --- lifecycle ------------------------------------------------------------------
     def close(self) -> None:
