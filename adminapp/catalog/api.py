@@ -7,12 +7,166 @@ can call them, confined to their own space by the permission resolver.
 
 from __future__ import annotations
 
-from ninja import Router
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from adminapp.catalog import selectors, services
+from adminapp.catalog.schemas import data_row_out, data_rows_created_out, dataset_out
+from adminapp.client import types as wire
+from adminapp.core.pagination import PageParams
+from adminapp.jobs.schemas import job_out
 
 datasets_router = Router(tags=["datasets"])
 data_rows_router = Router(tags=["data rows"])
 global_keys_router = Router(tags=["global keys"])
 
+
 # --- datasets and data rows -----------------------------------------------------------------
+class DatasetListParams(PageParams):
+    space: str = Field(min_length=1, max_length=255, description="The space's id or exact name.")
+    name: str | None = Field(None, max_length=255, description="Case-insensitive substring.")
+
+
+class DataRowListParams(PageParams):
+    external_id: str | None = Field(None, max_length=255, description="Exact.")
+    global_key: str | None = Field(None, max_length=200, description="Exact, any letter case.")
+    global_key_prefix: str | None = Field(
+        None, max_length=200, description="Keys starting with this, any letter case."
+    )
+    has_global_key: bool | None = Field(None, description="Only rows with (or without) a key.")
+
+
+class GlobalKeyParam(Schema):
+    global_key: str = Field(min_length=1, max_length=200)
+
+
+@datasets_router.get(
+    "", response=wire.DatasetPage, summary="List a space's datasets (newest first)"
+)
+def list_datasets(request: HttpRequest, params: Query[DatasetListParams]):
+    page = selectors.dataset_list(
+        actor=request.auth,
+        space=params.space,
+        name=params.name,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+    return params.response([dataset_out(d) for d in page.items], page)
+
+
+@datasets_router.post("", response={201: wire.Dataset}, summary="Create a dataset in a space")
+def create_dataset(request: HttpRequest, payload: wire.DatasetCreateParams):
+    dataset = services.dataset_create(
+        actor=request.auth,
+        space=payload.space,
+        name=payload.name,
+        description=payload.description,
+    )
+    return Status(201, dataset_out(dataset))
+
+
+@datasets_router.get("/{dataset_id}", response=wire.Dataset, summary="Get a dataset")
+def get_dataset(request: HttpRequest, dataset_id: str):
+    return dataset_out(selectors.dataset_get(actor=request.auth, dataset_id=dataset_id))
+
+
+@datasets_router.patch(
+    "/{dataset_id}", response=wire.Dataset, summary="Rename a dataset or change its description"
+)
+def update_dataset(request: HttpRequest, dataset_id: str, payload: wire.DatasetUpdateParams):
+    dataset = services.dataset_update(
+        actor=request.auth,
+        dataset_id=dataset_id,
+        name=payload.name,
+        description=payload.description,
+    )
+    return dataset_out(dataset)
+
+
+@datasets_router.delete(
+    "/{dataset_id}",
+    response={202: wire.Job},
+    summary="Delete a dataset (202: gone at once; a dataset_delete job removes its rows)",
+)
+def delete_dataset(request: HttpRequest, dataset_id: str):
+    job = services.dataset_delete(
+        actor=request.auth,
+        dataset_id=dataset_id,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return Status(202, job_out(job, include_result=False))
+
+
+@datasets_router.get(
+    "/{dataset_id}/data-rows",
+    response=wire.DataRowPage,
+    summary="List a dataset's data rows (in the order they were added)",
+)
+def list_data_rows(request: HttpRequest, dataset_id: str, params: Query[DataRowListParams]):
+    page = selectors.data_row_list(
+        actor=request.auth,
+        dataset_id=dataset_id,
+        external_id=params.external_id,
+        global_key=params.global_key,
+        global_key_prefix=params.global_key_prefix,
+        has_global_key=params.has_global_key,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+    return params.response([data_row_out(r) for r in page.items], page)
+
+
+@datasets_router.post(
+    "/{dataset_id}/data-rows",
+    response=wire.DataRowsCreateResult,
+    summary="Add up to 1,000 data rows (key problems are reported per row)",
+)
+def create_data_rows(request: HttpRequest, dataset_id: str, payload: wire.DataRowsCreateParams):
+    status, outcomes = services.data_rows_create(
+        actor=request.auth,
+        dataset_id=dataset_id,
+        rows=[row.model_dump() for row in payload.rows],
+        on_invalid=payload.on_invalid.value,
+    )
+    return data_rows_created_out(status, outcomes)
+
+
+@data_rows_router.get(
+    "/by-global-key", response=wire.DataRow, summary="Get the data row with a global key"
+)
+def get_data_row_by_global_key(request: HttpRequest, params: Query[GlobalKeyParam]):
+    row = selectors.data_row_get_by_global_key(actor=request.auth, global_key=params.global_key)
+    return data_row_out(row)
+
+
+@data_rows_router.get("/{data_row_id}", response=wire.DataRow, summary="Get a data row")
+def get_data_row(request: HttpRequest, data_row_id: str):
+    return data_row_out(selectors.data_row_get(actor=request.auth, data_row_id=data_row_id))
+
+
+@data_rows_router.patch(
+    "/{data_row_id}",
+    response=wire.DataRow,
+    summary="Change a data row's row_data, external_id or metadata",
+)
+def update_data_row(request: HttpRequest, data_row_id: str, payload: wire.DataRowUpdateParams):
+    row = services.data_row_update(
+        actor=request.auth,
+        data_row_id=data_row_id,
+        row_data=payload.row_data,
+        external_id=payload.external_id,
+        metadata=payload.metadata,
+    )
+    return data_row_out(row)
+
+
+@data_rows_router.delete(
+    "/{data_row_id}", response={204: None}, summary="Delete a data row (frees its global key)"
+)
+def delete_data_row(request: HttpRequest, data_row_id: str):
+    services.data_row_delete(actor=request.auth, data_row_id=data_row_id)
+    return Status(204, None)
+
 
 # --- global keys ----------------------------------------------------------------------------

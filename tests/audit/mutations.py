@@ -31,6 +31,7 @@ from adminapp.core import crypto
 from adminapp.jobs.services import job_abort
 from adminapp.spaces import services as spaces
 from tests.api.helpers import API
+from tests.catalog.factories import make_dataset, make_rows
 from tests.factories import PASSWORD, Tenant, make_user
 from tests.spaces.factories import join, make_space, make_token, predefined
 
@@ -249,6 +250,40 @@ def _delete_tokens(client, tenant):
     return _delete(client, tenant, f"/spaces/{space.id}/tokens?permanent=true"), space.id
 
 
+# --- catalog ----------------------------------------------------------------------------------
+def _create_dataset(client, tenant):
+    make_space(tenant, "Research")
+    r = _post(client, tenant, "/datasets", {"space": "Research", "name": "Images"})
+    return r, r.json()["id"]
+
+
+def _update_dataset(client, tenant):
+    dataset = make_dataset(space=make_space(tenant, "Research"))
+    return _patch(client, tenant, f"/datasets/{dataset.id}", {"name": "Renamed"}), dataset.id
+
+
+def _delete_dataset(client, tenant):
+    dataset = make_dataset(space=make_space(tenant, "Research"))
+    return _delete(client, tenant, f"/datasets/{dataset.id}"), dataset.id
+
+
+def _create_data_rows(client, tenant):
+    """One event for the whole request, whatever the number of rows."""
+    dataset = make_dataset(space=make_space(tenant, "Research"))
+    rows = [{"row_data": f"https://example.com/{i}.jpg", "global_key": f"k{i}"} for i in range(3)]
+    return _post(client, tenant, f"/datasets/{dataset.id}/data-rows", {"rows": rows}), dataset.id
+
+
+def _update_data_row(client, tenant):
+    [row] = make_rows(dataset=make_dataset(space=make_space(tenant, "Research")), n=1)
+    return _patch(client, tenant, f"/data-rows/{row.id}", {"external_id": "x-1"}), row.id
+
+
+def _delete_data_row(client, tenant):
+    [row] = make_rows(dataset=make_dataset(space=make_space(tenant, "Research")), n=1)
+    return _delete(client, tenant, f"/data-rows/{row.id}"), row.id
+
+
 # --- the table ------------------------------------------------------------------------------
 AUDITED: dict[str, list[Audited]] = {
     "accounts.services.organizations.organization_create": [
@@ -268,6 +303,24 @@ AUDITED: dict[str, list[Audited]] = {
         Audited("auth.logout", "user", _sign_out),
     ],
     "audit.services.audit_record_custom": [Audited("custom.deploy", "", _custom_event)],
+    "catalog.services.datasets.dataset_create": [
+        Audited("dataset.create", "dataset", _create_dataset)
+    ],
+    "catalog.services.datasets.dataset_update": [
+        Audited("dataset.update", "dataset", _update_dataset)
+    ],
+    "catalog.services.datasets.dataset_delete": [
+        Audited("dataset.delete", "dataset", _delete_dataset)
+    ],
+    "catalog.services.rows.data_rows_create": [
+        Audited("data_rows.create", "dataset", _create_data_rows)
+    ],
+    "catalog.services.rows.data_row_update": [
+        Audited("data_row.update", "data_row", _update_data_row)
+    ],
+    "catalog.services.rows.data_row_delete": [
+        Audited("data_row.delete", "data_row", _delete_data_row)
+    ],
     "exports.services.audit_export_start": [Audited("job.create", "job", _start_export)],
     "jobs.services.job_create": [Audited("job.create", "job", _start_export)],
     "jobs.services.job_abort": [Audited("job.abort", "job", _abort_job)],
@@ -304,6 +357,11 @@ AUDITED: dict[str, list[Audited]] = {
     ],
 }
 
+_ROWS_HELPER = "a helper of the data-row services (validation); no API calls it alone"
+_ROWS_INSERT = (
+    "the set-based insert step; its callers (data_rows.create, the import job) write the one "
+    "event of the request or job, never one per row"
+)
 _NAMING_HELPER = "a helper of the spaces services (names and locks); no API calls it alone"
 NOT_AUDITED: dict[str, str] = {
     "accounts.services.keys.api_key_authenticate": (
@@ -316,6 +374,18 @@ NOT_AUDITED: dict[str, str] = {
         "system setup of the demo seed, the CLI and tests; no API reaches it"
     ),
     "audit.services.audit_record": "the audit write itself, called by every row above",
+    "catalog.services.datasets.dataset_name_taken": "not a mutation: builds the 409",
+    "catalog.services.datasets.lock_dataset": "a helper: locks a live dataset (404 if gone)",
+    "catalog.services.rows.clean_external_id": _ROWS_HELPER,
+    "catalog.services.rows.clean_metadata": _ROWS_HELPER,
+    "catalog.services.rows.clean_row_data": _ROWS_HELPER,
+    "catalog.services.rows.prepare_rows": _ROWS_HELPER,
+    "catalog.services.rows.taken_keys": "a read: which keys the organization already has",
+    "catalog.services.rows.outcome_status": "not a mutation: SUCCESS / PARTIAL / FAILURE",
+    "catalog.services.rows.too_many_rows": "not a mutation: builds the 413",
+    "catalog.services.rows.rows_insert": _ROWS_INSERT,
+    "catalog.services.rows.insert_checked": _ROWS_INSERT,
+    "catalog.services.rows.insert_prepared": _ROWS_INSERT,
     "jobs.services.queue_name": "not a mutation: a queue's broker name",
     "jobs.services.job_for_idempotency_key": "a read: the job an Idempotency-Key started",
     "jobs.services.idempotency_key_reused": "not a mutation: builds the 409",

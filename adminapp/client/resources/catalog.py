@@ -2,17 +2,172 @@
 
 from __future__ import annotations
 
-from adminapp.client.resources._base import Resource
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from adminapp.client._pagination import CursorPage
+from adminapp.client.resources._base import Resource, body, seg
+from adminapp.client.resources.jobs import Job
+from adminapp.client.types.catalog import (
+    DataRow,
+    DataRowIn,
+    DataRowPage,
+    DataRowsCreateResult,
+    DataRowUpdateParams,
+    Dataset,
+    DatasetCreateParams,
+    DatasetPage,
+    DatasetUpdateParams,
+    OnInvalid,
+)
+
+
+def _id(value: Any) -> str:
+    """An id, or the ``id`` of a wire object (``dataset=client.datasets.get(...)``)."""
+    return value if isinstance(value, str) else value.id
+
 
 # --- datasets and data rows -----------------------------------------------------------------
 
 
 class Datasets(Resource):
-    """``client.datasets``: the datasets of a space."""
+    """``client.datasets``: the datasets of a space. Every ``space`` argument is a space id
+    or its exact name."""
+
+    def create(self, *, space: str, name: str, description: str | None = None) -> Dataset:
+        """Create a dataset; a name another dataset of the space has, in any letter case, is
+        a ``ConflictError``."""
+        return self._send(
+            "POST",
+            "/datasets",
+            Dataset,
+            body(DatasetCreateParams, space=space, name=name, description=description),
+        )
+
+    def list(
+        self,
+        *,
+        space: str,
+        name: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CursorPage[Dataset]:
+        """The space's datasets, newest first (iterate for all of them); ``name`` is a
+        case-insensitive substring."""
+        params = {"space": space, "name": name, "limit": limit, "cursor": cursor}
+        return self._page("/datasets", DatasetPage, params)
+
+    def get(self, dataset_id: str) -> Dataset:
+        return self._get(f"/datasets/{seg(dataset_id)}", Dataset)
+
+    def update(
+        self, dataset_id: str, *, name: str | None = None, description: str | None = None
+    ) -> Dataset:
+        """Rename a dataset and/or change its description (``ValueError`` if neither is
+        given: nothing is sent)."""
+        if name is None and description is None:
+            raise ValueError("Give a new name or description (or both).")
+        return self._send(
+            "PATCH",
+            f"/datasets/{seg(dataset_id)}",
+            Dataset,
+            body(DatasetUpdateParams, name=name, description=description),
+        )
+
+    def delete(self, dataset_id: str, *, idempotency_key: str | None = None) -> Job:
+        """Delete a dataset. It is gone from lists at once (its name is free); the returned
+        ``dataset_delete`` job removes its rows and frees their global keys (``job.wait()``)."""
+        response = self._client.request(
+            "DELETE",
+            f"/datasets/{seg(dataset_id)}",
+            creates_job=True,
+            idempotency_key=idempotency_key,
+        )
+        return Job.bind(response.json(), self._client)
 
 
 class DataRows(Resource):
     """``client.data_rows``: the rows of a dataset."""
+
+    def create(
+        self,
+        *,
+        dataset: str | Dataset,
+        rows: Iterable[DataRowIn | Mapping[str, Any]],
+        on_invalid: OnInvalid | str = OnInvalid.REJECT,
+    ) -> DataRowsCreateResult:
+        """Add up to 1,000 rows (dicts or ``DataRowIn``) to a dataset. A row whose global
+        key is taken, repeated in ``rows`` or invalid is reported in ``errors`` (with its
+        ``index`` and ``code``) and the others are created (``results``, each with its
+        ``id`` and ``index``); ``status`` says which happened. More than 1,000 rows is a
+        413: import them from a file."""
+        sent = [
+            row.model_dump(mode="json", exclude_none=True)
+            if isinstance(row, DataRowIn)
+            else dict(row)
+            for row in rows
+        ]
+        return self._send(
+            "POST",
+            f"/datasets/{seg(_id(dataset))}/data-rows",
+            DataRowsCreateResult,
+            {"rows": sent, "on_invalid": str(OnInvalid(on_invalid))},
+        )
+
+    def list(
+        self,
+        *,
+        dataset: str | Dataset,
+        external_id: str | None = None,
+        global_key: str | None = None,
+        global_key_prefix: str | None = None,
+        has_global_key: bool | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> CursorPage[DataRow]:
+        """A dataset's rows in the order they were added (iterate for all of them);
+        ``global_key`` and ``global_key_prefix`` compare in any letter case."""
+        params = {
+            "external_id": external_id,
+            "global_key": global_key,
+            "global_key_prefix": global_key_prefix,
+            "has_global_key": has_global_key,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return self._page(f"/datasets/{seg(_id(dataset))}/data-rows", DataRowPage, params)
+
+    def get(self, data_row_id: str) -> DataRow:
+        return self._get(f"/data-rows/{seg(data_row_id)}", DataRow)
+
+    def get_by_global_key(self, global_key: str) -> DataRow:
+        """The row with ``global_key`` (any letter case): ``NotFoundError`` if none."""
+        return self._get("/data-rows/by-global-key", DataRow, {"global_key": global_key})
+
+    def update(
+        self,
+        data_row_id: str,
+        *,
+        row_data: str | None = None,
+        external_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> DataRow:
+        """Change ``row_data``, ``external_id`` and/or ``metadata`` (``ValueError`` if none
+        is given). Global keys change through ``client.global_keys``."""
+        if row_data is None and external_id is None and metadata is None:
+            raise ValueError("Give row_data, external_id or metadata to change.")
+        return self._send(
+            "PATCH",
+            f"/data-rows/{seg(data_row_id)}",
+            DataRow,
+            body(
+                DataRowUpdateParams, row_data=row_data, external_id=external_id, metadata=metadata
+            ),
+        )
+
+    def delete(self, data_row_id: str) -> None:
+        """Delete a row; its global key is free again."""
+        self._send_empty("DELETE", f"/data-rows/{seg(data_row_id)}")
 
 
 # --- global keys ----------------------------------------------------------------------------
