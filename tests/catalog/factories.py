@@ -4,6 +4,7 @@ set-based insert, ``rows_insert``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import count
 
 from adminapp.accounts.models import OrgMembership
@@ -12,6 +13,7 @@ from adminapp.catalog.models import DataRow, Dataset
 from adminapp.core.principal import Principal
 from adminapp.spaces.models import Space
 from tests.factories import principal_for
+from tests.spaces.factories import World, build_world
 
 API = "/api/v1"
 _seq = count(1)
@@ -55,3 +57,23 @@ def make_rows(
         raise AssertionError(f"make_rows: {len(refused)} refused, first: {refused[0]}")
     dataset.refresh_from_db(fields=["row_count"])
     return [o.row for o in outcomes]
+
+
+@dataclass
+class CatalogWorld:
+    """The spaces ``World`` (a principal of every kind) with a dataset of two rows in its
+    space "Research" (``row`` has the key ``Robot-1``) and one in its space "Hidden"."""
+
+    world: World
+    dataset: Dataset
+    row: DataRow
+    hidden_dataset: Dataset
+
+
+def build_catalog_world() -> CatalogWorld:
+    world = build_world()
+    dataset = make_dataset(space=world.space, name="Images")
+    row, _ = make_rows(dataset=dataset, n=2, keys=["Robot-1", None])
+    hidden_dataset = make_dataset(space=world.hidden, name="Secret")
+    make_rows(dataset=hidden_dataset, n=1, keys=["Hidden-1"])
+    return CatalogWorld(world=world, dataset=dataset, row=row, hidden_dataset=hidden_dataset)

@@ -1,0 +1,94 @@
+"""Who may call what in the catalog: every dataset / data-row endpoint × every kind of
+principal → the HTTP status they get, read like ``tests/spaces/test_authz_matrix.py`` (same
+principals, same world, plus a dataset with rows in the space and one in the hidden space).
+
+``dataset.read`` is granted by every predefined space role (READ_ONLY and ANNOTATOR read),
+``dataset.write`` by ADMIN and MEMBER (and a MEMBER space token); the custom role with no
+permission sees the space but none of its datasets (403). Outside a caller's spaces, and in
+another organization, a dataset or a row does not exist (404); a row read by global key is
+404 whenever it cannot be read.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from tests.catalog.factories import CatalogWorld
+from tests.spaces.factories import API
+from tests.spaces.test_authz_matrix import PRINCIPALS
+
+# fmt: off
+MATRIX = [
+    # endpoint                                        anon other owner admin spAdm mem  ro   ann  c+   c-   tok  exp
+    ("GET    /datasets?space={space}",                 401, 404, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401),
+    ("GET    /datasets?space=Research",                401, 404, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401),
+    ("POST   /datasets",                               401, 404, 201, 201, 201, 201, 403, 403, 201, 403, 201, 401),
+    ("GET    /datasets/{dataset}",                     401, 404, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401),
+    ("PATCH  /datasets/{dataset}",                     401, 404, 200, 200, 200, 200, 403, 403, 200, 403, 200, 401),
+    ("DELETE /datasets/{dataset}",                     401, 404, 202, 202, 202, 202, 403, 403, 202, 403, 202, 401),
+    ("GET    /datasets/{dataset}/data-rows",           401, 404, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401),
+    ("POST   /datasets/{dataset}/data-rows",           401, 404, 200, 200, 200, 200, 403, 403, 200, 403, 200, 401),
+    ("GET    /datasets/{hidden_dataset}",              401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404, 401),
+    ("PATCH  /datasets/{hidden_dataset}",              401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404, 401),
+    ("POST   /datasets/{hidden_dataset}/data-rows",    401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404, 401),
+    ("GET    /data-rows/by-global-key?global_key=robot-1", 401, 404, 200, 200, 200, 200, 200, 200, 200, 404, 200, 401),
+    ("GET    /data-rows/by-global-key?global_key=Hidden-1", 401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404, 401),
+    ("GET    /data-rows/{row}",                        401, 404, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401),
+    ("PATCH  /data-rows/{row}",                        401, 404, 200, 200, 200, 200, 403, 403, 200, 403, 200, 401),
+    ("DELETE /data-rows/{row}",                        401, 404, 204, 204, 204, 204, 403, 403, 204, 403, 204, 401),
+]
+# fmt: on
+
+BODIES = {
+    "POST   /datasets": {"space": "{space}", "name": "Brand new"},
+    "PATCH  /datasets/{dataset}": {"description": "Changed"},
+    "PATCH  /datasets/{hidden_dataset}": {"description": "Changed"},
+    "POST   /datasets/{dataset}/data-rows": {"rows": [{"row_data": "https://example.com/a"}]},
+    "POST   /datasets/{hidden_dataset}/data-rows": {"rows": [{"row_data": "https://e.com/b"}]},
+    "PATCH  /data-rows/{row}": {"external_id": "changed"},
+}
+
+
+def _fill(text: str, cw: CatalogWorld) -> str:
+    return text.format(
+        space=cw.world.space.id,
+        dataset=cw.dataset.id,
+        hidden_dataset=cw.hidden_dataset.id,
+        row=cw.row.id,
+    )
+
+
+def _call(client, cw: CatalogWorld, endpoint: str, who: str) -> int:
+    method, path = endpoint.split(maxsplit=1)
+    body = BODIES.get(endpoint)
+    kwargs = cw.world.auth(who)
+    if body is not None:
+        body = {k: _fill(v, cw) if isinstance(v, str) else v for k, v in body.items()}
+        kwargs = {**kwargs, "data": body, "content_type": "application/json"}
+    response = getattr(client, method.lower())(API + _fill(path, cw), **kwargs)
+    if response.status_code >= 400:
+        error = response.json()["error"]
+        assert error["code"] and error["message"], response.content
+    return response.status_code
+
+
+def test_the_matrix_names_every_principal_once():
+    assert all(len(row) == len(PRINCIPALS) + 1 for row in MATRIX)
+    assert len({row[0] for row in MATRIX}) == len(MATRIX)
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=[" ".join(row[0].split()) for row in MATRIX])
+def test_authorization(client, catalog_world, row):
+    endpoint, *expected = row
+    got = {}
+    for who in PRINCIPALS:
+        with transaction.atomic():
+            got[who] = _call(client, catalog_world, endpoint, who)
+            transaction.set_rollback(True)
+    wrong = {
+        who: f"expected {want}, got {got[who]}"
+        for who, want in zip(PRINCIPALS, expected, strict=True)
+        if got[who] != want
+    }
+    assert not wrong, f"{endpoint}: {wrong}"
