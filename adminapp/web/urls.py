@@ -4,6 +4,7 @@ from django.urls import path
 
 from adminapp.web.accounts import views as accounts
 from adminapp.web.audit import views as audit
+from adminapp.web.catalog import views as catalog
 from adminapp.web.home import views as home
 from adminapp.web.jobs import views as jobs
 from adminapp.web.spaces import members, roles, tokens
@@ -54,6 +55,13 @@ urlpatterns = [
         tokens.space_token_delete,
         name="space_token_delete",
     ),
+    # catalog
+    path("spaces/<str:space_id>/datasets/", catalog.datasets, name="datasets"),
+    path("datasets/<str:dataset_id>/", catalog.dataset_detail, name="dataset_detail"),
+    path("datasets/<str:dataset_id>/rows/", catalog.data_row_add, name="data_row_add"),
+    path("datasets/<str:dataset_id>/edit/", catalog.dataset_edit, name="dataset_edit"),
+    path("datasets/<str:dataset_id>/delete/", catalog.dataset_delete, name="dataset_delete"),
+    path("data-rows/<str:data_row_id>/delete/", catalog.data_row_delete, name="data_row_delete"),
     path("roles/", roles.roles, name="roles"),
     path("roles/<str:role_id>/edit/", roles.role_edit, name="role_edit"),
     path("roles/<str:role_id>/delete/", roles.role_delete, name="role_delete"),

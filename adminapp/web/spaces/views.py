@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from adminapp.client import CursorPage, NotFoundError, Permission
 from adminapp.client.types import Space, SpaceMembership
 from adminapp.web import render
+from adminapp.web.catalog.views import datasets_context
 from adminapp.web.client import can, me, sdk
 from adminapp.web.flow import after_success, idempotency_key, submit
 from adminapp.web.spaces.forms import (
@@ -169,7 +170,7 @@ def space_context(
     request: HttpRequest,
     space: Space,
     *,
-    sections: tuple[str, ...] = ("members", "tokens", "settings"),
+    sections: tuple[str, ...] = ("datasets", "members", "tokens", "settings"),
     members: CursorPage[SpaceMembership] | None = None,
     new_member_form: SpaceMemberForm | None = None,
     token_form: SpaceTokenForm | None = None,
@@ -185,6 +186,8 @@ def space_context(
         "space": space,
         "me_user_id": me(request).user.id if me(request).user else None,
     }
+    if "datasets" in sections and Permission.DATASET_READ in allowed:
+        context.update(datasets_context(request, space))
     if "members" in sections and Permission.MEMBER_READ in allowed:
         if members is None:
             members = client.spaces.list_users(space.id, cursor=cursor(request, "members_cursor"))
