@@ -73,6 +73,15 @@ def _fresh_cache(settings):
 
 
 @pytest.fixture
+def var_dir(settings, tmp_path, monkeypatch):
+    """A var/ of the test's own (seed_demo's password file), and no password from the
+    environment."""
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
 def tenant(db) -> Tenant:
     return make_tenant()
 

@@ -7,7 +7,6 @@ import stat
 from io import StringIO
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 from django.test import Client
 
@@ -20,14 +19,6 @@ CI_RUN = ROOT / ".ci" / "run"
 
 
 # --- seed_demo ------------------------------------------------------------------------------
-@pytest.fixture
-def var_dir(settings, tmp_path, monkeypatch):
-    """A var/ of the test's own, and no password from the environment."""
-    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
-    settings.VAR_DIR = tmp_path
-    return tmp_path
-
-
 def seed(*args: str) -> str:
     out = StringIO()
     call_command("seed_demo", *args, stdout=out)

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 from io import StringIO
 
-import pytest
 from django.core.management import call_command
 
 from adminapp.accounts.models import Organization
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
-
-
-@pytest.fixture
-def var_dir(settings, tmp_path, monkeypatch):
-    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
-    settings.VAR_DIR = tmp_path
-    return tmp_path
 
 
 def _counts() -> tuple[int, int, int, int]:

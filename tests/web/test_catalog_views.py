@@ -136,7 +136,9 @@ def test_adding_a_row_counts_it_and_a_refused_key_is_said_next_to_the_key_field(
     )
     assert response.status_code == 409
     html = response.content.decode()
-    assert re.search(r"id_global_key.*?field__error[^>]*>[^<]*taken", html, re.S | re.I)
+    assert re.search(
+        r"id_global_key.*?field__error[^>]*>[^<]*belongs to another data row", html, re.S
+    )
 
     response = client.post(url, {"row_data": "c", "global_key": " bad key "})
     assert response.status_code == 422

@@ -150,9 +150,10 @@ def seed_demo(*, password: str, password_source: str = "") -> DemoLogin:
         revoke=True,
     )
     # Spaces with members in different space roles, a custom role and tokens.
+    from adminapp.catalog.demo import seed_datasets
     from adminapp.spaces.demo import seed_spaces
 
-    seed_spaces(actor=owner)
+    seed_datasets(actor=owner, spaces=seed_spaces(actor=owner))
     if acme_created:
         audit_record_custom(
             actor=owner,

@@ -1,0 +1,27 @@
+"""The demo seed gives the demo org two datasets with a few thousand rows, some keyed;
+running it again adds nothing."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from django.core.management import call_command
+
+from adminapp.catalog.models import DataRow, Dataset
+
+
+def test_the_demo_org_has_datasets_with_rows_and_keys(db, var_dir):
+    call_command("seed_demo", stdout=StringIO())
+    datasets = {d.name: d for d in Dataset.objects.select_related("space")}
+    assert {(name, d.space.name, d.row_count) for name, d in datasets.items()} == {
+        ("Grasp attempts", "Robot Arms", 3000),
+        ("Incident clips", "Warehouse Fleet", 1200),
+    }
+    grasps = DataRow.objects.filter(dataset=datasets["Grasp attempts"])
+    assert grasps.count() == 3000
+    assert grasps.filter(global_key__isnull=False).count() == 2000
+    assert grasps.get(external_id="00042").global_key == "arms/grasp-00042"
+
+    call_command("seed_demo", stdout=StringIO())
+    assert DataRow.objects.count() == 4200
+    assert Dataset.objects.count() == 2
