@@ -2,8 +2,143 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from adminapp.client.types.common import Page, ParamsModel, WireModel
+from adminapp.client.types.jobs import JobOutcome
+
+__all__: list[str] = [
+    "DataRow",
+    "DataRowCreated",
+    "DataRowIn",
+    "DataRowPage",
+    "DataRowUpdateParams",
+    "DataRowsCreateParams",
+    "DataRowsCreateResult",
+    "Dataset",
+    "DatasetCreateParams",
+    "DatasetPage",
+    "DatasetUpdateParams",
+    "GlobalKeyErrorCode",
+    "ItemError",
+    "OnInvalid",
+]
 
 # --- datasets and data rows -----------------------------------------------------------------
+
+
+class GlobalKeyErrorCode(StrEnum):
+    """The machine codes of per-item errors (SPEC §4), the same at every size and door."""
+
+    KEY_TAKEN = "KEY_TAKEN"  # another row of the organization has the key (any case)
+    DUPLICATE_IN_REQUEST = "DUPLICATE_IN_REQUEST"  # a later occurrence (any case) in one request
+    DATA_ROW_NOT_FOUND = "DATA_ROW_NOT_FOUND"
+    ACCESS_DENIED = "ACCESS_DENIED"  # the row is in a space the caller cannot write
+    INVALID_KEY = "INVALID_KEY"  # breaks the key rules (and could not be sanitized)
+    NOT_FOUND = "NOT_FOUND"  # clear: no row has the key
+
+
+class OnInvalid(StrEnum):
+    """What to do with a global key that breaks the rules: refuse the item (``INVALID_KEY``)
+    or replace the characters not allowed with ``_`` (the item says ``sanitized: true``)."""
+
+    REJECT = "reject"
+    SANITIZE = "sanitize"
+
+
+class Dataset(WireModel):
+    id: str
+    space_id: str
+    name: str
+    description: str = ""
+    row_count: int = Field(description="Exact: kept by every write, never counted.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class DatasetPage(Page[Dataset]):
+    pass
+
+
+class DataRow(WireModel):
+    id: str
+    dataset_id: str
+    space_id: str
+    row_data: str = Field(description="A URL or a text.")
+    external_id: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    global_key: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DataRowPage(Page[DataRow]):
+    pass
+
+
+class DataRowCreated(DataRow):
+    """A row ``POST …/data-rows`` created, with its position in the request."""
+
+    index: int = Field(description="The row's position in the request's ``rows`` (from 0).")
+    sanitized: bool = Field(False, description="Its global key was sanitized (on_invalid).")
+
+
+class ItemError(WireModel):
+    """One input item that was not applied, and why."""
+
+    index: int = Field(description="The item's position in the request (from 0).")
+    code: str = Field(description="A GlobalKeyErrorCode value, e.g. KEY_TAKEN.")
+    message: str
+    input: Any = Field(None, description="The item as it was sent.")
+
+
+class DataRowsCreateResult(WireModel):
+    """SUCCESS: every row created; PARTIAL_SUCCESS: some rows created, some refused;
+    FAILURE: none created."""
+
+    status: JobOutcome
+    results: list[DataRowCreated]
+    errors: list[ItemError]
+
+
+# --- request bodies -------------------------------------------------------------------------
+class DatasetCreateParams(ParamsModel):
+    space: str = Field(description="The space's id or exact name.")
+    name: str
+    description: str | None = None
+
+
+class DatasetUpdateParams(ParamsModel):
+    name: str | None = None
+    description: str | None = None
+
+
+class DataRowIn(ParamsModel):
+    """One row to create."""
+
+    row_data: str = Field(description="A URL or a text, at most 4,096 characters.")
+    external_id: str | None = Field(None, description="Your own id, at most 255 characters.")
+    metadata: dict[str, Any] | None = Field(
+        None, description="A JSON object of at most 4,096 bytes as compact JSON."
+    )
+    global_key: str | None = Field(None, description="Unique in the organization, any case.")
+
+
+class DataRowsCreateParams(ParamsModel):
+    rows: list[DataRowIn] = Field(description="1 to 1,000 rows; import a file for more.")
+    on_invalid: OnInvalid = OnInvalid.REJECT
+
+
+class DataRowUpdateParams(ParamsModel):
+    """The global key is not changed here: assign or clear it with the global-key jobs."""
+
+    row_data: str | None = None
+    external_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
 
 # --- global keys ----------------------------------------------------------------------------

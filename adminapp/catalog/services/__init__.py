@@ -1,0 +1,39 @@
+"""Writes for datasets and data rows (SPEC §4).
+
+Every function takes the acting ``Principal``, checks it through ``adminapp.authz``
+(``dataset.write`` in the dataset's space), writes in one transaction and records one audit
+event in it — one per request, never one per row. One module per aggregate: ``datasets``
+and ``rows``; everything public is importable from here.
+"""
+
+from adminapp.catalog.services.datasets import (
+    DATASET_DESCRIPTION_MAX,
+    DATASET_NAME_MAX,
+    dataset_create,
+    dataset_delete,
+    dataset_update,
+)
+from adminapp.catalog.services.rows import (
+    INVALID_ROW,
+    SYNC_ROWS_MAX,
+    RowOutcome,
+    data_row_delete,
+    data_row_update,
+    data_rows_create,
+    rows_insert,
+)
+
+__all__ = [
+    "DATASET_DESCRIPTION_MAX",
+    "DATASET_NAME_MAX",
+    "INVALID_ROW",
+    "SYNC_ROWS_MAX",
+    "RowOutcome",
+    "data_row_delete",
+    "data_row_update",
+    "data_rows_create",
+    "dataset_create",
+    "dataset_delete",
+    "dataset_update",
+    "rows_insert",
+]
