@@ -261,9 +261,39 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# Job outputs (exports). Web and workers must share it (a volume in compose.yaml).
+# Job outputs (exports) and uploaded import files. Web and workers must share it (a volume
+# in compose.yaml), or use S3 below.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Uploaded files (data-row imports) go through Django's storage API (``default_storage``):
+# the filesystem under MEDIA_ROOT by default; an S3-compatible bucket (django-storages) when
+# STORAGE_S3_BUCKET is set, so a worker on another machine reads the same file.
+STORAGE_S3_BUCKET = env_str("STORAGE_S3_BUCKET")
+if STORAGE_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("STORAGE_S3_REGION") or None,
+            "access_key": env_str("STORAGE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("STORAGE_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("STORAGE_S3_PREFIX").strip("/"),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+# Data-row imports: the largest file accepted (bytes; refused with 413 before it is read),
+# the most rows one file may hold (the job stops at the next one), and rows per chunk (one
+# transaction and checkpoint each).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 2 * 1024**3)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 5_000_000)
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 5000)
+# Rows per JSON request of POST /datasets/{id}/data-rows/async (written to a JSONL file and
+# imported by the same job), and the body size that request may have.
+IMPORT_JSON_MAX_ROWS = env_int("IMPORT_JSON_MAX_ROWS", 100_000)
+IMPORT_JSON_MAX_BYTES = env_int("IMPORT_JSON_MAX_BYTES", 64 * 1024 * 1024)
 
 # --- API --------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 10 * 1024 * 1024)

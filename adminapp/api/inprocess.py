@@ -47,6 +47,7 @@ from django.utils.module_loading import import_string
 from adminapp.accounts.principals import forget_session_memo
 from adminapp.client import AdminClient
 from adminapp.client._client import API_PREFIX
+from adminapp.client._multipart import MultipartBody
 from adminapp.client._transport import Request, Response
 from adminapp.core.http import INPROCESS_ATTR, client_ip, error_response, new_request_id
 
@@ -83,7 +84,13 @@ class InProcessTransport:
         self.outer = outer_request
 
     def _environ(
-        self, method: str, path: str, query: str, body: bytes, headers: Mapping[str, str]
+        self,
+        method: str,
+        path: str,
+        query: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        upload: MultipartBody | None = None,
     ) -> dict[str, Any]:
         meta = self.outer.META
         environ: dict[str, Any] = {
@@ -109,6 +116,10 @@ class InProcessTransport:
         if body:
             environ["CONTENT_TYPE"] = "application/json"
             environ["CONTENT_LENGTH"] = str(len(body))
+        elif upload is not None:  # streamed from the file, as over HTTP
+            environ["wsgi.input"] = upload.reader()
+            environ["CONTENT_TYPE"] = upload.content_type
+            environ["CONTENT_LENGTH"] = str(len(upload))
         for name, value in headers.items():
             key = FORWARDED_SDK_HEADERS.get(name.lower())
             if key:
@@ -123,6 +134,7 @@ class InProcessTransport:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        upload: MultipartBody | None = None,
     ) -> WSGIRequest:
         """The inner request for one SDK call (public for tests and debugging)."""
         if not path.startswith("/"):
@@ -134,6 +146,7 @@ class InProcessTransport:
             urlencode(params or {}),
             body,
             headers or {},
+            upload,
         )
         inner = WSGIRequest(environ)
         outer = self.outer
@@ -171,6 +184,7 @@ class InProcessTransport:
             params=request.params,
             json=request.json,
             headers=request.headers,
+            upload=request.upload,
         )
         response = self._dispatch(inner)
         if request.method.upper() not in ("GET", "HEAD"):

@@ -17,6 +17,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from adminapp.client._errors import APIConnectionError, APITimeoutError
+from adminapp.client._multipart import MultipartBody
 
 CHUNK_SIZE = 64 * 1024
 
@@ -102,6 +103,8 @@ class Request:
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     stream: bool = False
+    # A multipart/form-data body streamed from a file (instead of ``json``).
+    upload: MultipartBody | None = None
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -134,6 +137,9 @@ class HTTPTransport:
         if request.json is not None:
             data = jsonlib.dumps(request.json, separators=(",", ":")).encode()
             headers.setdefault("Content-Type", "application/json")
+        elif request.upload is not None:
+            data = request.upload  # iterable with a length: streamed with Content-Length
+            headers["Content-Type"] = request.upload.content_type
         try:
             resp = self.session.request(
                 request.method,

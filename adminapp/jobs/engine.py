@@ -36,7 +36,7 @@ from adminapp.core import logs
 from adminapp.core.errors import ApplicationError
 from adminapp.core.principal import Principal
 from adminapp.jobs import kinds
-from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, StartOver
+from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Outcomes, StartOver
 from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState, outcome_of
 
 logger = logging.getLogger("adminapp.jobs")
@@ -166,18 +166,23 @@ class _Run:
 
     def apply(self, chunk: Chunk) -> None:
         with transaction.atomic():
-            outcomes = list(self.kind.apply(self.ctx, chunk) or ())
-            self.record(outcomes)
-            succeeded = sum(1 for o in outcomes if o.ok)
+            self.ctx.seq = self.seq
+            applied = self.kind.apply(self.ctx, chunk)
+            if isinstance(applied, Outcomes):  # written by the kind itself, set-based
+                succeeded, total = applied.succeeded, applied.total
+            else:
+                outcomes = list(applied or ())
+                self.record(outcomes)
+                succeeded, total = sum(1 for o in outcomes if o.ok), len(outcomes)
             self.after = chunk.after
-            self.seq += len(outcomes)
+            self.seq += total
             self.done += chunk.size
             self.update(
                 checkpoint=self.checkpoint(),
                 progress_done=self.done,
                 message=self.message(),
                 items_succeeded=F("items_succeeded") + succeeded,
-                items_failed=F("items_failed") + (len(outcomes) - succeeded),
+                items_failed=F("items_failed") + (total - succeeded),
                 **({"stage": chunk.stage[:64]} if chunk.stage else {}),
             )
 
@@ -237,7 +242,21 @@ class _Run:
                 changes["progress_done"] = self.total
         if self.ctx is not None and self.ctx.result_file:
             changes["result_file"] = self.ctx.result_file
-        self.mine().update(**changes)
+        if self.mine().update(**changes):
+            job_cleanup(job_id=self.job.id, kind=self.kind)
+
+
+def job_cleanup(*, job_id: str, kind: JobKind | str | None) -> None:
+    """Let the kind drop what it kept for the run (``JobKind.cleanup``) once the job is
+    finished. Called by the engine on every finish, by an abort of a queued job and by the
+    reaper when it gives a job up; a failure here is logged and never changes the job."""
+    found = kinds.get(kind) if isinstance(kind, str) or kind is None else kind
+    if found is None:
+        return
+    try:
+        found.cleanup(job_id)
+    except Exception:  # noqa: BLE001 - the job is finished; leftovers are only logged
+        logger.exception("Cleanup of job %s (%s) failed", job_id, found.name)
 
 
 def job_claim(*, job_id: str) -> Job | None:

@@ -6,7 +6,12 @@ models, taken from its generic parameters), and splits its work in three:
 - ``plan(ctx) -> total``: how many units of work there are (the progress bar's end), once;
 - ``chunks(ctx, after) -> iterable of Chunk``: the work still to do after the checkpoint
   ``after`` (None on a first run), lazily, one chunk at a time;
-- ``apply(ctx, chunk) -> outcomes``: do one chunk and say what happened to each item.
+- ``apply(ctx, chunk) -> outcomes``: do one chunk and say what happened to each item,
+  either as a list of ``ItemOutcome`` (the engine writes one JobItem each) or, for kinds
+  that work on millions of items, as ``Outcomes(succeeded, failed)`` after writing the
+  chunk's JobItems itself, set-based, numbered from ``ctx.seq`` (see ``Outcomes``);
+- ``cleanup(job_id)``: release what the job kept between deliveries (a staging table, an
+  input file) once it is finished, whatever the way (success, failure, abort, the reaper).
 
 The engine (``adminapp.jobs.engine``) owns everything else: it applies each chunk, its item
 outcomes and the checkpoint in one transaction (so a chunk is applied exactly once, even
@@ -79,6 +84,21 @@ class ItemOutcome:
         return cls(ok=False, key=key, data=data, error_code=code, message=message)
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """A chunk's outcomes when the kind wrote them itself (``INSERT INTO jobs_jobitem …
+    SELECT``, in the chunk's transaction): how many succeeded and failed. The kind numbers
+    its JobItems ``ctx.seq``, ``ctx.seq + 1``, … ``ctx.seq + succeeded + failed - 1``; the
+    engine counts them and moves its running seq on by that many, exactly as for a list."""
+
+    succeeded: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed
+
+
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 ResultT = TypeVar("ResultT", bound=BaseModel)
 
@@ -108,6 +128,9 @@ class JobContext(Generic[ParamsT]):
         # The job's owner as of the last check (the engine re-resolves it before each chunk).
         self.principal = principal
         self.result_file = result_file
+        # The seq the next JobItem of this job gets (set by the engine before each chunk),
+        # for kinds that write their outcomes themselves (``Outcomes``).
+        self.seq = 0
         # Values of this delivery only (open files, running hashes): never saved.
         self.local: dict[str, Any] = {}
 
@@ -144,9 +167,14 @@ class JobKind(Generic[ParamsT, ResultT]):
     def chunks(self, ctx: JobContext[ParamsT], after: Any) -> Iterable[Chunk]:
         raise NotImplementedError
 
-    def apply(self, ctx: JobContext[ParamsT], chunk: Chunk) -> Sequence[ItemOutcome]:
+    def apply(self, ctx: JobContext[ParamsT], chunk: Chunk) -> Sequence[ItemOutcome] | Outcomes:
         """Apply one chunk. Runs inside the chunk's transaction: raise to undo all of it."""
         raise NotImplementedError
+
+    def cleanup(self, job_id: str) -> None:
+        """Called once the job is finished (SUCCEEDED, FAILED or ABORTED, by its worker, an
+        abort or the reaper), outside any chunk: drop what only the run needed. Must be
+        safe to call twice and when nothing was ever made. Errors are logged, not raised."""
 
     def result(self, ctx: JobContext[ParamsT]) -> ResultT:
         raise NotImplementedError

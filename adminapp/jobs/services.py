@@ -27,6 +27,7 @@ from adminapp.audit.services import audit_record
 from adminapp.core.errors import Conflict, ValidationFailed
 from adminapp.core.principal import Principal
 from adminapp.jobs import kinds
+from adminapp.jobs.engine import job_cleanup
 from adminapp.jobs.kinds import JobKind, Queue
 from adminapp.jobs.models import TERMINAL_STATES, Job, JobState, outcome_of
 
@@ -168,7 +169,7 @@ def job_abort(*, actor: Principal, job_id: str) -> Job:
     job = job_get(actor=actor, job_id=job_id)
     if job.state in TERMINAL_STATES:
         return job
-    Job.objects.filter(id=job.id, state=JobState.QUEUED).update(
+    aborted_queued = Job.objects.filter(id=job.id, state=JobState.QUEUED).update(
         state=JobState.ABORTED,
         outcome=outcome_of(JobState.ABORTED, succeeded=0, failed=0),
         abort_requested=True,
@@ -179,6 +180,8 @@ def job_abort(*, actor: Principal, job_id: str) -> Job:
     Job.objects.filter(id=job.id, state=JobState.RUNNING).update(
         abort_requested=True, message="Abort requested; stopping after the current chunk."
     )
+    if aborted_queued:  # a requeued job may have kept something from its earlier run
+        transaction.on_commit(lambda: job_cleanup(job_id=job.id, kind=job.kind))
     audit_record(
         actor=actor,
         action="job.abort",
@@ -222,13 +225,14 @@ def jobs_reap(
         )
         counts = {"succeeded": job.items_succeeded, "failed": job.items_failed}
         if job.abort_requested:
-            base.update(
+            if base.update(
                 state=JobState.ABORTED,
                 outcome=outcome_of(JobState.ABORTED, **counts),
                 finished_at=now,
                 stage="aborted",
                 message="Aborted; its worker stopped responding.",
-            )
+            ):
+                job_cleanup(job_id=job.id, kind=job.kind)
         elif job.attempts >= max_attempts:
             if base.update(
                 state=JobState.FAILED,
@@ -239,6 +243,7 @@ def jobs_reap(
                 error_message=f"The worker stopped responding {job.attempts} times; giving up.",
             ):
                 report.failed.append(job.id)
+                job_cleanup(job_id=job.id, kind=job.kind)
         elif base.update(
             state=JobState.QUEUED,
             stage="requeued",

@@ -284,6 +284,39 @@ def _delete_data_row(client, tenant):
     return _delete(client, tenant, f"/data-rows/{row.id}"), row.id
 
 
+# --- catalog: imports ------------------------------------------------------------------------
+def _forget_upload(response) -> None:
+    """The job never runs here: remove the file it would have deleted when it ended."""
+    from django.core.files.storage import default_storage
+
+    from adminapp.jobs.models import Job
+
+    if response.status_code == 202:
+        default_storage.delete(Job.objects.get(id=response.json()["id"]).params["file"])
+
+
+def _import_file(client, tenant):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    dataset = make_dataset(space=make_space(tenant, "Imports"))
+    r = client.post(
+        f"{API}/datasets/{dataset.id}/imports",
+        {"file": SimpleUploadedFile("rows.csv", b"row_data\na\n")},
+        **_admin(tenant),
+    )
+    _forget_upload(r)
+    return r, dataset.id
+
+
+def _import_json_rows(client, tenant):
+    dataset = make_dataset(space=make_space(tenant, "Imports"))
+    r = _post(
+        client, tenant, f"/datasets/{dataset.id}/data-rows/async", {"rows": [{"row_data": "a"}]}
+    )
+    _forget_upload(r)
+    return r, dataset.id
+
+
 # --- the table ------------------------------------------------------------------------------
 AUDITED: dict[str, list[Audited]] = {
     "accounts.services.organizations.organization_create": [
@@ -320,6 +353,12 @@ AUDITED: dict[str, list[Audited]] = {
     ],
     "catalog.services.rows.data_row_delete": [
         Audited("data_row.delete", "data_row", _delete_data_row)
+    ],
+    "catalog.services.imports.data_rows_import_file": [
+        Audited("data_rows.import", "dataset", _import_file)
+    ],
+    "catalog.services.imports.data_rows_import_rows": [
+        Audited("data_rows.import", "dataset", _import_json_rows)
     ],
     "exports.services.audit_export_start": [Audited("job.create", "job", _start_export)],
     "jobs.services.job_create": [Audited("job.create", "job", _start_export)],
@@ -386,6 +425,7 @@ NOT_AUDITED: dict[str, str] = {
     "catalog.services.rows.rows_insert": _ROWS_INSERT,
     "catalog.services.rows.insert_checked": _ROWS_INSERT,
     "catalog.services.rows.insert_prepared": _ROWS_INSERT,
+    "catalog.services.imports.import_format": "not a mutation: an import's format from its name",
     "jobs.services.queue_name": "not a mutation: a queue's broker name",
     "jobs.services.job_for_idempotency_key": "a read: the job an Idempotency-Key started",
     "jobs.services.idempotency_key_reused": "not a mutation: builds the 409",

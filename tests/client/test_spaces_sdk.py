@@ -218,7 +218,7 @@ def test_a_deleted_space_job_runs_to_succeeded(sdk, tenant, celery_worker_proces
     job = client.spaces.delete("Short-lived").wait(timeout=60)
 
     assert job.state == JobState.SUCCEEDED, job.error
-    assert job.result["deleted"] == {"tokens": 1, "memberships": 1}
+    assert job.result["deleted"] == {"tokens": 1, "memberships": 1, "data_rows": 0, "datasets": 0}
     with pytest.raises(NotFoundError):
         client.spaces.get(space.id)
     assert space.id not in {r.id for r in client.spaces.all()}

@@ -11,6 +11,7 @@ Imported by the tests that use them, and by their Celery workers with ``--includ
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from django.db.models import F
@@ -21,6 +22,7 @@ from adminapp.jobs.kinds import (
     ItemOutcome,
     JobContext,
     JobKind,
+    Outcomes,
     Queue,
     StartOver,
     register,
@@ -164,3 +166,48 @@ class Session(JobKind[NoParams, SessionResult]):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             return SessionResult(backend_pid=cursor.fetchone()[0])
+
+
+CLEANED: Counter = Counter()  # job id -> how many times the engine asked the kind to clean up
+
+
+@register
+class CountSetBased(Count):
+    """``test_count`` that writes its chunk's outcomes itself, with one ``INSERT … SELECT``
+    numbered from ``ctx.seq``, and returns ``Outcomes`` (the path of the set-based kinds),
+    and counts its ``cleanup`` calls."""
+
+    name = "test_count_set"
+    label = "Test count (set-based outcomes)"
+
+    def apply(self, ctx: JobContext[CountParams], chunk: Chunk) -> Outcomes:
+        from django.db import connection
+
+        listed = super().apply(ctx, chunk)  # applies the items (and plants its situations)
+        _, start, end = chunk.payload
+        every = ctx.params.fail_every or 0
+        failing = f"({every} > 0 AND i % {every} = 0)" if every else "1 = 0"
+        data = (
+            "jsonb_build_object('item', i)"
+            if connection.vendor == "postgresql"
+            else ("json_object('item', i)")
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH RECURSIVE n(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM n WHERE i < %s)
+                INSERT INTO jobs_jobitem (job_id, seq, status, key, data, error_code, message)
+                SELECT %s, %s + i - %s,
+                       CASE WHEN {failing} THEN 'ERROR' ELSE 'SUCCESS' END,
+                       CAST(i AS TEXT), {data},
+                       CASE WHEN {failing} THEN 'odd_item' ELSE '' END,
+                       CASE WHEN {failing} THEN 'item refused' ELSE '' END
+                FROM n
+                """,  # noqa: S608 - the fragments are built here from ints, never from input
+                [start + 1, end, ctx.job_id, ctx.seq, start + 1],
+            )
+        succeeded = sum(1 for o in listed if o.ok)
+        return Outcomes(succeeded=succeeded, failed=len(listed) - succeeded)
+
+    def cleanup(self, job_id: str) -> None:
+        CLEANED[job_id] += 1

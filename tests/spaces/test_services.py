@@ -519,7 +519,7 @@ def test_delete_hides_the_space_at_once_frees_its_name_and_the_job_removes_the_r
     job_run(job_id=job.id)
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error_message
-    assert job.result["deleted"] == {"tokens": 3, "memberships": 3}
+    assert job.result["deleted"] == {"tokens": 3, "memberships": 3, "data_rows": 0, "datasets": 0}
     assert not Space.objects.filter(id=space.id).exists()
     assert not SpaceMembership.objects.filter(space_id=space.id).exists()
     assert not SpaceToken.objects.filter(space_id=space.id).exists()

@@ -32,7 +32,7 @@ def test_a_deleted_space_is_emptied_by_the_worker(client, tenant, celery_worker_
 
     job = wait_for(finished, timeout=60, message="space deletion to finish")
     assert job.state == "SUCCEEDED", (job.error_code, job.error_message)
-    assert job.result["deleted"] == {"tokens": 2, "memberships": 4}
+    assert job.result["deleted"] == {"tokens": 2, "memberships": 4, "data_rows": 0, "datasets": 0}
     assert not Space.objects.filter(id=space.id).exists()
     assert not SpaceMembership.objects.filter(space_id=space.id).exists()
     assert not SpaceToken.objects.filter(space_id=space.id).exists()

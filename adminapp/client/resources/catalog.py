@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from adminapp.client._multipart import MultipartBody
 from adminapp.client._pagination import CursorPage
 from adminapp.client.resources._base import Resource, body, seg
 from adminapp.client.resources.jobs import Job
@@ -13,11 +16,13 @@ from adminapp.client.types.catalog import (
     DataRowIn,
     DataRowPage,
     DataRowsCreateResult,
+    DataRowsImportParams,
     DataRowUpdateParams,
     Dataset,
     DatasetCreateParams,
     DatasetPage,
     DatasetUpdateParams,
+    ImportFormat,
     OnInvalid,
 )
 
@@ -25,6 +30,10 @@ from adminapp.client.types.catalog import (
 def _id(value: Any) -> str:
     """An id, or the ``id`` of a wire object (``dataset=client.datasets.get(...)``)."""
     return value if isinstance(value, str) else value.id
+
+
+def _started(job: Job, *, wait: bool, timeout: float | None) -> Job:
+    return job.wait(timeout=timeout) if wait else job
 
 
 # --- datasets and data rows -----------------------------------------------------------------
@@ -168,6 +177,66 @@ class DataRows(Resource):
     def delete(self, data_row_id: str) -> None:
         """Delete a row; its global key is free again."""
         self._send_empty("DELETE", f"/data-rows/{seg(data_row_id)}")
+
+    # --- imports (jobs) --------------------------------------------------------------
+    def import_file(
+        self,
+        *,
+        dataset: str | Dataset,
+        path: str | os.PathLike[str],
+        format: ImportFormat | str | None = None,
+        on_invalid: OnInvalid | str = OnInvalid.REJECT,
+        wait: bool = False,
+        timeout: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Import the rows of a CSV (header row: ``row_data``, ``external_id``,
+        ``global_key``, ``metadata``) or JSON Lines file into ``dataset`` (its id, or a
+        ``Dataset``), as a job. The file is streamed, never read whole; ``format`` defaults
+        to the file name's (.csv, .jsonl, .ndjson).
+
+        Returns the ``Job`` at once; ``wait=True`` waits for it to finish (``timeout``
+        seconds at most: ``JobTimeoutError`` carries the job id, and ``client.jobs.wait``
+        resumes). ``job.result`` counts the rows created and refused
+        (``DataRowsImportResult``); ``job.items(status="ERROR")`` names each refused row's
+        line and why."""
+        path = Path(path)
+        fields = {"on_invalid": str(OnInvalid(on_invalid).value)}
+        if format is not None:
+            fields["format"] = str(ImportFormat(format).value)
+        with open(path, "rb") as fh:
+            upload = MultipartBody(fields=fields, file_field="file", fileobj=fh, filename=path.name)
+            response = self._client.request(
+                "POST",
+                f"/datasets/{seg(_id(dataset))}/imports",
+                upload=upload,
+                creates_job=True,
+                idempotency_key=idempotency_key,
+            )
+        return _started(Job.bind(response.json(), self._client), wait=wait, timeout=timeout)
+
+    def create_async(
+        self,
+        *,
+        dataset: str | Dataset,
+        rows: Sequence[DataRowIn | Mapping[str, Any]],
+        on_invalid: OnInvalid | str = OnInvalid.REJECT,
+        wait: bool = False,
+        timeout: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Add up to 100,000 rows as an import job (``create`` takes up to 1,000 at once):
+        the same outcomes as ``import_file``, each refused row's ``key`` being its position
+        in ``rows`` + 1. Returns the ``Job`` (``wait=True``: finished)."""
+        payload = body(DataRowsImportParams, rows=list(rows), on_invalid=OnInvalid(on_invalid))
+        response = self._client.request(
+            "POST",
+            f"/datasets/{seg(_id(dataset))}/data-rows/async",
+            json=payload,
+            creates_job=True,
+            idempotency_key=idempotency_key,
+        )
+        return _started(Job.bind(response.json(), self._client), wait=wait, timeout=timeout)
 
 
 # --- global keys ----------------------------------------------------------------------------

@@ -141,4 +141,40 @@ class DataRowUpdateParams(ParamsModel):
     metadata: dict[str, Any] | None = None
 
 
+# --- datasets and data rows: imports -------------------------------------------------------
+__all__ += ["DataRowsImportParams", "DataRowsImportResult", "ImportFormat"]
+
+
+class ImportFormat(StrEnum):
+    """An import file's format: CSV with a header row, or JSON Lines (one object a line).
+    Either has the fields ``row_data`` (required), ``external_id``, ``global_key`` and
+    ``metadata`` (a JSON object; in CSV, a cell holding one)."""
+
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+class DataRowsImportParams(ParamsModel):
+    """Rows to import as a job (``POST …/data-rows/async``): more than the synchronous
+    create takes, as JSON; the same job and outcomes as a JSONL file."""
+
+    rows: list[DataRowIn] = Field(description="1 to 100,000 rows; upload a file for more.")
+    on_invalid: OnInvalid = OnInvalid.REJECT
+
+
+class DataRowsImportResult(WireModel):
+    """A finished import job's ``result``. Its items are the rows refused (``ERROR``, with
+    the line as ``key``) and the rows whose key was sanitized (``SUCCESS``)."""
+
+    rows: int = Field(description="Rows read: created + failed.")
+    created: int
+    failed: int
+    sanitized: int = Field(description="Rows created with a sanitized global key.")
+    errors: dict[str, int] = Field(description="Refused rows by error code.")
+    lines: int = Field(description="The last line read.")
+    bytes: int = Field(description="Bytes read.")
+    format: ImportFormat
+    filename: str = ""
+
+
 # --- global keys ----------------------------------------------------------------------------
