@@ -71,10 +71,17 @@ def friendly(message: str, *, left_empty: bool = False) -> str:
     return message
 
 
+def _own_path(form: forms.Form | None, api_name: str) -> str:
+    """An API field path as the form sees it: a form that sends its fields as one item of
+    a list (``api_prefix = "rows.0."``: one data row) drops that prefix."""
+    prefix = getattr(form, "api_prefix", "")
+    return api_name.removeprefix(prefix) if prefix else api_name
+
+
 def form_field(form: forms.Form, api_name: str) -> str | None:
     """The form field an API field path's errors belong to ("role.id" → "role"; the form's
     ``api_fields`` maps API names that differ from its own), or None when it has none."""
-    name = api_name.split(".")[0]
+    name = _own_path(form, api_name).split(".")[0]
     name = getattr(form, "api_fields", {}).get(name, name)
     return name if name in form.fields else None
 
@@ -85,7 +92,7 @@ def field_label(form: forms.Form | None, api_name: str) -> str:
     field = form_field(form, api_name) if form is not None else None
     if field is not None:
         return str(form.fields[field].label or pretty_name(field))
-    return pretty_name(api_name.split(".")[0])
+    return pretty_name(_own_path(form, api_name).split(".")[0])
 
 
 def _left_empty(form: forms.Form, field: str) -> bool:

@@ -20,10 +20,14 @@ from django.urls import reverse
 
 import adminapp.web
 from adminapp.client import UnprocessableEntityError
+from adminapp.client.resources.catalog import DataRows
 from adminapp.client.resources.jobs import Jobs
 from adminapp.client.types import (
     ApiKeyCreateParams,
     AuditFilterParams,
+    DataRowIn,
+    DatasetCreateParams,
+    DatasetUpdateParams,
     JobKindInfo,
     LoginParams,
     MemberAddParams,
@@ -39,9 +43,11 @@ from adminapp.core.pagination import PageParams
 from adminapp.spaces import services as space_services
 from adminapp.web.accounts.forms import ApiKeyCreateForm, LoginForm, MemberAddForm
 from adminapp.web.audit.forms import AuditFilterForm
+from adminapp.web.catalog.forms import DatasetForm, RowFilterForm, RowForm
 from adminapp.web.flow import apply_api_errors
 from adminapp.web.jobs.forms import JobFilterForm
 from adminapp.web.spaces.forms import RoleForm, SpaceForm, SpaceMemberForm, SpaceTokenForm
+from tests.catalog.factories import make_dataset
 from tests.factories import PASSWORD, add_member
 from tests.spaces.factories import custom, join, make_space, predefined
 
@@ -54,6 +60,11 @@ def names(*models) -> tuple[str, ...]:
 
 PAGE = names(PageParams)  # a list's cursor and limit: never typed into its filter form
 JOB_FILTERS = tuple(p for p in inspect.signature(Jobs.list).parameters if p != "self")
+ROW_FILTERS = tuple(
+    p for p in inspect.signature(DataRows.list).parameters if p not in ("self", "dataset")
+)
+# One row is sent as rows[0]: the API names its fields "rows.0.<field>".
+ROW_FIELDS = tuple(f"rows.0.{name}" for name in names(DataRowIn)) + ("on_invalid",)
 
 # Each dashboard form: how the page builds it (given its data), the fields the API can name
 # in its refusal (those of the request the form's values are sent in), and those of them the
@@ -87,6 +98,14 @@ FORMS = [
         id="space-member",
     ),
     pytest.param(SpaceTokenForm, names(SpaceTokenCreateParams), (), id="token"),
+    pytest.param(
+        DatasetForm,
+        names(DatasetCreateParams, DatasetUpdateParams),
+        ("space",),
+        id="dataset",
+    ),
+    pytest.param(RowFilterForm, ROW_FILTERS, PAGE, id="row-filters"),
+    pytest.param(RowForm, ROW_FIELDS, ("rows.0.metadata", "on_invalid"), id="row"),
     pytest.param(
         partial(RoleForm, vocabulary=VOCABULARY),
         names(SpaceRoleCreateParams, SpaceRoleUpdateParams),
@@ -189,17 +208,20 @@ def errors_shown(response) -> list[str]:
 
 
 def field_error(response, label: str) -> list[str]:
-    """The messages shown under the field labelled ``label``."""
+    """The messages shown under the fields labelled ``label`` (a page can have several
+    forms with a "Name": a space's page, its datasets' and its own)."""
     page = response.content.decode()
-    block = re.search(
+    blocks = re.finditer(
         rf'<(div|fieldset) class="field[^"]*">\s*<(label|legend)[^>]*>{re.escape(label)}\b.*?</\1>',
         page,
         re.S,
     )
-    assert block, f"no field labelled {label!r}"
+    found = [block.group(0) for block in blocks]
+    assert found, f"no field labelled {label!r}"
     return [
         html_lib.unescape(t).strip()
-        for t in re.findall(r'<p class="field__error"[^>]*>(.*?)</p>', block.group(0), re.S)
+        for block in found
+        for t in re.findall(r'<p class="field__error"[^>]*>(.*?)</p>', block, re.S)
     ]
 
 
@@ -277,6 +299,9 @@ def test_a_malformed_role_change_is_named_in_words(owner, tenant):
         ("space_member_add", {"user_id": "{member}", "role": ""}, "Space role"),
         ("roles", {"name": "", "description": ""}, "Name"),
         ("role_edit", {"name": "", "description": ""}, "Name"),
+        ("datasets", {"dataset-name": "", "dataset-description": ""}, "Name"),
+        ("dataset_edit", {"edit-name": "", "edit-description": ""}, "Name"),
+        ("data_row_add", {"row_data": "", "external_id": "", "global_key": ""}, "Row data"),
     ],
 )
 def test_an_empty_required_field_says_it_is_required(owner, tenant, page, data, label):
@@ -284,7 +309,15 @@ def test_an_empty_required_field_says_it_is_required(owner, tenant, page, data, 
     role = space_services.space_role_create(
         actor=tenant.principal(), name="Curator", permissions=[]
     )
-    args = {"space_edit": [space.id], "space_member_add": [space.id], "role_edit": [role.id]}
+    dataset = make_dataset(space=space, name="Frames")
+    args = {
+        "space_edit": [space.id],
+        "space_member_add": [space.id],
+        "role_edit": [role.id],
+        "datasets": [space.id],
+        "dataset_edit": [dataset.id],
+        "data_row_add": [dataset.id],
+    }
     data = {k: v.format(member=tenant.member.id) for k, v in data.items()}
     response = owner.post(reverse(f"web:{page}", args=args.get(page, [])), data)
     assert response.status_code == 422

@@ -39,6 +39,14 @@ class RowFilterForm(forms.Form):
     """The rows table's search: one value matched as an external id, a global key or a key
     prefix, and whether rows have a key."""
 
+    # The API's filters all come from these three fields.
+    api_fields = {
+        "external_id": "q",
+        "global_key": "q",
+        "global_key_prefix": "q",
+        "has_global_key": "keyed",
+    }
+
     q = forms.CharField(required=False, max_length=255, label="Search rows")
     match = forms.ChoiceField(required=False, choices=ROW_MATCHES, label="Match")
     keyed = forms.ChoiceField(required=False, choices=KEYED_CHOICES, label="Show")
@@ -55,7 +63,10 @@ class RowFilterForm(forms.Form):
 
 
 class RowForm(forms.Form):
-    """Add one data row (bigger batches are the API's, and file imports)."""
+    """Add one data row (bigger batches are the API's, and file imports). It is sent as
+    the one row of a batch, so the API names its fields ``rows.0.<field>``."""
+
+    api_prefix = "rows.0."
 
     row_data = forms.CharField(
         required=False,
