@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from adminapp.client._multipart import MultipartBody
 from adminapp.client._pagination import CursorPage
@@ -183,7 +183,9 @@ class DataRows(Resource):
         self,
         *,
         dataset: str | Dataset,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | None = None,
+        file: IO[bytes] | None = None,
+        filename: str | None = None,
         format: ImportFormat | str | None = None,
         on_invalid: OnInvalid | str = OnInvalid.REJECT,
         wait: bool = False,
@@ -193,19 +195,22 @@ class DataRows(Resource):
         """Import the rows of a CSV (header row: ``row_data``, ``external_id``,
         ``global_key``, ``metadata``) or JSON Lines file into ``dataset`` (its id, or a
         ``Dataset``), as a job. The file is streamed, never read whole; ``format`` defaults
-        to the file name's (.csv, .jsonl, .ndjson).
+        to the file name's (.csv, .jsonl, .ndjson). Give its ``path``, or an open binary,
+        seekable ``file`` (and the ``filename`` to show, e.g. a web upload's).
 
         Returns the ``Job`` at once; ``wait=True`` waits for it to finish (``timeout``
         seconds at most: ``JobTimeoutError`` carries the job id, and ``client.jobs.wait``
         resumes). ``job.result`` counts the rows created and refused
         (``DataRowsImportResult``); ``job.items(status="ERROR")`` names each refused row's
         line and why."""
-        path = Path(path)
+        if (path is None) == (file is None):
+            raise TypeError("Give either path or file.")
         fields = {"on_invalid": str(OnInvalid(on_invalid).value)}
         if format is not None:
             fields["format"] = str(ImportFormat(format).value)
-        with open(path, "rb") as fh:
-            upload = MultipartBody(fields=fields, file_field="file", fileobj=fh, filename=path.name)
+
+        def send(fileobj: IO[bytes], name: str) -> Job:
+            upload = MultipartBody(fields=fields, file_field="file", fileobj=fileobj, filename=name)
             response = self._client.request(
                 "POST",
                 f"/datasets/{seg(_id(dataset))}/imports",
@@ -213,7 +218,12 @@ class DataRows(Resource):
                 creates_job=True,
                 idempotency_key=idempotency_key,
             )
-        return _started(Job.bind(response.json(), self._client), wait=wait, timeout=timeout)
+            return _started(Job.bind(response.json(), self._client), wait=wait, timeout=timeout)
+
+        if file is not None:
+            return send(file, filename or getattr(file, "name", None) or "upload")
+        with open(Path(path), "rb") as fh:
+            return send(fh, filename or Path(path).name)
 
     def create_async(
         self,
