@@ -1,0 +1,1 @@
+"""The catalog's writes, by aggregate (datasets, data rows, global keys)."""
