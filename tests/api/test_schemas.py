@@ -21,8 +21,9 @@ def test_every_request_body_is_a_params_model_of_the_sdks_types():
     bodies = {}
     for path, operations in api.get_openapi_schema()["paths"].items():
         for method, operation in operations.items():
-            if "requestBody" in operation:
-                schema = operation["requestBody"]["content"]["application/json"]["schema"]
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:  # multipart uploads (files) have no model
+                schema = content["application/json"]["schema"]
                 bodies[(method, path)] = schema.get("$ref", "").rsplit("/", 1)[-1]
     assert len(bodies) >= 12  # the check still finds them
     free_form = {op for op, ref in bodies.items() if not ref}
