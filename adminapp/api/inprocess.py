@@ -47,7 +47,7 @@ from django.utils.module_loading import import_string
 from adminapp.accounts.principals import forget_session_memo
 from adminapp.client import AdminClient
 from adminapp.client._client import API_PREFIX
-from adminapp.client._transport import Request, Response
+from adminapp.client._transport import FileUpload, MultipartStream, Request, Response
 from adminapp.core.http import INPROCESS_ATTR, client_ip, error_response, new_request_id
 
 CLIENT_ATTR = "_adminapp_inprocess_client"
@@ -83,7 +83,13 @@ class InProcessTransport:
         self.outer = outer_request
 
     def _environ(
-        self, method: str, path: str, query: str, body: bytes, headers: Mapping[str, str]
+        self,
+        method: str,
+        path: str,
+        query: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        upload: FileUpload | None = None,
     ) -> dict[str, Any]:
         meta = self.outer.META
         environ: dict[str, Any] = {
@@ -106,7 +112,14 @@ class InProcessTransport:
         }
         if meta.get("HTTP_HOST"):
             environ["HTTP_HOST"] = meta["HTTP_HOST"]
-        if body:
+        if upload is not None:
+            # Django's multipart parser reads the body from this stream in chunks (a large
+            # file goes to a temporary file), as from a socket: never whole into memory.
+            stream = upload.open()
+            environ["wsgi.input"] = stream
+            environ["CONTENT_TYPE"] = upload.content_type
+            environ["CONTENT_LENGTH"] = str(len(stream))
+        elif body:
             environ["CONTENT_TYPE"] = "application/json"
             environ["CONTENT_LENGTH"] = str(len(body))
         for name, value in headers.items():
@@ -123,6 +136,7 @@ class InProcessTransport:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        upload: FileUpload | None = None,
     ) -> WSGIRequest:
         """The inner request for one SDK call (public for tests and debugging)."""
         if not path.startswith("/"):
@@ -134,6 +148,7 @@ class InProcessTransport:
             urlencode(params or {}),
             body,
             headers or {},
+            upload,
         )
         inner = WSGIRequest(environ)
         outer = self.outer
@@ -171,8 +186,14 @@ class InProcessTransport:
             params=request.params,
             json=request.json,
             headers=request.headers,
+            upload=request.upload,
         )
-        response = self._dispatch(inner)
+        try:
+            response = self._dispatch(inner)
+        finally:
+            stream = inner.META.get("wsgi.input")
+            if isinstance(stream, MultipartStream):
+                stream.close()
         if request.method.upper() not in ("GET", "HEAD"):
             # A write may have changed the caller's own membership or role (or signed in or
             # out): the next call must look it up again.
