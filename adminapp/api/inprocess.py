@@ -47,8 +47,7 @@ from django.utils.module_loading import import_string
 from adminapp.accounts.principals import forget_session_memo
 from adminapp.client import AdminClient
 from adminapp.client._client import API_PREFIX
-from adminapp.client._multipart import MultipartBody
-from adminapp.client._transport import Request, Response
+from adminapp.client._transport import FileUpload, MultipartStream, Request, Response
 from adminapp.core.http import INPROCESS_ATTR, client_ip, error_response, new_request_id
 
 CLIENT_ATTR = "_adminapp_inprocess_client"
@@ -90,7 +89,7 @@ class InProcessTransport:
         query: str,
         body: bytes,
         headers: Mapping[str, str],
-        upload: MultipartBody | None = None,
+        upload: FileUpload | None = None,
     ) -> dict[str, Any]:
         meta = self.outer.META
         environ: dict[str, Any] = {
@@ -113,13 +112,16 @@ class InProcessTransport:
         }
         if meta.get("HTTP_HOST"):
             environ["HTTP_HOST"] = meta["HTTP_HOST"]
-        if body:
+        if upload is not None:
+            # Django's multipart parser reads the body from this stream in chunks (a large
+            # file goes to a temporary file), as from a socket: never whole into memory.
+            stream = upload.open()
+            environ["wsgi.input"] = stream
+            environ["CONTENT_TYPE"] = upload.content_type
+            environ["CONTENT_LENGTH"] = str(len(stream))
+        elif body:
             environ["CONTENT_TYPE"] = "application/json"
             environ["CONTENT_LENGTH"] = str(len(body))
-        elif upload is not None:  # streamed from the file, as over HTTP
-            environ["wsgi.input"] = upload.reader()
-            environ["CONTENT_TYPE"] = upload.content_type
-            environ["CONTENT_LENGTH"] = str(len(upload))
         for name, value in headers.items():
             key = FORWARDED_SDK_HEADERS.get(name.lower())
             if key:
@@ -134,7 +136,7 @@ class InProcessTransport:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
-        upload: MultipartBody | None = None,
+        upload: FileUpload | None = None,
     ) -> WSGIRequest:
         """The inner request for one SDK call (public for tests and debugging)."""
         if not path.startswith("/"):
@@ -186,7 +188,12 @@ class InProcessTransport:
             headers=request.headers,
             upload=request.upload,
         )
-        response = self._dispatch(inner)
+        try:
+            response = self._dispatch(inner)
+        finally:
+            stream = inner.META.get("wsgi.input")
+            if isinstance(stream, MultipartStream):
+                stream.close()
         if request.method.upper() not in ("GET", "HEAD"):
             # A write may have changed the caller's own membership or role (or signed in or
             # out): the next call must look it up again.

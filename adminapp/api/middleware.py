@@ -47,6 +47,20 @@ LARGE_BODIES = (
         0,
         " for rows imported as JSON (IMPORT_JSON_MAX_BYTES); upload a file for more",
     ),
+    (
+        "POST",
+        re.compile(r"/api/v1/global-keys/(assign|clear|lookup)/file"),
+        "GLOBAL_KEYS_FILE_MAX_BYTES",
+        MULTIPART_OVERHEAD,
+        " for a global keys file (GLOBAL_KEYS_FILE_MAX_BYTES)",
+    ),
+    (
+        "POST",
+        re.compile(r"/api/v1/global-keys/(assign|clear|lookup)"),
+        "IMPORT_JSON_MAX_BYTES",
+        0,
+        " for global keys sent as JSON (IMPORT_JSON_MAX_BYTES); upload a file for more",
+    ),
 )
 
 

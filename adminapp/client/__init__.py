@@ -30,7 +30,7 @@ from adminapp.client._errors import (
     UnprocessableEntityError,
 )
 from adminapp.client._pagination import CursorPage
-from adminapp.client._transport import HTTPTransport, Request, Response, Transport
+from adminapp.client._transport import FileUpload, HTTPTransport, Request, Response, Transport
 from adminapp.client._version import __version__
 from adminapp.client.resources.jobs import Job
 from adminapp.client.types import (
@@ -63,6 +63,7 @@ __all__ = [
     "ConflictError",
     "CursorPage",
     "CustomSpaceRole",
+    "FileUpload",
     "HTTPTransport",
     "InternalServerError",
     "Job",

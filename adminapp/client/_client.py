@@ -22,8 +22,7 @@ from adminapp.client._errors import (
     make_status_error,
     parse_retry_after,
 )
-from adminapp.client._multipart import MultipartBody
-from adminapp.client._transport import HTTPTransport, Request, Response, Transport
+from adminapp.client._transport import FileUpload, HTTPTransport, Request, Response, Transport
 from adminapp.client._version import __version__
 from adminapp.client.resources.api_keys import ApiKeys
 from adminapp.client.resources.audit import Audit
@@ -192,7 +191,7 @@ class AdminClient:
         stream: bool = False,
         creates_job: bool = False,
         idempotency_key: str | None = None,
-        upload: MultipartBody | None = None,
+        upload: FileUpload | None = None,
     ) -> Response:
         """Send a request to ``/api/v1{path}`` and return the successful response.
 
@@ -200,8 +199,7 @@ class AdminClient:
         / ``APITimeoutError`` when none came, after retrying what is safe to retry.
         ``creates_job=True`` (job-creating POSTs) sends an ``Idempotency-Key`` — the
         caller's, or a fresh uuid4 — the same on every retry, so a retry never starts a
-        second job. ``upload`` sends a multipart body streamed from a file instead of JSON
-        (a retry sends it again from the file's start).
+        second job. ``upload`` sends a multipart body (a file, streamed) instead of ``json``.
         """
         method = method.upper()
         headers = self._headers()

@@ -9,15 +9,16 @@ interprets statuses (the client does both). It raises :class:`APIConnectionError
 from __future__ import annotations
 
 import json as jsonlib
+import os
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
 from adminapp.client._errors import APIConnectionError, APITimeoutError
-from adminapp.client._multipart import MultipartBody
 
 CHUNK_SIZE = 64 * 1024
 
@@ -92,10 +93,154 @@ class Response:
         return f"<Response {self.status_code}>"
 
 
+class FileUpload:
+    """A ``multipart/form-data`` body: text ``fields`` and one file, streamed from disk (or a
+    seekable binary file object) and never read whole into memory.
+
+    ``open()`` returns a fresh :class:`MultipartStream` over the body each time it is called,
+    so a retried request sends it again from the start. The body's length is known in
+    advance (the file's size), so it is sent with a ``Content-Length``, never chunked.
+    """
+
+    def __init__(
+        self,
+        source: str | os.PathLike[str] | IO[bytes],
+        *,
+        field: str = "file",
+        filename: str | None = None,
+        content_type: str = "application/octet-stream",
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
+        if isinstance(source, str | os.PathLike):
+            self._path: str | None = os.fspath(source)
+            self._file: IO[bytes] | None = None
+            self._start = 0
+            self.size = os.path.getsize(self._path)
+            default_name = os.path.basename(self._path)
+        else:
+            if not (hasattr(source, "read") and hasattr(source, "seek")):
+                raise TypeError("A file upload needs a path or a seekable binary file object.")
+            self._path, self._file = None, source
+            self._start = source.tell()
+            self.size = source.seek(0, os.SEEK_END) - self._start
+            source.seek(self._start)
+            default_name = os.path.basename(str(getattr(source, "name", "") or "upload"))
+        self.filename = filename or default_name
+        self.boundary = f"adminapp-{uuid.uuid4().hex}"
+        self._head = b"".join(
+            _part_header(self.boundary, name, None) + str(value).encode() + b"\r\n"
+            for name, value in (fields or {}).items()
+        ) + _part_header(self.boundary, field, (self.filename, content_type))
+        self._tail = f"\r\n--{self.boundary}--\r\n".encode()
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def __len__(self) -> int:
+        return len(self._head) + self.size + len(self._tail)
+
+    def open(self) -> MultipartStream:
+        """The body from its start, as a file-like object (``read``, ``readline``, ``len``)."""
+        if self._path is not None:
+            return MultipartStream(self._head, open(self._path, "rb"), self.size, self._tail, True)  # noqa: SIM115 - closed by the stream
+        assert self._file is not None
+        self._file.seek(self._start)
+        return MultipartStream(self._head, self._file, self.size, self._tail, False)
+
+
+def _quoted(value: str) -> str:
+    cleaned = value.replace("\r", " ").replace("\n", " ")
+    return cleaned.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _part_header(boundary: str, name: str, file: tuple[str, str] | None) -> bytes:
+    disposition = f'form-data; name="{_quoted(name)}"'
+    lines = [f"--{boundary}"]
+    if file is None:
+        lines.append(f"Content-Disposition: {disposition}")
+    else:
+        lines.append(f'Content-Disposition: {disposition}; filename="{_quoted(file[0])}"')
+        lines.append(f"Content-Type: {file[1]}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class MultipartStream:
+    """One pass over a multipart body: its head, ``size`` bytes of the file, its tail."""
+
+    def __init__(self, head: bytes, file: IO[bytes], size: int, tail: bytes, owns: bool):
+        self._segments: list[bytes | IO[bytes]] = [head, file, tail]
+        self._left = size  # file bytes still to send (the file may have grown since)
+        self._file, self._owns = file, owns
+        self._buffer = b""
+        self._length = len(head) + size + len(tail)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _next(self, size: int) -> bytes:
+        while self._segments:
+            segment = self._segments[0]
+            if isinstance(segment, bytes):
+                self._segments.pop(0)
+                if segment:
+                    return segment
+                continue
+            data = segment.read(min(size, self._left)) if self._left > 0 else b""
+            if not data:
+                if self._left > 0:
+                    raise OSError("The file to upload shrank while it was being sent.")
+                self._segments.pop(0)
+                continue
+            self._left -= len(data)
+            return data
+        return b""
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = CHUNK_SIZE if size is None or size < 0 else size
+        out = [self._buffer]
+        have = len(self._buffer)
+        while have < want or (size is None or size < 0):
+            data = self._next(max(want - have, CHUNK_SIZE))
+            if not data:
+                break
+            out.append(data)
+            have += len(data)
+        joined = b"".join(out)
+        if size is None or size < 0:
+            self._buffer = b""
+            self.close()
+            return joined
+        self._buffer = joined[size:]
+        return joined[:size]
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = None if size is None or size < 0 else size
+        while b"\n" not in self._buffer and (limit is None or len(self._buffer) < limit):
+            data = self._next(CHUNK_SIZE)
+            if not data:
+                break
+            self._buffer += data
+        end = self._buffer.find(b"\n") + 1 or len(self._buffer)
+        if limit is not None:
+            end = min(end, limit)
+        line, self._buffer = self._buffer[:end], self._buffer[end:]
+        return line
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.read(CHUNK_SIZE):
+            yield chunk
+
+    def close(self) -> None:
+        if self._owns and not self._file.closed:
+            self._file.close()
+
+
 @dataclass(frozen=True)
 class Request:
     """One request as the client hands it to a transport: ``path`` under ``/api/v1``,
-    ``params`` already strings, ``json`` already JSON-ready (or None)."""
+    ``params`` already strings, ``json`` already JSON-ready (or None); ``upload`` a
+    multipart body with a file instead of ``json``."""
 
     method: str
     path: str
@@ -103,8 +248,7 @@ class Request:
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     stream: bool = False
-    # A multipart/form-data body streamed from a file (instead of ``json``).
-    upload: MultipartBody | None = None
+    upload: FileUpload | None = None
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -132,14 +276,22 @@ class HTTPTransport:
         self.session = session or requests.Session()
 
     def send(self, request: Request) -> Response:
-        data = None
+        data: Any = None
         headers = dict(request.headers)
-        if request.json is not None:
+        if request.upload is not None:
+            data = request.upload.open()
+            headers["Content-Type"] = request.upload.content_type
+            headers["Content-Length"] = str(len(data))
+        elif request.json is not None:
             data = jsonlib.dumps(request.json, separators=(",", ":")).encode()
             headers.setdefault("Content-Type", "application/json")
-        elif request.upload is not None:
-            data = request.upload  # iterable with a length: streamed with Content-Length
-            headers["Content-Type"] = request.upload.content_type
+        try:
+            return self._send(request, data, headers)
+        finally:
+            if isinstance(data, MultipartStream):
+                data.close()
+
+    def _send(self, request: Request, data: Any, headers: dict[str, str]) -> Response:
         try:
             resp = self.session.request(
                 request.method,

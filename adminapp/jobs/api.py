@@ -63,11 +63,13 @@ def list_items(
     job_id: str,
     page: Query[PageParams],
     status: wire.JobItemStatus | None = None,
+    error_code: str | None = None,
 ):
     result = selectors.job_items(
         actor=request.auth,
         job_id=job_id,
         status=status.value if status else None,
+        error_code=error_code,
         limit=page.limit,
         cursor=page.cursor,
     )
@@ -80,13 +82,21 @@ class _Echo:
 
 
 @router.get("/{job_id}/items.csv", summary="Every per-item outcome as CSV")
-def items_csv(request: HttpRequest, job_id: str):
+def items_csv(
+    request: HttpRequest,
+    job_id: str,
+    status: wire.JobItemStatus | None = None,
+    error_code: str | None = None,
+):
     job = selectors.job_get(actor=request.auth, job_id=job_id)
+    items = selectors.job_items_all(
+        job=job, status=status.value if status else None, error_code=error_code
+    )
     writer = csv.writer(_Echo())
 
     def rows():
         yield writer.writerow(["seq", "status", "key", "error_code", "message", "data"])
-        for item in selectors.job_items_all(job=job):
+        for item in items:
             yield writer.writerow(
                 [
                     item.seq,

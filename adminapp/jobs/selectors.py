@@ -14,6 +14,8 @@ from adminapp.core.pagination import Page, check_limit, paginate
 from adminapp.core.principal import Principal
 from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState
 
+ERROR_CODE_MAX = JobItem._meta.get_field("error_code").max_length
+
 
 def job_queryset(*, actor: Principal, mine: bool = False) -> QuerySet[Job]:
     qs = Job.objects.filter(organization_id=actor.org_id)
@@ -56,19 +58,16 @@ def job_items(
     actor: Principal,
     job_id: str,
     status: str | None = None,
+    error_code: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page:
-    """Per-item outcomes in ``seq`` order; the cursor is the last seq seen."""
+    """Per-item outcomes in ``seq`` order, optionally only those of one ``status`` and/or
+    one ``error_code`` (e.g. ``KEY_TAKEN``); the cursor is the last seq seen."""
     job = job_get(actor=actor, job_id=job_id)
     check_limit(limit)
-    qs = JobItem.objects.filter(job=job).order_by("seq")
-    if status:
-        if status not in JobItemStatus.values:
-            raise ValidationFailed(
-                f"Unknown status {status!r}.", fields={"status": ["SUCCESS or ERROR."]}
-            )
-        qs = qs.filter(status=status)
+    qs = _filtered(JobItem.objects.filter(job=job), status=status, error_code=error_code)
+    qs = qs.order_by("seq")
     if cursor:
         try:
             qs = qs.filter(seq__gt=int(cursor))
@@ -82,9 +81,34 @@ def job_items(
     return Page(items=rows, has_more=has_more, next_cursor=str(rows[-1].seq) if has_more else None)
 
 
-def job_items_all(*, job: Job, chunk_size: int = 2000):
-    """Every item of an already-authorised job, streamed in seq order (CSV download)."""
-    return JobItem.objects.filter(job=job).order_by("seq").iterator(chunk_size=chunk_size)
+def _filtered(qs, *, status: str | None, error_code: str | None):
+    if status:
+        if status not in JobItemStatus.values:
+            raise ValidationFailed(
+                f"Unknown status {status!r}.", fields={"status": ["SUCCESS or ERROR."]}
+            )
+        qs = qs.filter(status=status)
+    if error_code:
+        if len(error_code) > ERROR_CODE_MAX:
+            raise ValidationFailed(
+                "error_code is too long.",
+                fields={"error_code": [f"At most {ERROR_CODE_MAX} characters."]},
+            )
+        qs = qs.filter(error_code=error_code)
+    return qs
+
+
+def job_items_all(
+    *,
+    job: Job,
+    status: str | None = None,
+    error_code: str | None = None,
+    chunk_size: int = 2000,
+):
+    """Every item of an already-authorised job (optionally of one status / error code),
+    streamed in seq order (CSV download)."""
+    qs = _filtered(JobItem.objects.filter(job=job), status=status, error_code=error_code)
+    return qs.order_by("seq").iterator(chunk_size=chunk_size)
 
 
 def job_result_path(job: Job) -> Path | None:

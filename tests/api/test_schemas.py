@@ -11,7 +11,12 @@ from adminapp.client.types import ParamsModel
 # Free-form by design: a custom audit event's params are any JSON object (up to 8 KiB).
 FREE_FORM = {("post", "/api/v1/audit/custom/{event_type}")}
 # File uploads: multipart/form-data, a file and form fields (no JSON body to share).
-UPLOADS = {("post", "/api/v1/datasets/{dataset_id}/imports")}
+UPLOADS = {
+    ("post", "/api/v1/datasets/{dataset_id}/imports"),
+    ("post", "/api/v1/global-keys/assign/file"),
+    ("post", "/api/v1/global-keys/clear/file"),
+    ("post", "/api/v1/global-keys/lookup/file"),
+}
 
 
 def test_every_request_body_is_a_params_model_of_the_sdks_types():

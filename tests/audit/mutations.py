@@ -166,6 +166,27 @@ def _abort_job(client, tenant):
     return _post(client, tenant, f"/jobs/{job_id}/abort"), job_id
 
 
+# --- global keys ----------------------------------------------------------------------------
+def _global_keys(path, body):
+    def call(client, tenant):
+        make_space(tenant, "Keys")  # the ADMIN may assign keys in it
+        r = _post(client, tenant, f"/global-keys/{path}", body)
+        return r, r.json()["id"]
+
+    return call
+
+
+def _revert_global_keys(client, tenant):
+    from adminapp.catalog.services.global_keys import global_keys_clear
+    from adminapp.jobs.engine import job_run
+
+    make_space(tenant, "Keys")
+    cleared = global_keys_clear(actor=tenant.principal("OWNER"), keys=["k"])
+    job_run(job_id=cleared.id)
+    r = _post(client, tenant, "/global-keys/revert", {"job_id": cleared.id})
+    return r, r.json()["id"]
+
+
 # --- spaces ---------------------------------------------------------------------------------
 def _create_space(client, tenant):
     r = _post(client, tenant, "/spaces", {"name": "Research"})
@@ -363,6 +384,26 @@ AUDITED: dict[str, list[Audited]] = {
     "exports.services.audit_export_start": [Audited("job.create", "job", _start_export)],
     "jobs.services.job_create": [Audited("job.create", "job", _start_export)],
     "jobs.services.job_abort": [Audited("job.abort", "job", _abort_job)],
+    "catalog.services.global_keys.global_keys_assign": [
+        Audited("global_keys.assign", "job", _global_keys("assign", {"items": []})),
+        Audited(
+            "global_keys.preview", "job", _global_keys("assign", {"items": [], "dry_run": True})
+        ),
+    ],
+    "catalog.services.global_keys.global_keys_clear": [
+        Audited("global_keys.clear", "job", _global_keys("clear", {"global_keys": ["k"]})),
+        Audited(
+            "global_keys.clear_preview",
+            "job",
+            _global_keys("clear", {"global_keys": ["k"], "dry_run": True}),
+        ),
+    ],
+    "catalog.services.global_keys.global_keys_lookup": [
+        Audited("global_keys.lookup", "job", _global_keys("lookup", {"global_keys": ["k"]}))
+    ],
+    "catalog.services.global_keys.global_keys_revert": [
+        Audited("global_keys.revert", "job", _revert_global_keys)
+    ],
     "spaces.services.spaces.space_create": [Audited("space.create", "space", _create_space)],
     "spaces.services.spaces.space_update": [Audited("space.update", "space", _update_space)],
     "spaces.services.spaces.space_delete": [
@@ -427,6 +468,7 @@ NOT_AUDITED: dict[str, str] = {
     "catalog.services.rows.insert_prepared": _ROWS_INSERT,
     "catalog.services.imports.import_format": "not a mutation: an import's format from its name",
     "jobs.services.queue_name": "not a mutation: a queue's broker name",
+    "catalog.services.global_keys.global_keys_exists": "a read: whether keys are held",
     "jobs.services.job_for_idempotency_key": "a read: the job an Idempotency-Key started",
     "jobs.services.idempotency_key_reused": "not a mutation: builds the 409",
     "jobs.services.job_publish": (

@@ -186,7 +186,7 @@ class CountSetBased(Count):
         listed = super().apply(ctx, chunk)  # applies the items (and plants its situations)
         _, start, end = chunk.payload
         every = ctx.params.fail_every or 0
-        failing = f"({every} > 0 AND i % {every} = 0)" if every else "1 = 0"
+        failing = f"({every} > 0 AND i %% {every} = 0)" if every else "1 = 0"
         data = (
             "jsonb_build_object('item', i)"
             if connection.vendor == "postgresql"

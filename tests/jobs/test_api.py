@@ -130,6 +130,41 @@ def test_items_are_paged_filtered_by_status_and_downloadable_as_csv(client, tena
     assert get(client, tenant, "ADMIN", f"/jobs/{job.id}/items?cursor=abc").status_code == 422
 
 
+def test_items_and_their_csv_filter_by_error_code(client, tenant):
+    job = make_job(tenant, tenant.admin, state=JobState.SUCCEEDED)
+    codes = ["", "KEY_TAKEN", "NOT_FOUND", "KEY_TAKEN", "", "NOT_FOUND", "KEY_TAKEN"]
+    JobItem.objects.bulk_create(
+        [
+            JobItem(job=job, seq=i, status="ERROR" if c else "SUCCESS", key=f"k{i}", error_code=c)
+            for i, c in enumerate(codes)
+        ]
+    )
+    url = f"/jobs/{job.id}/items"
+    taken = get(client, tenant, "ADMIN", f"{url}?error_code=KEY_TAKEN&limit=2").json()
+    rest = get(
+        client,
+        tenant,
+        "ADMIN",
+        f"{url}?error_code=KEY_TAKEN&cursor={taken['pagination']['next_cursor']}",
+    ).json()
+    both = get(client, tenant, "ADMIN", f"{url}?status=ERROR&error_code=NOT_FOUND").json()
+    none = get(client, tenant, "ADMIN", f"{url}?status=SUCCESS&error_code=NOT_FOUND").json()
+    csv_body = get(client, tenant, "ADMIN", f"{url}.csv?error_code=NOT_FOUND")
+
+    assert [i["seq"] for i in taken["items"]] == [1, 3]
+    assert [i["seq"] for i in rest["items"]] == [6]
+    assert [i["key"] for i in both["items"]] == ["k2", "k5"]
+    assert none["items"] == []
+    lines = b"".join(csv_body.streaming_content).decode().splitlines()
+    assert [line.split(",")[:4] for line in lines[1:]] == [
+        ["2", "ERROR", "k2", "NOT_FOUND"],
+        ["5", "ERROR", "k5", "NOT_FOUND"],
+    ]
+    too_long = get(client, tenant, "ADMIN", f"{url}?error_code={'X' * 65}")
+    assert too_long.status_code == 422
+    assert "error_code" in too_long.json()["error"]["fields"]
+
+
 def test_download_of_a_job_without_a_file_is_a_clear_404(client, tenant):
     job = make_job(tenant, tenant.admin, state=JobState.RUNNING)
     response = get(client, tenant, "ADMIN", f"/jobs/{job.id}/download")

@@ -2,8 +2,9 @@
 
 Every function takes the acting ``Principal``, checks it through ``adminapp.authz``
 (``dataset.write`` in the dataset's space), writes in one transaction and records one audit
-event in it — one per request, never one per row. One module per aggregate: ``datasets``
-and ``rows``; everything public is importable from here.
+event in it — one per request, never one per row. One module per aggregate: ``datasets``,
+``rows``, ``imports`` and ``global_keys``; what the datasets and rows modules export is
+importable from here.
 """
 
 from adminapp.catalog.services.datasets import (

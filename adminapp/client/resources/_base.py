@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 class Requester(Protocol):
     """What a resource needs of the client: ``AdminClient.request`` (its options: params,
-    json, stream, creates_job, idempotency_key)."""
+    json, stream, creates_job, idempotency_key, upload)."""
 
     def request(self, method: str, path: str, **options: Any) -> Response: ...
 

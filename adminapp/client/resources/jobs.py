@@ -83,10 +83,15 @@ class Job(wire.Job):
         return self._update_from(self.jobs.abort(self.id))
 
     def items(
-        self, *, status: JobItemStatus | str | None = None, limit: int = 50
+        self,
+        *,
+        status: JobItemStatus | str | None = None,
+        error_code: str | None = None,
+        limit: int = 50,
     ) -> CursorPage[JobItem]:
-        """Its per-item outcomes (iterate the page for all of them)."""
-        return self.jobs.items(self.id, status=status, limit=limit)
+        """Its per-item outcomes (iterate the page for all of them), optionally only one
+        ``status`` and/or ``error_code`` (e.g. ``"KEY_TAKEN"``)."""
+        return self.jobs.items(self.id, status=status, error_code=error_code, limit=limit)
 
     def download(self) -> bytes:
         """The job's result file (e.g. an audit export CSV)."""
@@ -135,11 +140,13 @@ class Jobs(Resource):
         job_id: str,
         *,
         status: JobItemStatus | str | None = None,
+        error_code: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
     ) -> CursorPage[JobItem]:
-        """Per-item outcomes in order (``status="ERROR"`` for the failures only)."""
-        params = {"status": status, "limit": limit, "cursor": cursor}
+        """Per-item outcomes in order (``status="ERROR"`` for the failures only,
+        ``error_code="KEY_TAKEN"`` for those of one code)."""
+        params = {"status": status, "error_code": error_code, "limit": limit, "cursor": cursor}
         return self._page(f"/jobs/{seg(job_id)}/items", JobItemPage, params)
 
     def open_download(self, job_id: str) -> Response:
@@ -153,9 +160,16 @@ class Jobs(Resource):
         with self.open_download(job_id) as response:
             return response.content
 
-    def download_items_csv(self, job_id: str) -> bytes:
-        """All item outcomes as CSV."""
-        return self._client.request("GET", f"/jobs/{seg(job_id)}/items.csv").content
+    def download_items_csv(
+        self,
+        job_id: str,
+        *,
+        status: JobItemStatus | str | None = None,
+        error_code: str | None = None,
+    ) -> bytes:
+        """All item outcomes as CSV (optionally only one ``status`` / ``error_code``)."""
+        params = {"status": status, "error_code": error_code}
+        return self._client.request("GET", f"/jobs/{seg(job_id)}/items.csv", params=params).content
 
     def wait(self, job_id: str, *, timeout: float | None = None) -> Job:
         """Block until the job is terminal and return it, fetched with its result.
