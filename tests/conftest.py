@@ -72,6 +72,27 @@ def _fresh_cache(settings):
     yield
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server (moto) on loopback for the whole run."""
+    from tests import s3
+
+    server = s3.start(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.process.terminate()
+    server.process.wait(10)
+
+
+@pytest.fixture
+def s3_bucket(s3_server, settings):
+    """Django's default storage in a new bucket of that server: returns the bucket's name."""
+    from tests import s3
+
+    bucket = s3_server.new_bucket()
+    settings.STORAGES = s3.storages_for(s3_server, bucket, settings.STORAGES)
+    return bucket
+
+
 @pytest.fixture
 def var_dir(settings, tmp_path, monkeypatch):
     """A var/ of the test's own (seed_demo's password file), and no password from the

@@ -26,6 +26,7 @@ from adminapp.audit.models import AuditEvent
 from adminapp.audit.selectors import AUDIT_FIELDS, audit_queryset
 from adminapp.authz import Permission
 from adminapp.client.types.audit import AuditFilterParams
+from adminapp.core.files import store_local_file
 from adminapp.core.pagination import encode_cursor, paginate
 from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, StartOver, register
 
@@ -162,7 +163,9 @@ class AuditExport(JobKind[AuditFilterParams, AuditExportResult]):
     def result(self, ctx: JobContext) -> AuditExportResult:
         if not ctx.state.get("bytes"):  # nothing matched: the file is the header alone
             self._open(ctx)
-        ctx.set_result_file(self.relative_path(ctx))
+        # Into the storage (a bucket: uploaded now; the filesystem under MEDIA_ROOT: it is
+        # there already), where the web process serves it from.
+        ctx.set_result_file(store_local_file(self._path(ctx), self.relative_path(ctx)))
         return AuditExportResult(
             rows=ctx.state.get("rows", 0),
             bytes=ctx.state["bytes"],

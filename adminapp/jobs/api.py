@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import PurePosixPath
 
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from ninja import Query, Router
@@ -118,13 +119,16 @@ def download(request: HttpRequest, job_id: str):
     job = selectors.job_get(actor=request.auth, job_id=job_id)
     if job.state != JobState.SUCCEEDED or not job.result_file:
         raise NotFound("This job has no result file.", code="no_result_file")
-    path = selectors.job_result_path(job)
-    if path is None:
+    opened = selectors.job_result_file(job)
+    if opened is None:
         raise NotFound(
-            "The result file is not on this server: it was removed, or the worker wrote it "
+            "The result file is not in the storage: it was removed, or the worker wrote it "
             "under a MEDIA_ROOT this server does not share.",
             code="result_file_unavailable",
         )
     return FileResponse(
-        path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv"
+        opened,
+        as_attachment=True,
+        filename=PurePosixPath(job.result_file).name,
+        content_type="text/csv",
     )

@@ -1,6 +1,9 @@
-"""Do the web process and the workers share MEDIA_ROOT? Until result files move to shared
-storage, a worker writes them under its own MEDIA_ROOT and the web process serves them from
-its own: on machines that do not share the folder, every download would be a 404.
+"""Do the web process and the workers share MEDIA_ROOT? Files go through Django's default
+storage (``core.files``): with the filesystem one, a worker writes result files and reads
+uploads under its own MEDIA_ROOT and the web process under its own, so on machines that do
+not share the folder every download and every import would fail. (With an S3-compatible
+bucket, ``STORAGE_S3_BUCKET``, the bucket is what they share, and this check has nothing to
+say.)
 
 Each worker, when it starts, writes ``<MEDIA_ROOT>/.workers/<token>`` and records the token
 (``WorkerProbe``); a clean stop removes both. ``media_readiness`` — part of ``/readyz`` and of
@@ -18,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from adminapp.core.files import storage_is_local
 from adminapp.jobs.models import WorkerProbe
 
 logger = logging.getLogger("adminapp.jobs")
@@ -56,7 +60,9 @@ def remove_probe(hostname: str) -> None:
 
 
 def unshared_workers() -> list[WorkerProbe]:
-    """Workers whose result files this process could not serve."""
+    """Workers whose files this process could not see (none when files are in a bucket)."""
+    if not storage_is_local():
+        return []
     recent = WorkerProbe.objects.filter(started_at__gte=timezone.now() - PROBE_MAX_AGE)
     return [probe for probe in recent.order_by("hostname") if not _probe_path(probe.token).exists()]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from adminapp.client import types as wire
 from adminapp.jobs import kinds
 from adminapp.jobs.models import Job, JobItem
-from adminapp.jobs.selectors import job_result_path
+from adminapp.jobs.selectors import job_has_file
 
 
 def job_out(job: Job, *, include_result: bool = True) -> wire.Job:
@@ -22,7 +22,7 @@ def job_out(job: Job, *, include_result: bool = True) -> wire.Job:
         params=job.params or {},
         makes_file=bool(kind and kind.makes_file),
         has_result=job.result is not None,
-        has_file=job_result_path(job) is not None,
+        has_file=job_has_file(job),
         result=job.result if include_result else None,
         error=wire.JobError(code=job.error_code, message=job.error_message)
         if job.error_code

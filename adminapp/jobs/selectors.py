@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 
 from adminapp import authz
 from adminapp.authz import Permission
 from adminapp.core.errors import NotFound, ValidationFailed
+from adminapp.core.files import storage_is_local, stored_exists
 from adminapp.core.pagination import Page, check_limit, paginate
 from adminapp.core.principal import Principal
 from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState
@@ -111,14 +110,19 @@ def job_items_all(
     return qs.order_by("seq").iterator(chunk_size=chunk_size)
 
 
-def job_result_path(job: Job) -> Path | None:
-    """The job's result file as this process sees it, or None: no file, the job did not
-    succeed, a path outside MEDIA_ROOT, or a file this machine cannot see (a worker that
-    writes under a MEDIA_ROOT it does not share with the web process)."""
+def job_has_file(job: Job) -> bool:
+    """Whether the job offers a result file: it succeeded with one, and — on the local
+    filesystem storage — this machine can see it (a worker that writes under a MEDIA_ROOT
+    it does not share with the web process). In a bucket the file is taken to be there (one
+    HEAD request per listed job would cost more than it tells); the download says if not."""
     if job.state != JobState.SUCCEEDED or not job.result_file:
+        return False
+    return stored_exists(job.result_file) if storage_is_local() else True
+
+
+def job_result_file(job: Job):
+    """The job's result file opened from the storage, or None: no file, the job did not
+    succeed, a name outside the storage, or a file the storage does not have."""
+    if job.state != JobState.SUCCEEDED or not stored_exists(job.result_file):
         return None
-    root = Path(settings.MEDIA_ROOT).resolve()
-    path = (root / job.result_file).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path
+    return default_storage.open(job.result_file, "rb")
