@@ -103,7 +103,7 @@ def test_a_space_deletions_page_names_the_space_and_what_it_removed(owner, tenan
     assert params == f"Space Doomed ({space.id})"
     outcome = _text(_outcome(html))
     # Every field says something; the space it names is not repeated as "Space id"/"Name".
-    assert re.search(r"Deleted tokens 1 · memberships 0", outcome)
+    assert re.search(r"Deleted data_rows 0 · datasets 0 · memberships 0 · tokens 1", outcome)
     assert "Space id" not in outcome and "—" not in outcome
     # A kind that makes no file: no download, and no word about files.
     assert "Download result" not in html and "file" not in outcome.lower()

@@ -230,7 +230,9 @@ def _in_words(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict):
-        return " · ".join(f"{k} {_in_words(v)}" for k, v in value.items())
+        # By name: PostgreSQL's jsonb keeps no order of keys, so the order they were
+        # written in would show on SQLite only.
+        return " · ".join(f"{k} {_in_words(v)}" for k, v in sorted(value.items()))
     if isinstance(value, list | tuple):
         return ", ".join(_in_words(v) for v in value)
     return str(value)
