@@ -218,6 +218,14 @@ def test_nothing_pasted_and_no_file_is_an_inline_error(owner):
     assert field_errors(main_of(response)) == ["Paste at least one line, or choose a file."]
 
 
+def test_pasted_lines_and_a_file_together_are_refused(owner):
+    upload = SimpleUploadedFile("keys.csv", b"global_key\nk\n")
+    response = owner.post(run("lookup"), {"text": "k", "file": upload, "action": "lookup"})
+    assert response.status_code == 422
+    assert field_errors(main_of(response)) == ["Paste lines or choose a file, not both."]
+    assert not Job.objects.exists()
+
+
 def test_too_many_pasted_lines_point_to_the_file_upload(owner, monkeypatch):
     from adminapp.web.catalog import global_keys
 
@@ -262,7 +270,7 @@ def test_a_file_of_pairs_goes_to_the_file_variant_and_a_bad_header_is_said_next_
     job_run(job_id=Job.objects.latest("created_at").id)
     page = main_of(owner.post(run("assign"), {"show": Job.objects.latest("created_at").id}))
     assert preview.status_code == 202
-    assert "choose the file again and press Apply" in page
+    assert "a file must be chosen again" in page
 
     bad = SimpleUploadedFile("pairs.csv", b"id,key\nx,y\n")
     refused = owner.post(run("assign"), {"file": bad, "action": "apply"})

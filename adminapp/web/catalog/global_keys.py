@@ -251,6 +251,9 @@ def global_keys_run(request: HttpRequest, op: str) -> HttpResponse:
     elif not form.has_input():
         form.add_error("text", "Paste at least one line, or choose a file.")
         status = 422
+    elif form.cleaned_data.get("file") and form.cleaned_data.get("text", "").strip():
+        form.add_error("file", "Paste lines or choose a file, not both.")
+        status = 422
     else:
         dry_run = request.POST.get("action") == "preview" and op != LOOKUP
         try:
