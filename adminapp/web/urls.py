@@ -4,6 +4,7 @@ from django.urls import path
 
 from adminapp.web.accounts import views as accounts
 from adminapp.web.audit import views as audit
+from adminapp.web.catalog import global_keys
 from adminapp.web.catalog import views as catalog
 from adminapp.web.home import views as home
 from adminapp.web.jobs import views as jobs
@@ -61,7 +62,16 @@ urlpatterns = [
     path("datasets/<str:dataset_id>/rows/", catalog.data_row_add, name="data_row_add"),
     path("datasets/<str:dataset_id>/edit/", catalog.dataset_edit, name="dataset_edit"),
     path("datasets/<str:dataset_id>/delete/", catalog.dataset_delete, name="dataset_delete"),
+    path("datasets/<str:dataset_id>/import/", catalog.data_row_import, name="data_row_import"),
+    path("data-rows/<str:data_row_id>/", global_keys.data_row_open, name="data_row_open"),
     path("data-rows/<str:data_row_id>/delete/", catalog.data_row_delete, name="data_row_delete"),
+    path("global-keys/", global_keys.global_keys, name="global_keys"),
+    path(
+        "global-keys/jobs/<str:job_id>/",
+        global_keys.global_keys_outcome,
+        name="global_keys_outcome",
+    ),
+    path("global-keys/<str:op>/", global_keys.global_keys_run, name="global_keys_run"),
     path("roles/", roles.roles, name="roles"),
     path("roles/<str:role_id>/edit/", roles.role_edit, name="role_edit"),
     path("roles/<str:role_id>/delete/", roles.role_delete, name="role_delete"),
@@ -73,6 +83,7 @@ urlpatterns = [
     path("jobs/<str:job_id>/progress/", jobs.job_progress, name="job_progress"),
     path("jobs/<str:job_id>/outcome/", jobs.job_outcome, name="job_outcome"),
     path("jobs/<str:job_id>/abort/", jobs.job_abort, name="job_abort"),
+    path("jobs/<str:job_id>/revert/", jobs.job_revert, name="job_revert"),
     path("jobs/<str:job_id>/download/", jobs.job_download, name="job_download"),
     path("jobs/<str:job_id>/items.csv", jobs.job_items_csv, name="job_items_csv"),
 ]

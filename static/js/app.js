@@ -133,6 +133,30 @@
     if (e.target.matches("[data-select-on-focus]")) e.target.select();
   });
 
+  // --- upload progress ----------------------------------------------------------------------
+  // A form holding a <progress data-upload-progress> shows how much of its body is sent while
+  // htmx posts it (hx-encoding="multipart/form-data"), once a file is chosen. Without
+  // JavaScript the form posts as usual and the browser shows its own progress.
+  function uploadProgress(elt) {
+    var form = elt && elt.closest ? elt.closest("form") : null;
+    if (!form) return null;
+    var bar = form.querySelector("progress[data-upload-progress]");
+    var file = form.querySelector("input[type=file]");
+    return bar && file && file.files && file.files.length ? bar : null;
+  }
+  document.addEventListener("htmx:xhr:loadstart", function (e) {
+    var bar = uploadProgress(e.target);
+    if (!bar) return;
+    bar.value = 0;
+    bar.hidden = false;
+  });
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var bar = uploadProgress(e.target);
+    if (!bar || !e.detail.lengthComputable || !e.detail.total) return;
+    bar.value = Math.round((e.detail.loaded / e.detail.total) * 100);
+    bar.textContent = bar.value + "%";
+  });
+
   // --- htmx: which error answers to swap ---------------------------------------------------
   // Our views answer form errors (422, 409, ...) with the re-rendered form and other errors
   // with a toast retargeted to #toasts; both are marked by the X-Dashboard-Partial header.

@@ -215,7 +215,16 @@ def test_at_phone_width_the_top_bar_is_one_row_with_the_links_in_a_menu(
     page.locator(".nav-menu > summary").click()
     links = page.get_by_role("navigation", name="Main").get_by_role("link")
     names = [link.inner_text().strip() for link in links.all()]
-    assert names == ["Overview", "Spaces", "Roles", "Members", "API keys", "Audit log", "Jobs"]
+    assert names == [
+        "Overview",
+        "Spaces",
+        "Roles",
+        "Members",
+        "Global keys",
+        "API keys",
+        "Audit log",
+        "Jobs",
+    ]
     for link in links.all():
         assert _inside(_box(link), {"x": 0, "y": 0, "width": PHONE, "height": 844})
     links.filter(has_text="Jobs").click()

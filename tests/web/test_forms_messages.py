@@ -15,6 +15,7 @@ from functools import partial
 
 import pytest
 from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -28,6 +29,9 @@ from adminapp.client.types import (
     DataRowIn,
     DatasetCreateParams,
     DatasetUpdateParams,
+    GlobalKeyAssignParams,
+    GlobalKeyKeysParams,
+    GlobalKeyLookupParams,
     JobKindInfo,
     LoginParams,
     MemberAddParams,
@@ -43,7 +47,15 @@ from adminapp.core.pagination import PageParams
 from adminapp.spaces import services as space_services
 from adminapp.web.accounts.forms import ApiKeyCreateForm, LoginForm, MemberAddForm
 from adminapp.web.audit.forms import AuditFilterForm
-from adminapp.web.catalog.forms import DatasetForm, RowFilterForm, RowForm
+from adminapp.web.catalog.forms import (
+    DatasetForm,
+    GlobalKeyAssignForm,
+    GlobalKeyClearForm,
+    GlobalKeyLookupForm,
+    ImportForm,
+    RowFilterForm,
+    RowForm,
+)
 from adminapp.web.flow import apply_api_errors
 from adminapp.web.jobs.forms import JobFilterForm
 from adminapp.web.spaces.forms import RoleForm, SpaceForm, SpaceMemberForm, SpaceTokenForm
@@ -65,6 +77,7 @@ ROW_FILTERS = tuple(
 )
 # One row is sent as rows[0]: the API names its fields "rows.0.<field>".
 ROW_FIELDS = tuple(f"rows.0.{name}" for name in names(DataRowIn)) + ("on_invalid",)
+IMPORT_FIELDS = ("file", "format", "on_invalid")
 
 # Each dashboard form: how the page builds it (given its data), the fields the API can name
 # in its refusal (those of the request the form's values are sent in), and those of them the
@@ -106,6 +119,19 @@ FORMS = [
     ),
     pytest.param(RowFilterForm, ROW_FILTERS, PAGE, id="row-filters"),
     pytest.param(RowForm, ROW_FIELDS, ("rows.0.metadata", "on_invalid"), id="row"),
+    # multipart fields of POST /datasets/{id}/imports (client.data_rows.import_file)
+    pytest.param(ImportForm, IMPORT_FIELDS, (), id="import"),
+    # the JSON variant (pasted lines) and the file variant (an upload) of each job
+    pytest.param(
+        GlobalKeyAssignForm,
+        names(GlobalKeyAssignParams) + ("file",),
+        ("dry_run",),
+        id="global-key-assign",
+    ),
+    pytest.param(
+        GlobalKeyClearForm, names(GlobalKeyKeysParams) + ("file",), ("dry_run",), id="gk-clear"
+    ),
+    pytest.param(GlobalKeyLookupForm, names(GlobalKeyLookupParams) + ("file",), (), id="gk-lookup"),
     pytest.param(
         partial(RoleForm, vocabulary=VOCABULARY),
         names(SpaceRoleCreateParams, SpaceRoleUpdateParams),
@@ -130,8 +156,11 @@ def dashboard_form_classes() -> set[type[forms.Form]]:
 
 def filled_in(build) -> forms.Form:
     """The form with a value typed or picked in every field, validated."""
-    data = {}
+    data, files = {}, {}
     for name, field in build().fields.items():
+        if isinstance(field, forms.FileField):
+            files[name] = SimpleUploadedFile("x.csv", b"x\n")
+            continue
         if isinstance(field, forms.MultipleChoiceField):
             value = [field.choices[0][0]]
         elif isinstance(field, forms.ChoiceField):
@@ -145,7 +174,7 @@ def filled_in(build) -> forms.Form:
         else:
             value = "x@example.com"
         data[name] = value
-    form = build(data)
+    form = build(data, files) if files else build(data)
     assert form.is_valid(), form.errors
     return form
 
@@ -302,6 +331,7 @@ def test_a_malformed_role_change_is_named_in_words(owner, tenant):
         ("datasets", {"dataset-name": "", "dataset-description": ""}, "Name"),
         ("dataset_edit", {"edit-name": "", "edit-description": ""}, "Name"),
         ("data_row_add", {"row_data": "", "external_id": "", "global_key": ""}, "Row data"),
+        ("data_row_import", {"format": "", "on_invalid": "reject"}, "File"),
     ],
 )
 def test_an_empty_required_field_says_it_is_required(owner, tenant, page, data, label):
@@ -317,6 +347,7 @@ def test_an_empty_required_field_says_it_is_required(owner, tenant, page, data, 
         "datasets": [space.id],
         "dataset_edit": [dataset.id],
         "data_row_add": [dataset.id],
+        "data_row_import": [dataset.id],
     }
     data = {k: v.format(member=tenant.member.id) for k, v in data.items()}
     response = owner.post(reverse(f"web:{page}", args=args.get(page, [])), data)

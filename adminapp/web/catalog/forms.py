@@ -94,3 +94,87 @@ class RowForm(forms.Form):
         if data.get("global_key"):
             row["global_key"] = data["global_key"]
         return row
+
+
+ON_INVALID_CHOICES = [
+    ("reject", "Reject the item (INVALID_KEY)"),
+    ("sanitize", "Sanitize it (characters not allowed become _)"),
+]
+FORMAT_CHOICES = [("", "From the file name"), ("csv", "CSV"), ("jsonl", "JSON Lines")]
+
+
+class ImportForm(forms.Form):
+    """Import data rows from a CSV or JSON Lines file, as a job. The file is streamed to
+    the API (``client.data_rows.import_file``), never read here."""
+
+    file = forms.FileField(
+        required=False,
+        label="File",
+        help_text="CSV with a header row (row_data, external_id, global_key, metadata) or "
+        "JSON Lines, one row object a line.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.jsonl,.ndjson"}),
+    )
+    format = forms.ChoiceField(required=False, choices=FORMAT_CHOICES, label="Format")
+    on_invalid = forms.ChoiceField(
+        required=False, choices=ON_INVALID_CHOICES, label="A global key that breaks the rules"
+    )
+
+    def sdk_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        upload = data["file"]
+        return {
+            "file": upload,
+            "filename": upload.name,
+            "format": data.get("format") or None,
+            "on_invalid": data.get("on_invalid") or "reject",
+        }
+
+
+class GlobalKeyClearForm(forms.Form):
+    """Input of a global keys job: pasted lines or an uploaded file. The view parses the
+    pasted lines (a malformed one is an error naming it) and sends them as JSON, or streams
+    the file to the API's file variant. This one: keys to clear, one a line, or a file of
+    them (a ``global_key`` CSV or JSON Lines); the others add to it."""
+
+    # The JSON variants name the pasted items ``items`` / ``global_keys``; the file variant
+    # names the file ``file``.
+    api_fields = {"items": "text", "global_keys": "text"}
+
+    text = forms.CharField(
+        required=False,
+        strip=False,  # whitespace at a key's ends breaks the key rules: the API says so
+        label="Global keys (one a line)",
+        help_text="Up to 100,000 lines; upload a file for more.",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "autocomplete": "off"}),
+    )
+    file = forms.FileField(
+        required=False,
+        label="Or upload a file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.jsonl,.ndjson"}),
+    )
+
+    def has_input(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("file")) or bool((data.get("text") or "").strip())
+
+
+class GlobalKeyLookupForm(GlobalKeyClearForm):
+    """Look up: keys, one a line, or a file of them; the answer is in input order."""
+
+
+class GlobalKeyAssignForm(GlobalKeyClearForm):
+    """Assign: ``data_row_id,global_key`` pairs, one a line (CSV: a key with a comma in
+    double quotes), or a file of them (CSV with that header, or JSON Lines)."""
+
+    on_invalid = forms.ChoiceField(
+        required=False, choices=ON_INVALID_CHOICES, label="A global key that breaks the rules"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = "Pairs (one a line)"
+        self.fields["text"].help_text = (
+            "A data row id, a comma, the global key: CSV, so a key holding a comma goes in "
+            "double quotes. Up to 100,000 lines; upload a file for more."
+        )
+        self.fields["text"].widget.attrs["placeholder"] = "dr_…,camera-0001\ndr_…,camera-0002"

@@ -18,12 +18,20 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from adminapp.client import AdminClient, Permission
+from adminapp.client import AdminClient, APIStatusError, Permission
 from adminapp.client.types import Dataset, Space
 from adminapp.web import render
-from adminapp.web.catalog.forms import DatasetForm, RowFilterForm, RowForm
+from adminapp.web.catalog.forms import DatasetForm, ImportForm, RowFilterForm, RowForm
 from adminapp.web.client import sdk
-from adminapp.web.flow import after_removal, filtered_page, idempotency_key, submit
+from adminapp.web.flow import (
+    REQUIRED,
+    after_removal,
+    apply_api_errors,
+    filtered_page,
+    idempotency_key,
+    is_input_error,
+    submit,
+)
 
 DATASETS = "web/catalog/datasets.html"
 DATASET = "web/catalog/dataset_detail.html"
@@ -91,6 +99,7 @@ def dataset_context(
     *,
     row_form: RowForm | None = None,
     edit_form: DatasetForm | None = None,
+    import_form: ImportForm | None = None,
     delete_error: str | None = None,
 ) -> tuple[dict[str, Any], int]:
     filters = RowFilterForm(request.GET if request.method == "GET" else None)
@@ -110,6 +119,8 @@ def dataset_context(
     }
     if Permission.DATASET_WRITE in allowed:
         context["row_form"] = row_form or RowForm()
+        context["import_form"] = import_form or ImportForm()
+        context["import_key"] = uuid.uuid4().hex
         context["edit_form"] = edit_form or _edit_form(dataset)
         context["delete_error"] = delete_error
         context["delete_key"] = uuid.uuid4().hex
@@ -152,6 +163,49 @@ def data_row_add(request: HttpRequest, dataset_id: str) -> HttpResponse:
     context, _ = dataset_context(request, dataset, space, row_form=form)
     return render.page(
         request, DATASET, context, partials={"dataset-rows-panel": "rows-panel"}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@render.dashboard_view
+def data_row_import(request: HttpRequest, dataset_id: str) -> HttpResponse:
+    """Import rows from an uploaded file: the upload is streamed on to the API
+    (``client.data_rows.import_file``), and the job's page follows the import's progress
+    and outcome. A refused file (its format, its size, empty) is said next to the field."""
+    client = sdk(request)
+    dataset, space = _dataset_and_space(client, dataset_id)
+    url = reverse("web:dataset_detail", args=[dataset.id])
+    if request.method == "GET":
+        return render.redirect(request, url + "#import")
+    form = ImportForm(request.POST, request.FILES)
+    status = 422
+    if form.is_valid() and not form.cleaned_data.get("file"):
+        form.add_error("file", REQUIRED)
+    elif form.is_valid():
+        try:
+            job = client.data_rows.import_file(
+                dataset=dataset.id,
+                idempotency_key=idempotency_key(request),
+                **form.sdk_arguments(),
+            )
+        except APIStatusError as exc:
+            if not (is_input_error(exc) or exc.status_code == 413):
+                raise
+            if "format" in (exc.fields or {}) and not form.cleaned_data.get("format"):
+                # "From the file name", which names none: the API's sentence says so.
+                form.add_error("format", exc.message)
+            elif exc.fields:
+                apply_api_errors(form, exc)
+            else:
+                form.add_error("file", exc.message)
+            status = exc.status_code
+        else:
+            name = form.cleaned_data["file"].name
+            messages.success(request, f"Importing “{name}” into {dataset.name}.")
+            return render.redirect(request, reverse("web:job_detail", args=[job.id]))
+    context, _ = dataset_context(request, dataset, space, import_form=form)
+    return render.page(
+        request, DATASET, context, partials={"import": "dataset-import"}, status=status
     )
 
 

@@ -3,6 +3,9 @@ and its downloads streamed through the SDK."""
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
@@ -11,16 +14,23 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
-from adminapp.client import BadRequestError, ConflictError, Permission
+from adminapp.client import (
+    BadRequestError,
+    ConflictError,
+    Permission,
+    UnprocessableEntityError,
+)
 from adminapp.web import query, render
 from adminapp.web.client import can, sdk
-from adminapp.web.flow import filtered_page
+from adminapp.web.flow import filtered_page, idempotency_key
 from adminapp.web.jobs.forms import JobFilterForm
 
 JOBS = "web/jobs/jobs.html"
 JOB = "web/jobs/job_detail.html"
 ITEMS_PER_PAGE = 25
 NO_JS_REFRESH_SECONDS = 3  # a running job's page reloads itself this often without JavaScript
+# Kinds whose finished, applied jobs can be undone by a new job (client.global_keys.revert).
+REVERTIBLE_KINDS = ("global_key_assign", "global_key_clear")
 
 
 @render.dashboard_view
@@ -37,11 +47,23 @@ def _jobs(request: HttpRequest) -> HttpResponse:
     return render.page(request, JOBS, context, partials=partials, status=status)
 
 
+def revertible(job) -> bool:
+    """A global key assign or clear job that finished and changed keys (not a preview).
+    Only a courtesy for showing the button: the API refuses any other."""
+    return (
+        job.kind in REVERTIBLE_KINDS
+        and job.state == "SUCCEEDED"
+        and not (job.params or {}).get("dry_run")
+    )
+
+
 def _job_context(job) -> dict:
     return {
         "job": job,
         "terminal": job.state.is_terminal,
         "refresh_seconds": NO_JS_REFRESH_SECONDS,
+        "revertible": revertible(job),
+        "revert_key": uuid.uuid4().hex,
     }
 
 
@@ -137,6 +159,36 @@ def job_abort(request: HttpRequest, job_id: str) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
+@render.dashboard_view
+def job_revert(request: HttpRequest, job_id: str) -> HttpResponse:
+    """Undo a finished global key assign or clear job: a new job gives each row it changed
+    its previous key back (where nothing changed since), and its page follows it. htmx asks
+    with hx-confirm; without JavaScript a GET shows the question first."""
+    client = sdk(request)
+    here = reverse("web:job_detail", args=[job_id])
+    if request.method == "POST":
+        try:
+            job = client.global_keys.revert_async(job_id, idempotency_key=idempotency_key(request))
+        except (ConflictError, BadRequestError, UnprocessableEntityError) as exc:
+            messages.error(request, exc.message)
+            return render.redirect(request, here)
+        messages.success(request, f"Reverting {job_id}: job {job.id} started.")
+        return render.redirect(request, reverse("web:job_detail", args=[job.id]))
+    job = client.jobs.peek(job_id)
+    return render.confirm(
+        request,
+        title="Revert this job?",
+        message=f"A new job gives every data row that {job.label or job.kind} {job.id} "
+        "changed its previous global key back, except rows changed since (reported as "
+        "conflicts).",
+        action=reverse("web:job_revert", args=[job.id]),
+        button="Revert",
+        hidden={"idempotency_key": uuid.uuid4().hex},
+        cancel=here,
+    )
+
+
 @render.dashboard_view
 def job_download(request: HttpRequest, job_id: str) -> HttpResponse:
     """The job's result file, streamed from the API through the SDK (never held in memory)."""
@@ -155,9 +207,14 @@ def job_download(request: HttpRequest, job_id: str) -> HttpResponse:
 
 @render.dashboard_view
 def job_items_csv(request: HttpRequest, job_id: str) -> HttpResponse:
-    """Every per-item outcome of the job as CSV."""
-    data = sdk(request).jobs.download_items_csv(job_id)
+    """Every per-item outcome of the job as CSV; ``?status=ERROR`` / ``?error_code=KEY_TAKEN``
+    keep only those (the API checks the values)."""
+    status = request.GET.get("status", "").strip().upper() or None
+    code = request.GET.get("error_code", "").strip().upper() or None
+    data = sdk(request).jobs.download_items_csv(job_id, status=status, error_code=code)
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{job_id}-items.csv"'
+    suffix = "-".join(re.sub(r"[^a-z0-9_]", "", p.lower()) for p in (status, code) if p)
+    name = f"{job_id}-items{'-' + suffix if suffix else ''}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     add_never_cache_headers(response)
     return response
