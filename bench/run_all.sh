@@ -10,4 +10,10 @@ for name in api_audit dashboard_audit job_latency deep_pages spaces_pages spaces
     timeout --signal=TERM 200 "$PY" "bench/$name.py" || status=1
     echo
 done
+# The catalog benchmarks work on millions of rows and bound themselves by their size
+# (about 5 minutes each at the defaults; see bench/README.md).
+for name in imports catalog_pages global_keys; do
+    timeout --signal=TERM 600 "$PY" "bench/$name.py" || status=1
+    echo
+done
 exit "$status"
