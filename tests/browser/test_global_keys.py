@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from adminapp.catalog.models import DataRow
 from adminapp.jobs.models import Job
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import sign_in, wait_htmx_idle
 from tests.catalog.factories import make_dataset, make_rows
 from tests.factories import PASSWORD, make_tenant
 from tests.helpers import wait_for
@@ -90,3 +90,20 @@ def test_import_preview_apply_download_and_revert(page, celery_worker_process, t
         "data-job-outcome", "SUCCESS", timeout=30_000
     )
     assert DataRow.objects.get(id=one.id).global_key is None
+
+
+def test_a_style_left_on_a_field_by_the_browser_does_not_trip_the_csp_on_a_swap(page):
+    """Browsers and tools touch an element's style through the CSSOM (allowed) and leave
+    ``style=""`` behind; htmx copying attributes from the old element to the new one while
+    it settles would apply that inline style, which the policy refuses. The page fixture
+    fails the test on any refusal."""
+    tenant = make_tenant()
+    sign_in(page, tenant.owner.email, PASSWORD)
+    page.goto("/global-keys/")
+    field = page.get_by_label("Pairs (one a line)")
+    field.evaluate("el => { el.style.color = 'red'; el.style.color = ''; }")
+    assert field.get_attribute("style") == ""
+    field.fill("not a pair")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#gk-panel")).to_contain_text("Line 1:")
+    wait_htmx_idle(page)
