@@ -172,3 +172,39 @@ def test_a_running_jobs_page_refreshes_itself_without_javascript(owner, tenant):
     Job.objects.filter(id=job.id).update(state=JobState.SUCCEEDED, finished_at=timezone.now())
     done = _page(owner, job.id)
     assert 'http-equiv="refresh"' not in done and "Refresh" not in done
+
+
+def test_a_global_key_jobs_page_says_what_it_was_given_not_where_it_is_stored(owner, tenant):
+    from adminapp.catalog.services.global_keys import global_keys_assign
+
+    job = global_keys_assign(
+        actor=tenant.principal(),
+        items=[
+            {"data_row_id": "dr_a", "global_key": "a"},
+            {"data_row_id": "dr_b", "global_key": "b"},
+        ],
+        on_invalid="sanitize",
+        dry_run=True,
+    )
+    params = _params(_page(owner, job.id))
+    assert params == "Items 2 (jsonl) Invalid keys sanitized Preview yes: nothing is changed"
+    stored = Job.objects.get(id=job.id).params
+    assert stored["sha256"] not in params and stored["input"] not in params
+
+
+def test_an_import_jobs_page_names_the_file_it_imports(owner, tenant):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from adminapp.catalog.services.imports import data_rows_import_file
+    from tests.catalog.factories import make_dataset
+    from tests.spaces.factories import make_space
+
+    dataset = make_dataset(space=make_space(tenant, "Files"))
+    upload = SimpleUploadedFile("frames.csv", b"row_data\na\n")
+    job = data_rows_import_file(
+        actor=tenant.principal(), dataset_id=dataset.id, file=upload, filename="frames.csv"
+    )
+    params = _params(_page(owner, job.id))
+    assert params == (
+        f"Dataset {dataset.id} File frames.csv (csv) Size 11 bytes Invalid keys refused (INVALID_KEY)"
+    )

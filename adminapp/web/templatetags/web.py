@@ -258,7 +258,46 @@ def _space_delete_params(params: dict[str, Any]) -> list[tuple[str, str]]:
     return [("Space", f"{params.get('name', '')} ({params.get('space_id', '')})".strip())]
 
 
-_PARAMS_IN_WORDS = {"audit_export": _export_params, "space_delete": _space_delete_params}
+_ON_INVALID = {"reject": "refused (INVALID_KEY)", "sanitize": "sanitized"}
+
+
+def _global_key_params(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """A global key job's input in words; where it is stored (a name in the storage, its
+    checksum) is the job's business, not the reader's."""
+    words = []
+    if params.get("items") is not None:
+        words.append(("Items", f"{params['items']:,} ({params.get('format', 'jsonl')})"))
+    if params.get("on_invalid"):
+        words.append(("Invalid keys", _ON_INVALID.get(params["on_invalid"], params["on_invalid"])))
+    if "dry_run" in params:
+        words.append(("Preview", "yes: nothing is changed" if params["dry_run"] else "no"))
+    return words
+
+
+def _revert_params(params: dict[str, Any]) -> list[tuple[str, str]]:
+    return [("Reverts", f"{params.get('job_id', '')} ({params.get('kind', '')})".strip())]
+
+
+def _import_params(params: dict[str, Any]) -> list[tuple[str, str]]:
+    words = [("Dataset", params.get("dataset_id", ""))]
+    if params.get("filename"):
+        words.append(("File", f"{params['filename']} ({params.get('format', '')})"))
+    if params.get("size"):
+        words.append(("Size", f"{params['size']:,} bytes"))
+    if params.get("on_invalid"):
+        words.append(("Invalid keys", _ON_INVALID.get(params["on_invalid"], params["on_invalid"])))
+    return words
+
+
+_PARAMS_IN_WORDS = {
+    "audit_export": _export_params,
+    "space_delete": _space_delete_params,
+    "global_key_assign": _global_key_params,
+    "global_key_clear": _global_key_params,
+    "global_key_lookup": _global_key_params,
+    "global_key_revert": _revert_params,
+    "data_rows_import": _import_params,
+}
 
 
 @register.filter
