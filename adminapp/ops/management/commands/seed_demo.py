@@ -150,10 +150,11 @@ def seed_demo(*, password: str, password_source: str = "") -> DemoLogin:
         revoke=True,
     )
     # Spaces with members in different space roles, a custom role and tokens.
-    from adminapp.catalog.demo import seed_datasets
+    from adminapp.catalog.demo import seed_assign_job, seed_datasets
     from adminapp.spaces.demo import seed_spaces
 
-    seed_datasets(actor=owner, spaces=seed_spaces(actor=owner))
+    datasets = seed_datasets(actor=owner, spaces=seed_spaces(actor=owner))
+    seed_assign_job(actor=owner, datasets=datasets)
     if acme_created:
         audit_record_custom(
             actor=owner,
