@@ -13,7 +13,7 @@ from pydantic import Field
 
 from adminapp.catalog import selectors, services
 from adminapp.catalog.schemas import data_row_out, data_rows_created_out, dataset_out
-from adminapp.catalog.services import global_keys, imports
+from adminapp.catalog.services import global_keys, imports, rows_bulk
 from adminapp.client import types as wire
 from adminapp.client.types.catalog import ImportFormat, OnInvalid
 from adminapp.core.pagination import PageParams
@@ -140,6 +140,25 @@ def create_data_rows(request: HttpRequest, dataset_id: str, payload: wire.DataRo
 def get_data_row_by_global_key(request: HttpRequest, params: Query[GlobalKeyParam]):
     row = selectors.data_row_get_by_global_key(actor=request.auth, global_key=params.global_key)
     return data_row_out(row)
+
+
+# Before the "/{data_row_id}" routes: Django takes the first pattern that matches.
+@data_rows_router.post(
+    "/delete",
+    response={202: wire.Job},
+    summary="Delete up to 100,000 data rows (a job)",
+    description=(
+        "Answers 202 with the `data_rows_delete` job; its items say per id: deleted, "
+        "DATA_ROW_NOT_FOUND, ACCESS_DENIED or DUPLICATE_IN_REQUEST (413 over 100,000 ids)."
+    ),
+)
+def delete_data_rows(request: HttpRequest, payload: wire.DataRowsDeleteParams):
+    job = rows_bulk.data_rows_delete_many(
+        actor=request.auth,
+        data_row_ids=payload.data_row_ids,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return Status(202, job_out(job, include_result=False))
 
 
 @data_rows_router.get("/{data_row_id}", response=wire.DataRow, summary="Get a data row")

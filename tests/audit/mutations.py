@@ -300,6 +300,13 @@ def _update_data_row(client, tenant):
     return _patch(client, tenant, f"/data-rows/{row.id}", {"external_id": "x-1"}), row.id
 
 
+def _delete_data_rows(client, tenant):
+    """One event for the request, on its job, whatever the number of ids."""
+    rows = make_rows(dataset=make_dataset(space=make_space(tenant, "Research")), n=3)
+    r = _post(client, tenant, "/data-rows/delete", {"data_row_ids": [row.id for row in rows]})
+    return r, r.json()["id"]
+
+
 def _delete_data_row(client, tenant):
     [row] = make_rows(dataset=make_dataset(space=make_space(tenant, "Research")), n=1)
     return _delete(client, tenant, f"/data-rows/{row.id}"), row.id
@@ -374,6 +381,9 @@ AUDITED: dict[str, list[Audited]] = {
     ],
     "catalog.services.rows.data_row_delete": [
         Audited("data_row.delete", "data_row", _delete_data_row)
+    ],
+    "catalog.services.rows_bulk.data_rows_delete_many": [
+        Audited("data_rows.delete_many", "job", _delete_data_rows)
     ],
     "catalog.services.imports.data_rows_import_file": [
         Audited("data_rows.import", "dataset", _import_file)

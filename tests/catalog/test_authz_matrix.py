@@ -6,7 +6,9 @@ principals, same world, plus a dataset with rows in the space and one in the hid
 ``dataset.write`` by ADMIN and MEMBER (and a MEMBER space token); the custom role with no
 permission sees the space but none of its datasets (403). Outside a caller's spaces, and in
 another organization, a dataset or a row does not exist (404); a row read by global key is
-404 whenever it cannot be read.
+404 whenever it cannot be read. Deleting many rows is a job for anyone who may write data
+somewhere (another organization's admin included): its items then say DATA_ROW_NOT_FOUND for
+ids that are not theirs (``tests/catalog/test_bulk_delete.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ MATRIX = [
     ("GET    /data-rows/{row}",                        401, 404, 200, 200, 200, 200, 200, 200, 200, 403, 200, 401),
     ("PATCH  /data-rows/{row}",                        401, 404, 200, 200, 200, 200, 403, 403, 200, 403, 200, 401),
     ("DELETE /data-rows/{row}",                        401, 404, 204, 204, 204, 204, 403, 403, 204, 403, 204, 401),
+    ("POST   /data-rows/delete",                       401, 202, 202, 202, 202, 202, 403, 403, 202, 403, 202, 401),
 ]
 # fmt: on
 
@@ -47,6 +50,7 @@ BODIES = {
     "POST   /datasets/{dataset}/data-rows": {"rows": [{"row_data": "https://example.com/a"}]},
     "POST   /datasets/{hidden_dataset}/data-rows": {"rows": [{"row_data": "https://e.com/b"}]},
     "PATCH  /data-rows/{row}": {"external_id": "changed"},
+    "POST   /data-rows/delete": {"data_row_ids": ["{row}"]},
 }
 
 
@@ -64,7 +68,14 @@ def _call(client, cw: CatalogWorld, endpoint: str, who: str) -> int:
     body = BODIES.get(endpoint)
     kwargs = cw.world.auth(who)
     if body is not None:
-        body = {k: _fill(v, cw) if isinstance(v, str) else v for k, v in body.items()}
+        body = {
+            k: _fill(v, cw)
+            if isinstance(v, str)
+            else [_fill(i, cw) for i in v]
+            if isinstance(v, list) and all(isinstance(i, str) for i in v)
+            else v
+            for k, v in body.items()
+        }
         kwargs = {**kwargs, "data": body, "content_type": "application/json"}
     response = getattr(client, method.lower())(API + _fill(path, cw), **kwargs)
     if response.status_code >= 400:

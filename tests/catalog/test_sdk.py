@@ -124,3 +124,17 @@ def test_an_annotator_reads_rows_but_cannot_write_them(sdk, tenant):
     with pytest.raises(PermissionDeniedError):
         annotator.datasets.delete(dataset.id)
     assert annotator.datasets.get(dataset.id).row_count == 1
+
+
+def test_many_rows_are_deleted_by_a_job_the_sdk_waits_for(sdk, tenant, celery_worker_process):
+    client = sdk("ADMIN")
+    space = client.spaces.create(name="Bulk")
+    dataset = client.datasets.create(space=space.id, name="Many")
+    made = client.data_rows.create(dataset=dataset, rows=[{"row_data": f"r{i}"} for i in range(5)])
+    doomed = [row.id for row in made.results[:3]]
+    job = client.data_rows.delete_many(doomed + ["dr_nope"], wait=True, timeout=60)
+    assert (job.state, job.outcome) == ("SUCCEEDED", "PARTIAL_SUCCESS")
+    assert job.result == {"deleted": 3, "not_deleted": 1}
+    [error] = job.items(status="ERROR")
+    assert (error.key, error.error_code) == ("dr_nope", "DATA_ROW_NOT_FOUND")
+    assert client.datasets.get(dataset.id).row_count == 2

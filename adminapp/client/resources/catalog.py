@@ -17,6 +17,7 @@ from adminapp.client.types.catalog import (
     DataRowIn,
     DataRowPage,
     DataRowsCreateResult,
+    DataRowsDeleteParams,
     DataRowsImportParams,
     DataRowUpdateParams,
     Dataset,
@@ -194,6 +195,26 @@ class DataRows(Resource):
     def delete(self, data_row_id: str) -> None:
         """Delete a row; its global key is free again."""
         self._send_empty("DELETE", f"/data-rows/{seg(data_row_id)}")
+
+    def delete_many(
+        self,
+        data_row_ids: Iterable[str | DataRow],
+        *,
+        wait: bool = False,
+        timeout: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Delete up to 100,000 rows (ids or ``DataRow``s) as a ``data_rows_delete`` job;
+        ``job.items(status="ERROR")`` names the ids not deleted and why."""
+        payload = body(DataRowsDeleteParams, data_row_ids=[_id(row) for row in data_row_ids])
+        response = self._client.request(
+            "POST",
+            "/data-rows/delete",
+            json=payload,
+            creates_job=True,
+            idempotency_key=idempotency_key,
+        )
+        return _started(Job.bind(response.json(), self._client), wait=wait, timeout=timeout)
 
     # --- imports (jobs) --------------------------------------------------------------
     def import_file(

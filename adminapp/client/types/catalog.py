@@ -17,6 +17,7 @@ __all__: list[str] = [
     "DataRowIn",
     "DataRowPage",
     "DataRowUpdateParams",
+    "DataRowsDeleteParams",
     "DataRowsCreateParams",
     "DataRowsCreateResult",
     "Dataset",
@@ -147,6 +148,12 @@ class DataRowIn(ParamsModel):
 class DataRowsCreateParams(ParamsModel):
     rows: list[DataRowIn] = Field(description="1 to 1,000 rows; import a file for more.")
     on_invalid: OnInvalid = OnInvalid.REJECT
+
+
+class DataRowsDeleteParams(ParamsModel):
+    """Data rows to delete as a job (``POST /data-rows/delete``)."""
+
+    data_row_ids: list[str] = Field(description="1 to 100,000 data row ids.")
 
 
 class DataRowUpdateParams(ParamsModel):
