@@ -382,9 +382,15 @@ class GlobalKeyJob(JobKind):
         self.lock(table, lo, hi, org_id, HOLDER.format(select="h.id", key="s.fkey"))
 
     def resolve_by_id(self, table: str, lo: int, hi: int, org_id: str) -> None:
+        """target, space_id and prev from the item's row, and whether applying the item
+        changes it (the same key already there, exactly: fine, and left unmodified); all
+        NULL where the row is not found. Steps that fail an item later set changed NULL."""
         self._sql(
-            f"""UPDATE {table} SET (target, space_id, prev) = (
-                SELECT d.id, d.space_id, d.global_key FROM catalog_datarow d
+            f"""UPDATE {table} SET (target, space_id, prev, changed) = (
+                SELECT d.id, d.space_id, d.global_key,
+                       CASE WHEN {staging.same("d.global_key", f"{table}.gkey")}
+                       THEN {_false()} ELSE {_true()} END
+                FROM catalog_datarow d
                 WHERE d.id = {table}.row_id AND d.organization_id = %s)
             WHERE pos >= %s AND pos < %s AND code IS NULL""",
             [org_id, lo, hi],
@@ -425,20 +431,11 @@ class GlobalKeyJob(JobKind):
         for start in range(0, len(spaces), 500):
             part = spaces[start : start + 500]
             self._sql(
-                f"""UPDATE {table} SET code = 'ACCESS_DENIED', message = %s
+                f"""UPDATE {table} SET code = 'ACCESS_DENIED', message = %s, changed = NULL
                 WHERE pos >= %s AND pos < %s AND code IS NULL
                   AND space_id IN ({", ".join(["%s"] * len(part))})""",
                 [MESSAGES["ACCESS_DENIED"], lo, hi, *part],
             )
-
-    def mark_changes(self, table: str, lo: int, hi: int) -> None:
-        """Same key already on the row (exactly): fine, and left unmodified."""
-        self._sql(
-            f"""UPDATE {table} SET changed = CASE WHEN {staging.same("prev", "gkey")}
-                THEN {_false()} ELSE {_true()} END
-            WHERE pos >= %s AND pos < %s AND code IS NULL""",
-            [lo, hi],
-        )
 
     def fail_taken(self, table: str, lo: int, hi: int, org_id: str) -> None:
         """KEY_TAKEN: the key is held by another row that this chunk does not release. A
@@ -599,7 +596,6 @@ class GlobalKeyAssign(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
         self.resolve_by_id(table, lo, hi, ctx.org_id)
         self.fail_unresolved(table, lo, hi, "DATA_ROW_NOT_FOUND")
         self.fail_spaces(table, lo, hi, self.denied_spaces(ctx, table, lo, hi))
-        self.mark_changes(table, lo, hi)
         self.fail_taken(table, lo, hi, ctx.org_id)
         if not ctx.params.dry_run:
             self.write_keys(table, lo, hi, ctx.org_id)
@@ -701,12 +697,11 @@ class GlobalKeyRevert(GlobalKeyJob, JobKind[GlobalKeyRevertParams, GlobalKeyJobR
         self.fail_unresolved(table, lo, hi, "DATA_ROW_NOT_FOUND")
         self.fail_spaces(table, lo, hi, self.denied_spaces(ctx, table, lo, hi))
         self._sql(
-            f"""UPDATE {table} SET code = 'CONFLICT', message = %s
+            f"""UPDATE {table} SET code = 'CONFLICT', message = %s, changed = NULL
             WHERE pos >= %s AND pos < %s AND code IS NULL
               AND NOT ({staging.same("prev", "expect")})""",
             [MESSAGES["CONFLICT"], lo, hi],
         )
-        self.mark_changes(table, lo, hi)
         self.fail_taken(table, lo, hi, ctx.org_id)
         self.write_keys(table, lo, hi, ctx.org_id)
 
