@@ -291,6 +291,7 @@ class GlobalKeyJob(JobKind):
         table = staging.table_name(ctx.job_id)
         staging.create(table)
         self.stage(ctx, table)
+        staging.analyze(table)
         return staging.size(table)
 
     def stage(self, ctx: JobContext, table: str) -> None:
@@ -326,6 +327,7 @@ class GlobalKeyJob(JobKind):
     def apply(self, ctx: JobContext, chunk: Chunk) -> Outcomes:
         table = staging.table_name(ctx.job_id)
         lo, hi = chunk.payload
+        staging.no_jit()
         for attempt in range(APPLY_RETRIES + 1):
             try:
                 with transaction.atomic():  # a savepoint in the chunk's transaction
@@ -354,22 +356,54 @@ class GlobalKeyJob(JobKind):
             cursor.execute(sql, params)
             return cursor.rowcount
 
-    def lock_by_id(self, table: str, lo: int, hi: int, org_id: str) -> None:
+    # Every step that matches staged items to data rows does so by one probe of an index
+    # per item — the primary key, or the unique index on (organization_id,
+    # LOWER(global_key)) through ``HOLDER`` — as a correlated subquery or an id array, never
+    # as a join the planner may order: with the statistics of a table where no row had a
+    # key yet (right after an import or an assign, before autovacuum's analyze) a join was
+    # planned as a nested loop over every keyed row × every staged item of the chunk.
+    def lock(self, table: str, lo: int, hi: int, org_id: str, row: str) -> None:
+        """Lock the chunk's rows in id order (PostgreSQL), so overlapping jobs queue rather
+        than deadlock; ``row`` is the SQL giving an item's row id from ``s``."""
         if not staging.is_postgres():
             return  # SQLite writers are serialized by the database itself
+        ids = f"SELECT {row} FROM {table} s WHERE s.pos >= %s AND s.pos < %s AND s.code IS NULL"
         self._sql(
-            f"""SELECT d.id FROM catalog_datarow d JOIN {table} s ON s.row_id = d.id
-            WHERE s.pos >= %s AND s.pos < %s AND s.code IS NULL AND d.organization_id = %s
+            f"""SELECT d.id FROM catalog_datarow d
+            WHERE {staging.ids_in("d.id", ids)} AND d.organization_id = %s
             ORDER BY d.id FOR UPDATE OF d""",
-            [lo, hi, org_id],
+            [*([org_id] if "%s" in row else []), lo, hi, org_id],
         )
 
+    def lock_by_id(self, table: str, lo: int, hi: int, org_id: str) -> None:
+        self.lock(table, lo, hi, org_id, "s.row_id")
+
+    def lock_by_key(self, table: str, lo: int, hi: int, org_id: str) -> None:
+        self.lock(table, lo, hi, org_id, HOLDER.format(select="h.id", key="s.fkey"))
+
     def resolve_by_id(self, table: str, lo: int, hi: int, org_id: str) -> None:
+        """target, space_id and prev from the item's row, and whether applying the item
+        changes it (the same key already there, exactly: fine, and left unmodified); all
+        NULL where the row is not found. Steps that fail an item later set changed NULL."""
         self._sql(
-            f"""UPDATE {table} SET target = d.id, space_id = d.space_id, prev = d.global_key
-            FROM catalog_datarow d
-            WHERE d.id = {table}.row_id AND d.organization_id = %s
-              AND {table}.pos >= %s AND {table}.pos < %s AND {table}.code IS NULL""",
+            f"""UPDATE {table} SET (target, space_id, prev, changed) = (
+                SELECT d.id, d.space_id, d.global_key,
+                       CASE WHEN {staging.same("d.global_key", f"{table}.gkey")}
+                       THEN {_false()} ELSE {_true()} END
+                FROM catalog_datarow d
+                WHERE d.id = {table}.row_id AND d.organization_id = %s)
+            WHERE pos >= %s AND pos < %s AND code IS NULL""",
+            [org_id, lo, hi],
+        )
+
+    def resolve_by_key(self, table: str, lo: int, hi: int, org_id: str, extra: str = "") -> None:
+        """target, space_id, prev and changed (true) from the row holding the item's key;
+        all NULL where none does. ``extra``: more conditions on the items."""
+        self._sql(
+            f"""UPDATE {table} SET (target, space_id, prev, changed) = {
+                HOLDER.format(select=f"h.id, h.space_id, h.global_key, {_true()}", key="fkey")
+            }
+            WHERE pos >= %s AND pos < %s {extra}""",
             [org_id, lo, hi],
         )
 
@@ -397,59 +431,54 @@ class GlobalKeyJob(JobKind):
         for start in range(0, len(spaces), 500):
             part = spaces[start : start + 500]
             self._sql(
-                f"""UPDATE {table} SET code = 'ACCESS_DENIED', message = %s
+                f"""UPDATE {table} SET code = 'ACCESS_DENIED', message = %s, changed = NULL
                 WHERE pos >= %s AND pos < %s AND code IS NULL
                   AND space_id IN ({", ".join(["%s"] * len(part))})""",
                 [MESSAGES["ACCESS_DENIED"], lo, hi, *part],
             )
 
-    def mark_changes(self, table: str, lo: int, hi: int) -> None:
-        """Same key already on the row (exactly): fine, and left unmodified."""
-        self._sql(
-            f"""UPDATE {table} SET changed = CASE WHEN {staging.same("prev", "gkey")}
-                THEN {_false()} ELSE {_true()} END
-            WHERE pos >= %s AND pos < %s AND code IS NULL""",
-            [lo, hi],
-        )
-
     def fail_taken(self, table: str, lo: int, hi: int, org_id: str) -> None:
         """KEY_TAKEN: the key is held by another row that this chunk does not release. A
         row is released when this chunk gives it another key (or none) and that item is
         still fine; as items fail, the rows they would have released are not, so this runs
-        until nothing changes (one or two rounds in practice)."""
+        until nothing changes (one or two rounds in practice). The holder is found by a
+        scalar subquery (one probe of the unique index per item, never a join the planner
+        may turn around), and the releasing item through the staging table's target index."""
         while self._sql(
             f"""UPDATE {table} SET code = 'KEY_TAKEN', message = %s
             WHERE pos >= %s AND pos < %s AND code IS NULL AND changed AND gkey IS NOT NULL
-              AND EXISTS (
-                SELECT 1 FROM catalog_datarow h
+              AND (
+                SELECT COUNT(*) FROM catalog_datarow h
                 WHERE h.organization_id = %s AND h.global_key IS NOT NULL
                   AND LOWER(h.global_key) = LOWER({table}.gkey)
                   AND h.id <> {table}.target
                   AND NOT EXISTS (
                     SELECT 1 FROM {table} r
-                    WHERE r.pos >= %s AND r.pos < %s AND r.code IS NULL AND r.changed
-                      AND r.target = h.id
+                    WHERE r.target = h.id AND r.pos >= %s AND r.pos < %s
+                      AND r.code IS NULL AND r.changed
                       AND (r.gkey IS NULL OR LOWER(r.gkey) <> LOWER({table}.gkey))
                   )
-              )""",
+              ) > 0""",
             [MESSAGES["KEY_TAKEN"], lo, hi, org_id, lo, hi],
         ):
             pass
 
-    def write_keys(self, table: str, lo: int, hi: int) -> None:
+    def write_keys(self, table: str, lo: int, hi: int, org_id: str) -> None:
         """Apply the chunk. Rows whose current key another item of the chunk takes release
         it first (set NULL), then every changed row gets its key with one ``UPDATE … FROM``:
         so within one chunk A↔B swaps and rotations succeed. Across chunks, items apply in
         input order: a key is free for an item only once the chunk releasing it has run."""
         changed = "s.pos >= %s AND s.pos < %s AND s.code IS NULL AND s.changed"
+        # After fail_taken, a row holding the key of a fine changed item is either that
+        # item's own row (a change of case) or a row the chunk releases: release them all.
+        holders = (
+            f"SELECT {HOLDER.format(select='h.id', key='s.gkey')} FROM {table} s "
+            f"WHERE {changed} AND s.gkey IS NOT NULL"
+        )
         self._sql(
             f"""UPDATE catalog_datarow SET global_key = NULL
-            WHERE id IN (SELECT s.target FROM {table} s WHERE {changed})
-              AND global_key IS NOT NULL
-              AND LOWER(global_key) IN (
-                SELECT LOWER(s.gkey) FROM {table} s WHERE {changed} AND s.gkey IS NOT NULL
-              )""",
-            [lo, hi, lo, hi],
+            WHERE {staging.ids_in("id", holders)}""",
+            [org_id, lo, hi],
         )
         self._sql(
             f"""UPDATE catalog_datarow SET global_key = s.gkey, updated_at = %s
@@ -505,6 +534,16 @@ class GlobalKeyJob(JobKind):
             default_storage.delete(name)
 
 
+# The data row holding a key (``key``: an SQL expression), one probe of the unique index
+# datarow_global_key_ci_unique; its one parameter is the organization id. The key is
+# compared through LOWER() even when already folded (``fkey``): on SQLite a column's TEXT
+# affinity on the right-hand side would keep the index on the expression from being used
+# for the key (it searched every key of the organization instead).
+HOLDER = """(SELECT {select} FROM catalog_datarow h
+    WHERE h.organization_id = %s AND h.global_key IS NOT NULL
+      AND LOWER(h.global_key) = LOWER({key}))"""
+
+
 def _true() -> str:
     return "TRUE" if staging.is_postgres() else "1"
 
@@ -557,10 +596,9 @@ class GlobalKeyAssign(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
         self.resolve_by_id(table, lo, hi, ctx.org_id)
         self.fail_unresolved(table, lo, hi, "DATA_ROW_NOT_FOUND")
         self.fail_spaces(table, lo, hi, self.denied_spaces(ctx, table, lo, hi))
-        self.mark_changes(table, lo, hi)
         self.fail_taken(table, lo, hi, ctx.org_id)
         if not ctx.params.dry_run:
-            self.write_keys(table, lo, hi)
+            self.write_keys(table, lo, hi, ctx.org_id)
 
     def item_data(self) -> dict[str, str]:
         return {
@@ -582,28 +620,12 @@ class GlobalKeyClear(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResul
     label = "Global key clearing"
 
     def work(self, ctx: JobContext, table: str, lo: int, hi: int) -> None:
-        if staging.is_postgres():
-            self._sql(
-                f"""SELECT d.id FROM catalog_datarow d JOIN {table} s
-                  ON d.organization_id = %s AND d.global_key IS NOT NULL
-                 AND LOWER(d.global_key) = s.fkey
-                WHERE s.pos >= %s AND s.pos < %s AND s.code IS NULL
-                ORDER BY d.id FOR UPDATE OF d""",
-                [ctx.org_id, lo, hi],
-            )
-        self._sql(
-            f"""UPDATE {table} SET target = d.id, space_id = d.space_id, prev = d.global_key,
-                changed = {_true()}
-            FROM catalog_datarow d
-            WHERE d.organization_id = %s AND d.global_key IS NOT NULL
-              AND LOWER(d.global_key) = {table}.fkey
-              AND {table}.pos >= %s AND {table}.pos < %s AND {table}.code IS NULL""",
-            [ctx.org_id, lo, hi],
-        )
+        self.lock_by_key(table, lo, hi, ctx.org_id)
+        self.resolve_by_key(table, lo, hi, ctx.org_id, extra="AND code IS NULL")
         self.fail_unresolved(table, lo, hi, "NOT_FOUND")
         self.fail_spaces(table, lo, hi, self.denied_spaces(ctx, table, lo, hi))
         if not ctx.params.dry_run:
-            self.write_keys(table, lo, hi)
+            self.write_keys(table, lo, hi, ctx.org_id)
 
 
 @register
@@ -622,11 +644,10 @@ class GlobalKeyLookup(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
 
     def work(self, ctx: JobContext, table: str, lo: int, hi: int) -> None:
         self._sql(
-            f"""UPDATE {table} SET target = d.id, space_id = d.space_id
-            FROM catalog_datarow d
-            WHERE d.organization_id = %s AND d.global_key IS NOT NULL
-              AND LOWER(d.global_key) = {table}.fkey
-              AND {table}.pos >= %s AND {table}.pos < %s""",
+            f"""UPDATE {table} SET (target, space_id) = {
+                HOLDER.format(select="h.id, h.space_id", key="fkey")
+            }
+            WHERE pos >= %s AND pos < %s""",
             [ctx.org_id, lo, hi],
         )
         denied = self.denied_spaces(ctx, table, lo, hi)
@@ -676,14 +697,13 @@ class GlobalKeyRevert(GlobalKeyJob, JobKind[GlobalKeyRevertParams, GlobalKeyJobR
         self.fail_unresolved(table, lo, hi, "DATA_ROW_NOT_FOUND")
         self.fail_spaces(table, lo, hi, self.denied_spaces(ctx, table, lo, hi))
         self._sql(
-            f"""UPDATE {table} SET code = 'CONFLICT', message = %s
+            f"""UPDATE {table} SET code = 'CONFLICT', message = %s, changed = NULL
             WHERE pos >= %s AND pos < %s AND code IS NULL
               AND NOT ({staging.same("prev", "expect")})""",
             [MESSAGES["CONFLICT"], lo, hi],
         )
-        self.mark_changes(table, lo, hi)
         self.fail_taken(table, lo, hi, ctx.org_id)
-        self.write_keys(table, lo, hi)
+        self.write_keys(table, lo, hi, ctx.org_id)
 
     def item_data(self) -> dict[str, str]:
         return {
