@@ -331,6 +331,7 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
             dataset=dataset,
             rows=[r.row for _, r in parsed],
             on_invalid=ctx.params.on_invalid,
+            with_rows=False,
         )
         items: list[JobItem] = []
         created = sanitized = 0
@@ -366,8 +367,8 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
                             record,
                             status=JobItemStatus.SUCCESS,
                             data={
-                                "id": outcome.row.id,
-                                "global_key": outcome.row.global_key,
+                                "id": outcome.id,
+                                "global_key": outcome.global_key,
                                 "sanitized": True,
                             },
                         )

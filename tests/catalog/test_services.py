@@ -256,8 +256,9 @@ def test_the_key_rule_is_a_database_constraint_in_any_case(tenant, dataset):
 
 
 def test_a_row_that_loses_the_race_for_its_key_is_key_taken_not_an_error(tenant, dataset):
-    """The pre-check said the key was free (``taken`` empty), but a concurrent insert got it
-    first: the database refuses the row, and the outcome says KEY_TAKEN."""
+    """A key another row got first (committed before, or by a concurrent insert that won):
+    the unique index refuses the row inside the set-based insert, and the outcome says
+    KEY_TAKEN; the other rows go in and the count is exact."""
     make_rows(dataset=dataset, n=1, keys=["Raced"])
     prepared = prepare_rows(rows_of("free-1", "RACED", "free-2"), on_invalid="reject")
     outcomes = insert_prepared(dataset=dataset, prepared=prepared, taken=set())
