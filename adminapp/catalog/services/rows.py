@@ -307,9 +307,7 @@ def _insert_other(cur: Any, table: str, fixed: list[Any], values: list[tuple]) -
     present: set[str] = set()
     for at in range(0, len(keyed), KEYS_PER_QUERY):
         batch = keyed[at : at + KEYS_PER_QUERY]
-        cur.execute(
-            f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(batch))})", batch
-        )
+        cur.execute(f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(batch))})", batch)
         present.update(r[0] for r in cur.fetchall())
     return set(keyed) - present
 
