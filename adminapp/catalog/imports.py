@@ -89,7 +89,7 @@ class ImportParams(BaseModel):
 
 
 # --- reading ------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One input row: where it starts (``line``, 1-based), where the next one starts
     (``end``, a byte offset), and its fields (``row``) or why it cannot be one (``error``)."""
@@ -161,20 +161,20 @@ def _csv_row(header: list[str], cells: list[str]) -> tuple[dict | None, str]:
         return None, (
             f"This line has {len(cells)} cell(s); the header has {len(header)} column(s)."
         )
-    row: dict[str, Any] = {}
-    for name, cell in zip(header, cells, strict=True):
-        if name == "metadata":
-            if not cell.strip():
-                continue
-            try:
-                value = json.loads(cell)
-            except ValueError as exc:
-                return None, f"The metadata cell is not JSON ({exc.msg}, column {exc.colno})."
-            if not isinstance(value, dict):
-                return None, "The metadata cell must be a JSON object ({...})."
-            row[name] = value
-        elif name == "row_data" or cell != "":  # an empty external_id / global_key: none
-            row[name] = cell
+    row: dict[str, Any] = dict(zip(header, cells, strict=True))  # lengths checked above
+    if row.get("external_id") == "":  # an empty external_id / global_key: none
+        del row["external_id"]
+    if row.get("global_key") == "":
+        del row["global_key"]
+    cell = row.pop("metadata", None)
+    if cell is not None and cell.strip():
+        try:
+            value = json.loads(cell)
+        except ValueError as exc:
+            return None, f"The metadata cell is not JSON ({exc.msg}, column {exc.colno})."
+        if not isinstance(value, dict):
+            return None, "The metadata cell must be a JSON object ({...})."
+        row["metadata"] = value
     return row, ""
 
 
