@@ -270,8 +270,10 @@ def _key_taken(outcome_of: PreparedRow) -> RowOutcome:
 
 def _insert_postgresql(cur: Any, table: str, fixed: list[Any], values: list[tuple]) -> set[str]:
     """COPY ``values`` into a TEMP table, then one ``INSERT … SELECT … ON CONFLICT DO
-    NOTHING`` (in key order, so two overlapping inserts take their key locks in the same
-    order). Returns the ids of the rows not inserted (their key was taken)."""
+    NOTHING`` in key order, so two overlapping inserts take their key locks in the same
+    order and neither waits for the other in a cycle (bytewise order: keys are ASCII, and a
+    sort by the database's collation costs a third of the insert). Returns the ids of the
+    rows not inserted (their key was taken)."""
     cur.execute(
         f"CREATE TEMP TABLE {STAGE} (id text, row_data text, external_id text, "
         "metadata text, global_key text) ON COMMIT DROP"
@@ -282,7 +284,7 @@ def _insert_postgresql(cur: Any, table: str, fixed: list[Any], values: list[tupl
     cur.execute(
         f"INSERT INTO {table} (organization_id, space_id, dataset_id, created_at, updated_at, "
         f"{_COLUMNS}) SELECT %s, %s, %s, %s, %s, id, row_data, external_id, metadata::jsonb, "
-        f"global_key FROM {STAGE} ORDER BY LOWER(global_key), id ON CONFLICT DO NOTHING",
+        f'global_key FROM {STAGE} ORDER BY LOWER(global_key) COLLATE "C" ON CONFLICT DO NOTHING',
         fixed,
     )
     refused: set[str] = set()
