@@ -5,6 +5,7 @@ worker's death, the input file removed at the end. Jobs run in-process through `
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -288,6 +289,9 @@ def test_bytes_that_are_not_utf8_fail_the_job_at_their_line_after_the_chunks_bef
     assert f"Line 6 is not UTF-8: byte {offset} of the file (0xe9)" in job.error_message
     assert [r[0] for r in imported(dataset)] == ["row 0", "row 1", "row 2"]  # chunk 1 only
     assert job.items_succeeded == 3
+    # The cycle collector, paused while a chunk is read and inserted, runs again: a worker
+    # that failed an import does not grow without bound afterwards.
+    assert gc.isenabled()
 
 
 def test_a_binary_file_claiming_to_be_csv_is_refused_at_upload_naming_the_line(tenant, dataset):
