@@ -64,7 +64,7 @@ from adminapp.catalog.keys import OnInvalid
 from adminapp.catalog.models import Dataset
 from adminapp.catalog.services.datasets import lock_dataset
 from adminapp.catalog.services.rows import INVALID_ROW, rows_insert
-from adminapp.client.types.catalog import DataRowsImportResult, ImportFormat
+from adminapp.client.types.catalog import DataRowsImportResult, GlobalKeyErrorCode, ImportFormat
 from adminapp.core.errors import ApplicationError, NotFound
 from adminapp.jobs.kinds import Chunk, JobContext, JobKind, Outcomes, Queue, register
 from adminapp.jobs.models import Job, JobItem, JobItemStatus
@@ -366,6 +366,8 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
             rows=[r.row for _, r in parsed],
             on_invalid=ctx.params.on_invalid,
             with_rows=False,
+            # Once a key was taken, later chunks likely hold taken keys too.
+            expect_taken=state["errors"].get(GlobalKeyErrorCode.KEY_TAKEN, 0) > 0,
         )
         items: list[JobItem] = []
         created = sanitized = 0
