@@ -71,7 +71,7 @@ KEYS_PER_QUERY = 500  # under SQLite's bound-variable limit, with room for the o
 INVALID_ROW = "INVALID_ROW"
 
 
-@dataclass
+@dataclass(slots=True)
 class RowOutcome:
     """What became of one input row: ``row`` (created) or ``code`` and ``message``."""
 
@@ -90,7 +90,7 @@ class RowOutcome:
         return self.id is not None
 
 
-@dataclass
+@dataclass(slots=True)
 class PreparedRow:
     """A row that passed validation, ready to insert (``folded``: its key as compared)."""
 
