@@ -47,8 +47,10 @@ The input file is deleted from storage when the job ends, however it ends (``cle
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -62,7 +64,7 @@ from adminapp.catalog.keys import OnInvalid
 from adminapp.catalog.models import Dataset
 from adminapp.catalog.services.datasets import lock_dataset
 from adminapp.catalog.services.rows import INVALID_ROW, rows_insert
-from adminapp.client.types.catalog import DataRowsImportResult, ImportFormat
+from adminapp.client.types.catalog import DataRowsImportResult, GlobalKeyErrorCode, ImportFormat
 from adminapp.core.errors import ApplicationError, NotFound
 from adminapp.jobs.kinds import Chunk, JobContext, JobKind, Outcomes, Queue, register
 from adminapp.jobs.models import Job, JobItem, JobItemStatus
@@ -89,7 +91,7 @@ class ImportParams(BaseModel):
 
 
 # --- reading ------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One input row: where it starts (``line``, 1-based), where the next one starts
     (``end``, a byte offset), and its fields (``row``) or why it cannot be one (``error``)."""
@@ -161,20 +163,20 @@ def _csv_row(header: list[str], cells: list[str]) -> tuple[dict | None, str]:
         return None, (
             f"This line has {len(cells)} cell(s); the header has {len(header)} column(s)."
         )
-    row: dict[str, Any] = {}
-    for name, cell in zip(header, cells, strict=True):
-        if name == "metadata":
-            if not cell.strip():
-                continue
-            try:
-                value = json.loads(cell)
-            except ValueError as exc:
-                return None, f"The metadata cell is not JSON ({exc.msg}, column {exc.colno})."
-            if not isinstance(value, dict):
-                return None, "The metadata cell must be a JSON object ({...})."
-            row[name] = value
-        elif name == "row_data" or cell != "":  # an empty external_id / global_key: none
-            row[name] = cell
+    row: dict[str, Any] = dict(zip(header, cells, strict=True))  # lengths checked above
+    if row.get("external_id") == "":  # an empty external_id / global_key: none
+        del row["external_id"]
+    if row.get("global_key") == "":
+        del row["global_key"]
+    cell = row.pop("metadata", None)
+    if cell is not None and cell.strip():
+        try:
+            value = json.loads(cell)
+        except ValueError as exc:
+            return None, f"The metadata cell is not JSON ({exc.msg}, column {exc.colno})."
+        if not isinstance(value, dict):
+            return None, "The metadata cell must be a JSON object ({...})."
+        row["metadata"] = value
     return row, ""
 
 
@@ -240,6 +242,23 @@ def read_records(
 
 
 # --- the job ------------------------------------------------------------------------------
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cycle collector off for a block that makes and keeps thousands of small
+    objects without cycles (a chunk's records, rows and outcomes): each burst of them would
+    set off collections that walk every long-lived object of the worker — measured at 40%
+    of an import's Python time. Reference counting frees them as usual; any cycle waits for
+    the next collection, once the block ends."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _state(ctx: JobContext) -> dict[str, Any]:
     state = ctx.state
     for name in ("rows", "created", "failed", "sanitized", "lines", "bytes"):
@@ -286,25 +305,36 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
                     stage=f"{rows:,} rows read",
                 )
 
-            for record in read_records(fh, fmt, offset=offset, line=line, header=header):
-                if fmt is ImportFormat.CSV and header is None:
-                    header = record.raw  # the header line: part of the first chunk's bytes
-                    continue
-                if rows >= max_rows:
+            records = read_records(fh, fmt, offset=offset, line=line, header=header)
+            while True:
+                full = too_many = None
+                with gc_paused():  # a chunk's records are many small objects kept a while
+                    for record in records:
+                        if fmt is ImportFormat.CSV and header is None:
+                            header = record.raw  # the header line: the first chunk's bytes
+                            continue
+                        if rows >= max_rows:
+                            too_many = record
+                            break
+                        rows += 1
+                        batch.append(record)
+                        if len(batch) >= per_chunk:
+                            full = True
+                            break
+                if too_many is not None:
                     if batch:
                         yield chunk()
                     raise ApplicationError(
-                        f"The file has more than {max_rows:,} rows (line {record.line} is "
+                        f"The file has more than {max_rows:,} rows (line {too_many.line} is "
                         f"row {max_rows + 1:,}): the first {max_rows:,} rows were read and "
                         f"{_state(ctx)['created']:,} of them imported; nothing after. Split "
                         "the file and import the rest separately.",
                         code="import_too_many_rows",
                     )
-                rows += 1
-                batch.append(record)
-                if len(batch) >= per_chunk:
-                    yield chunk()
-                    start, batch = batch[-1].end, []
+                if not full:
+                    break
+                yield chunk()
+                start, batch = batch[-1].end, []
             if batch:
                 yield chunk()
             elif rows == 0:
@@ -315,6 +345,10 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
                 )
 
     def apply(self, ctx: JobContext[ImportParams], chunk: Chunk) -> Outcomes:
+        with gc_paused():
+            return self._apply(ctx, chunk)
+
+    def _apply(self, ctx: JobContext[ImportParams], chunk: Chunk) -> Outcomes:
         records: list[Record] = chunk.payload
         try:
             dataset = lock_dataset(Dataset(id=ctx.params.dataset_id))
@@ -331,6 +365,9 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
             dataset=dataset,
             rows=[r.row for _, r in parsed],
             on_invalid=ctx.params.on_invalid,
+            with_rows=False,
+            # Once a key was taken, later chunks likely hold taken keys too.
+            expect_taken=state["errors"].get(GlobalKeyErrorCode.KEY_TAKEN, 0) > 0,
         )
         items: list[JobItem] = []
         created = sanitized = 0
@@ -366,8 +403,8 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
                             record,
                             status=JobItemStatus.SUCCESS,
                             data={
-                                "id": outcome.row.id,
-                                "global_key": outcome.row.global_key,
+                                "id": outcome.id,
+                                "global_key": outcome.global_key,
                                 "sanitized": True,
                             },
                         )

@@ -74,12 +74,25 @@ class DataRow(BaseModel):
     # has only the indexes its reads need: the organization and space columns are for the
     # key constraint and permission filters, not lookups of their own (rows go with their
     # dataset, by the dataset index, when an organization or space is deleted).
+    # Likewise for foreign keys: PostgreSQL checks each one per inserted row (a deferred
+    # trigger query at commit), which was a third of an import's database time. A row's
+    # organization and space are copies of its dataset's, written by the services only, so
+    # only the dataset is a database foreign key (the dataset's own keys tie it to its
+    # space and organization); the other two are references without a constraint.
     id = public_id("dr")
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.DO_NOTHING, related_name="+", db_index=False
+        "accounts.Organization",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     space = models.ForeignKey(
-        "spaces.Space", on_delete=models.DO_NOTHING, related_name="+", db_index=False
+        "spaces.Space",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     dataset = models.ForeignKey(
         Dataset, on_delete=models.CASCADE, related_name="rows", db_index=False

@@ -470,7 +470,6 @@ NOT_AUDITED: dict[str, str] = {
     "catalog.services.rows.clean_metadata": _ROWS_HELPER,
     "catalog.services.rows.clean_row_data": _ROWS_HELPER,
     "catalog.services.rows.prepare_rows": _ROWS_HELPER,
-    "catalog.services.rows.taken_keys": "a read: which keys the organization already has",
     "catalog.services.rows.outcome_status": "not a mutation: SUCCESS / PARTIAL / FAILURE",
     "catalog.services.rows.too_many_rows": "not a mutation: builds the 413",
     "catalog.services.rows.rows_insert": _ROWS_INSERT,

@@ -256,13 +256,72 @@ def test_the_key_rule_is_a_database_constraint_in_any_case(tenant, dataset):
 
 
 def test_a_row_that_loses_the_race_for_its_key_is_key_taken_not_an_error(tenant, dataset):
-    """The pre-check said the key was free (``taken`` empty), but a concurrent insert got it
-    first: the database refuses the row, and the outcome says KEY_TAKEN."""
+    """A key another row got first (committed before, or by a concurrent insert that won):
+    the unique index refuses the row inside the set-based insert, and the outcome says
+    KEY_TAKEN; the other rows go in and the count is exact."""
     make_rows(dataset=dataset, n=1, keys=["Raced"])
     prepared = prepare_rows(rows_of("free-1", "RACED", "free-2"), on_invalid="reject")
     outcomes = insert_prepared(dataset=dataset, prepared=prepared, taken=set())
     assert codes(outcomes) == ["OK", Code.KEY_TAKEN, "OK"]
     assert row_count(dataset) == 3
+
+
+def test_the_rows_a_create_answers_with_are_the_rows_stored(tenant, dataset):
+    """The created rows are not read back: what the answer says (id, times, content) must be
+    what a later read finds."""
+    rows = [
+        {"row_data": "https://x/1.jpg", "external_id": "e1", "metadata": {"camera": "café"}},
+        {"row_data": "plain", "global_key": "K-1", "metadata": {"n": [1, 2.5, None, True]}},
+    ]
+    _, outcomes = create(tenant, dataset, rows)
+
+    def fields(row):
+        return (
+            row.id,
+            row.dataset_id,
+            row.space_id,
+            row.organization_id,
+            row.row_data,
+            row.external_id,
+            row.metadata,
+            row.global_key,
+            row.created_at,
+            row.updated_at,
+        )
+
+    stored = {r.id: r for r in DataRow.objects.filter(dataset=dataset)}
+    assert [fields(o.row) for o in outcomes] == [fields(stored[o.id]) for o in outcomes]
+    assert stored[outcomes[0].id].metadata == {"camera": "café"}
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("  https://x/a.jpg  ", "https://x/a.jpg"),  # printable ASCII: trimmed
+        ("ｆｕｌｌ ｗｉｄｔｈ", "full width"),  # NFKC-normalised
+        ("two\nlines", "two\nlines"),  # newlines allowed in row_data
+    ],
+)
+def test_row_data_is_cleaned_the_same_whether_plain_ascii_or_not(tenant, dataset, given, stored):
+    _, [outcome] = create(tenant, dataset, [{"row_data": given, "external_id": f" {given[:3]} "}])
+    row = DataRow.objects.get(id=outcome.id)
+    assert row.row_data == stored
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"row_data": "a\u200bb"}, "rows.0.row_data"),  # invisible, refused
+        ({"row_data": "   "}, "rows.0.row_data"),  # only whitespace
+        ({"row_data": "ok", "external_id": "two\nlines"}, "rows.0.external_id"),
+        ({"row_data": "ok", "external_id": "x\x7f"}, "rows.0.external_id"),
+    ],
+)
+def test_text_the_plain_path_does_not_cover_is_still_refused(tenant, dataset, row, field):
+    with pytest.raises(ValidationFailed) as exc:
+        create(tenant, dataset, [row])
+    assert list(exc.value.fields) == [field]
+    assert row_count(dataset) == 0
 
 
 def test_rows_keep_the_order_they_were_given(tenant, dataset):
