@@ -15,7 +15,7 @@ removes its rows, so no page ever counts rows. Deleting a dataset is two-phase l
 A data row carries its dataset's space and organization, so the key constraint and the
 permission filters need no join. Keyset pages of a dataset's rows use ``(dataset, created_at,
 id)``; a key prefix filter is served on PostgreSQL by the ``text_pattern_ops`` index of
-migration 0002 (PostgreSQL only, like the spaces' trigram index).
+migrations 0002/0004 (PostgreSQL only, like the spaces' trigram index).
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ def data_row_list(
     if global_key_prefix is not None:
         prefix = _clean_filter_key(global_key_prefix, "global_key_prefix")
         qs = (
-            qs.filter(global_key__isnull=False)
+            qs.filter(organization_id=dataset.organization_id, global_key__isnull=False)
             .alias(key_folded=Lower("global_key"))
             .filter(key_folded__startswith=fold(prefix))
         )
