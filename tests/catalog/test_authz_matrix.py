@@ -14,8 +14,13 @@ ids that are not theirs (``tests/catalog/test_bulk_delete.py``).
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
+from tests.authz_matrix import (
+    assert_names_every_principal_once,
+    assert_row,
+    filled,
+    status_of,
+)
 from tests.catalog.factories import CatalogWorld
 from tests.spaces.factories import API
 from tests.spaces.test_authz_matrix import PRINCIPALS
@@ -68,38 +73,16 @@ def _call(client, cw: CatalogWorld, endpoint: str, who: str) -> int:
     body = BODIES.get(endpoint)
     kwargs = cw.world.auth(who)
     if body is not None:
-        body = {
-            k: _fill(v, cw)
-            if isinstance(v, str)
-            else [_fill(i, cw) for i in v]
-            if isinstance(v, list) and all(isinstance(i, str) for i in v)
-            else v
-            for k, v in body.items()
-        }
+        body = filled(body, lambda text: _fill(text, cw))
         kwargs = {**kwargs, "data": body, "content_type": "application/json"}
     response = getattr(client, method.lower())(API + _fill(path, cw), **kwargs)
-    if response.status_code >= 400:
-        error = response.json()["error"]
-        assert error["code"] and error["message"], response.content
-    return response.status_code
+    return status_of(response)
 
 
 def test_the_matrix_names_every_principal_once():
-    assert all(len(row) == len(PRINCIPALS) + 1 for row in MATRIX)
-    assert len({row[0] for row in MATRIX}) == len(MATRIX)
+    assert_names_every_principal_once(MATRIX, PRINCIPALS)
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=[" ".join(row[0].split()) for row in MATRIX])
 def test_authorization(client, catalog_world, row):
-    endpoint, *expected = row
-    got = {}
-    for who in PRINCIPALS:
-        with transaction.atomic():
-            got[who] = _call(client, catalog_world, endpoint, who)
-            transaction.set_rollback(True)
-    wrong = {
-        who: f"expected {want}, got {got[who]}"
-        for who, want in zip(PRINCIPALS, expected, strict=True)
-        if got[who] != want
-    }
-    assert not wrong, f"{endpoint}: {wrong}"
+    assert_row(row, PRINCIPALS, lambda endpoint, who: _call(client, catalog_world, endpoint, who))

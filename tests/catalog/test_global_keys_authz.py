@@ -19,12 +19,17 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 
 from adminapp.catalog.models import DataRow
 from adminapp.catalog.services.global_keys import global_keys_assign
 from adminapp.jobs.engine import job_run
 from adminapp.jobs.models import JobItem
+from tests.authz_matrix import (
+    assert_names_every_principal_once,
+    assert_row,
+    filled,
+    status_of,
+)
 from tests.catalog.factories import make_dataset, make_rows
 from tests.spaces.factories import API, World, build_world, make_space
 from tests.spaces.test_authz_matrix import PRINCIPALS
@@ -100,36 +105,19 @@ def _call(client, kw: KeysWorld, endpoint: str, who: str) -> int:
         upload = SimpleUploadedFile(name, _fill(content, kw).encode())
         kwargs = {**kwargs, "data": {"file": upload}}
     elif endpoint in BODIES:
-        body = {k: _fill(v, kw) if isinstance(v, str) else v for k, v in BODIES[endpoint].items()}
-        if "items" in body:
-            body["items"] = [{k: _fill(v, kw) for k, v in i.items()} for i in body["items"]]
+        body = filled(BODIES[endpoint], lambda text: _fill(text, kw))
         kwargs = {**kwargs, "data": body, "content_type": "application/json"}
     response = getattr(client, method.lower())(API + path, **kwargs)
-    if response.status_code >= 400:
-        error = response.json()["error"]
-        assert error["code"] and error["message"], response.content
-    return response.status_code
+    return status_of(response)
 
 
 def test_the_matrix_names_every_principal_once():
-    assert all(len(row) == len(PRINCIPALS) + 1 for row in MATRIX)
-    assert len({row[0] for row in MATRIX}) == len(MATRIX)
+    assert_names_every_principal_once(MATRIX, PRINCIPALS)
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=[" ".join(row[0].split()) for row in MATRIX])
 def test_authorization(client, keys_world, row):
-    endpoint, *expected = row
-    got = {}
-    for who in PRINCIPALS:
-        with transaction.atomic():
-            got[who] = _call(client, keys_world, endpoint, who)
-            transaction.set_rollback(True)
-    wrong = {
-        who: f"expected {want}, got {got[who]}"
-        for who, want in zip(PRINCIPALS, expected, strict=True)
-        if got[who] != want
-    }
-    assert not wrong, f"{endpoint}: {wrong}"
+    assert_row(row, PRINCIPALS, lambda endpoint, who: _call(client, keys_world, endpoint, who))
 
 
 def _run(client, kw: KeysWorld, who: str, path: str, body: dict) -> list[JobItem]:
