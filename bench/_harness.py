@@ -109,7 +109,7 @@ def _on_signal(signum, frame):  # noqa: ARG001
 
 
 def _on_alarm(signum, frame):  # noqa: ARG001
-    raise BenchTimeout(f"stopped at the {TIME_LIMIT} s time limit")
+    raise BenchTimeout("stopped at its time limit (see the script's signal.alarm)")
 
 
 def spawn(cmd: list[str], *, log: Path) -> subprocess.Popen:
