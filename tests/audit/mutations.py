@@ -498,6 +498,9 @@ NOT_AUDITED: dict[str, str] = {
     "spaces.services.naming.name_in_use": _NAMING_HELPER,
     "spaces.services.naming.rename": _NAMING_HELPER,
     "spaces.services.naming.save_named": _NAMING_HELPER,
+    "spaces.services.naming.update_name_and_description": (
+        "a helper of space_update and dataset_update: writes their events (rows above)"
+    ),
     "spaces.services.naming.space_name_taken": _NAMING_HELPER,
 }
 

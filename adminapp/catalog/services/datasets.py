@@ -24,7 +24,12 @@ from adminapp.core.validation import clean_text, name_key
 from adminapp.jobs.models import Job
 from adminapp.jobs.services import idempotency_key_reused, job_create, job_for_idempotency_key
 from adminapp.spaces.selectors import space_get
-from adminapp.spaces.services.naming import clean_name, describe, name_in_use, rename, save_named
+from adminapp.spaces.services.naming import (
+    clean_name,
+    name_in_use,
+    save_named,
+    update_name_and_description,
+)
 
 DATASET_NAME_MAX = 255
 DATASET_DESCRIPTION_MAX = 1000
@@ -101,30 +106,16 @@ def dataset_update(
     found = selectors.dataset_get(actor=actor, dataset_id=dataset_id)
     selectors.require_dataset(actor, found, Permission.DATASET_WRITE)
     found = lock_dataset(found)
-    changes: dict[str, dict[str, str]] = {}
-    if name is not None:
-        rename(
-            found,
-            clean_name(name, max_length=DATASET_NAME_MAX),
-            peers=_live_in_space(found.space_id),
-            taken=dataset_name_taken,
-            changes=changes,
-        )
-    if description is not None:
-        describe(found, description, max_length=DATASET_DESCRIPTION_MAX, changes=changes)
-    if changes:
-        save_named(
-            found,
-            taken=dataset_name_taken,
-            update_fields=["name", "name_key", "description", "updated_at"],
-        )
-        audit_record(
-            actor=actor,
-            action="dataset.update",
-            target_type="dataset",
-            target_id=found.id,
-            details={"changes": changes},
-        )
+    update_name_and_description(
+        found,
+        actor=actor,
+        name=clean_name(name, max_length=DATASET_NAME_MAX) if name is not None else None,
+        description=description,
+        description_max=DATASET_DESCRIPTION_MAX,
+        peers=_live_in_space(found.space_id),
+        taken=dataset_name_taken,
+        action="dataset.update",
+    )
     return found
 
 

@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 
+from adminapp.audit.services import audit_record
 from adminapp.core.errors import (
     Conflict,
     ValidationFailed,
 )
+from adminapp.core.principal import Principal
 from adminapp.core.validation import clean_text, name_key
 from adminapp.spaces.models import Space
 
@@ -89,6 +91,38 @@ def describe(obj, description: str, *, max_length: int, changes: dict) -> None:
     if description != obj.description:
         changes["description"] = {"from": obj.description, "to": description}
         obj.description = description
+
+
+def update_name_and_description(
+    obj,
+    *,
+    actor: Principal,
+    name: str | None,
+    description: str | None,
+    description_max: int,
+    peers,
+    taken: Callable[[str], Conflict],
+    action: str,
+) -> None:
+    """Give a locked ``obj`` (a space, a dataset) its new, already cleaned ``name`` and/or
+    its new ``description``; save and record ``action`` once, with what changed, if
+    anything did."""
+    changes: dict[str, dict[str, str]] = {}
+    if name is not None:
+        rename(obj, name, peers=peers, taken=taken, changes=changes)
+    if description is not None:
+        describe(obj, description, max_length=description_max, changes=changes)
+    if changes:
+        save_named(
+            obj, taken=taken, update_fields=["name", "name_key", "description", "updated_at"]
+        )
+        audit_record(
+            actor=actor,
+            action=action,
+            target_type=obj._meta.model_name,
+            target_id=obj.id,
+            details={"changes": changes},
+        )
 
 
 def space_name_taken(name: str) -> Conflict:

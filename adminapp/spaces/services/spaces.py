@@ -22,12 +22,11 @@ from adminapp.spaces.models import Space
 from adminapp.spaces.services.naming import (
     SPACE_DESCRIPTION_MAX,
     clean_space_name,
-    describe,
     lock_space,
     name_in_use,
-    rename,
     save_named,
     space_name_taken,
+    update_name_and_description,
 )
 
 
@@ -85,25 +84,16 @@ def space_update(
     found = selectors.space_get(actor=actor, space=space)
     authz.require_in_space(actor, found.id, Permission.SPACE_UPDATE)
     found = lock_space(found)
-    changes: dict[str, dict[str, str]] = {}
-    if name is not None:
-        live = Space.objects.filter(organization_id=found.organization_id, deleted_at__isnull=True)
-        rename(found, clean_space_name(name), peers=live, taken=space_name_taken, changes=changes)
-    if description is not None:
-        describe(found, description, max_length=SPACE_DESCRIPTION_MAX, changes=changes)
-    if changes:
-        save_named(
-            found,
-            taken=space_name_taken,
-            update_fields=["name", "name_key", "description", "updated_at"],
-        )
-        audit_record(
-            actor=actor,
-            action="space.update",
-            target_type="space",
-            target_id=found.id,
-            details={"changes": changes},
-        )
+    update_name_and_description(
+        found,
+        actor=actor,
+        name=clean_space_name(name) if name is not None else None,
+        description=description,
+        description_max=SPACE_DESCRIPTION_MAX,
+        peers=Space.objects.filter(organization_id=found.organization_id, deleted_at__isnull=True),
+        taken=space_name_taken,
+        action="space.update",
+    )
     return found
 
 
