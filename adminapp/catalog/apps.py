@@ -7,7 +7,7 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from adminapp import authz
-        from adminapp.catalog import bulk_delete, imports, jobs, selectors  # noqa: F401 - kinds
+        from adminapp.catalog import global_key_jobs, imports, jobs, selectors  # noqa: F401 - kinds
         from adminapp.spaces.jobs import register_purge_step
 
         authz.register_resource("dst", selectors.dataset_in_org)

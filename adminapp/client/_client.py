@@ -27,7 +27,8 @@ from adminapp.client._version import __version__
 from adminapp.client.resources.api_keys import ApiKeys
 from adminapp.client.resources.audit import Audit
 from adminapp.client.resources.auth import Auth
-from adminapp.client.resources.catalog import DataRows, Datasets, GlobalKeys
+from adminapp.client.resources.catalog import DataRows, Datasets
+from adminapp.client.resources.global_keys import GlobalKeys
 from adminapp.client.resources.jobs import Jobs
 from adminapp.client.resources.me import MeResource
 from adminapp.client.resources.organizations import Organizations

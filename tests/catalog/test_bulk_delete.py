@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import default_storage
 
-from adminapp.catalog import bulk_delete
+from adminapp.catalog import jobs as catalog_jobs
 from adminapp.catalog.models import DataRow, Dataset
 from adminapp.catalog.services import rows_bulk
 from adminapp.jobs.engine import job_run
@@ -28,7 +28,7 @@ def post(client, tenant, ids, role="ADMIN", **headers):
 
 
 def test_each_id_is_deleted_or_said_why_not_in_chunks(client, tenant, monkeypatch):
-    monkeypatch.setattr(bulk_delete, "DELETE_CHUNK", 3)
+    monkeypatch.setattr(catalog_jobs, "ROWS_DELETE_CHUNK", 3)
     mine = make_dataset(space=make_space(tenant, "Mine"), name="Mine")
     theirs_space = make_space(tenant, "Theirs")
     theirs = make_dataset(space=theirs_space, name="Theirs")
@@ -67,7 +67,7 @@ def test_each_id_is_deleted_or_said_why_not_in_chunks(client, tenant, monkeypatc
 
 
 def test_an_id_repeated_in_a_later_chunk_is_not_found_the_second_time(client, tenant, monkeypatch):
-    monkeypatch.setattr(bulk_delete, "DELETE_CHUNK", 2)
+    monkeypatch.setattr(catalog_jobs, "ROWS_DELETE_CHUNK", 2)
     [row] = make_rows(dataset=make_dataset(space=make_space(tenant, "S")), n=1)
     response = post(client, tenant, [row.id, "dr_x", row.id])
     job_run(job_id=response.json()["id"])
@@ -97,5 +97,5 @@ def test_limits_roles_and_retries(client, tenant, monkeypatch, settings, tmp_pat
     other = post(client, tenant, ["dr_other"], HTTP_IDEMPOTENCY_KEY="del-1")
     assert other.status_code == 409
     assert Job.objects.filter(kind="data_rows_delete").count() == 1
-    inputs = default_storage.listdir(bulk_delete.DELETE_INPUTS)[1]
+    inputs = default_storage.listdir(catalog_jobs.DELETE_INPUTS)[1]
     assert len(inputs) == 1  # the retries' copies were not kept

@@ -3,7 +3,7 @@
 A request only checks the input's shape, writes it as one file through Django's storage
 API (``catalog/inputs/<uuid>.jsonl`` or ``.csv``; streamed for uploads, never read whole)
 and creates the job, whose params name that file and count its items — never the items
-themselves. The job (``catalog.jobs``) does the rest, set-based and chunked.
+themselves. The job (``catalog.global_key_jobs``) does the rest, set-based and chunked.
 
 Limits: JSON bodies up to ``JSON_ITEMS_MAX`` items (more: 413 ``too_many_items``, pointing to
 the file upload); files up to ``FILE_ITEMS_MAX`` items and ``settings.GLOBAL_KEYS_FILE_MAX_BYTES``
@@ -32,7 +32,7 @@ from django.db.models.functions import Lower
 from adminapp import authz
 from adminapp.audit.services import audit_record
 from adminapp.authz import Permission
-from adminapp.catalog.jobs import (
+from adminapp.catalog.global_key_jobs import (
     ASSIGN_CSV_HEADER,
     KEYS_CSV_HEADER,
     GlobalKeyAssign,

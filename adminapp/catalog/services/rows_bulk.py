@@ -20,7 +20,7 @@ from django.db import transaction
 
 from adminapp.audit.services import audit_record
 from adminapp.authz import Permission
-from adminapp.catalog.bulk_delete import DELETE_INPUTS, DataRowsDelete, DataRowsDeleteParams
+from adminapp.catalog.jobs import DELETE_INPUTS, DataRowsDelete, DataRowsDeleteParams
 from adminapp.catalog.services.global_keys import _earlier, _require_somewhere
 from adminapp.core.errors import PayloadTooLarge, ValidationFailed
 from adminapp.core.principal import Principal
