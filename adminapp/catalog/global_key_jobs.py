@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -30,6 +31,7 @@ from adminapp import authz
 from adminapp.authz import Permission
 from adminapp.catalog import staging
 from adminapp.catalog.keys import OnInvalid, check_key, fold
+from adminapp.catalog.selectors import spaces_where
 from adminapp.core.errors import ApplicationError
 from adminapp.jobs.kinds import (
     Chunk,
@@ -233,7 +235,7 @@ class GlobalKeyJob(JobKind):
 
     # Every step that matches staged items to data rows does so by one probe of an index
     # per item — the primary key, or the unique index on (organization_id,
-    # LOWER(global_key)) through ``HOLDER`` — as a correlated subquery or an id array, never
+    # LOWER(global_key)) through ``holder()`` — as a correlated subquery or an id array, never
     # as a join the planner may order: with the statistics of a table where no row had a
     # key yet (right after an import or an assign, before autovacuum's analyze) a join was
     # planned as a nested loop over every keyed row × every staged item of the chunk.
@@ -254,7 +256,7 @@ class GlobalKeyJob(JobKind):
         self.lock(table, lo, hi, org_id, "s.row_id")
 
     def lock_by_key(self, table: str, lo: int, hi: int, org_id: str) -> None:
-        self.lock(table, lo, hi, org_id, HOLDER.format(select="h.id", key="s.fkey"))
+        self.lock(table, lo, hi, org_id, holder(select="h.id", key="s.fkey"))
 
     def resolve_by_id(self, table: str, lo: int, hi: int, org_id: str) -> None:
         """target, space_id and prev from the item's row, and whether applying the item
@@ -276,7 +278,7 @@ class GlobalKeyJob(JobKind):
         all NULL where none does. ``extra``: more conditions on the items."""
         self._sql(
             f"""UPDATE {table} SET (target, space_id, prev, changed) = {
-                HOLDER.format(select=f"h.id, h.space_id, h.global_key, {_true()}", key="fkey")
+                holder(select=f"h.id, h.space_id, h.global_key, {_true()}", key="fkey")
             }
             WHERE pos >= %s AND pos < %s {extra}""",
             [org_id, lo, hi],
@@ -347,7 +349,7 @@ class GlobalKeyJob(JobKind):
         # After fail_taken, a row holding the key of a fine changed item is either that
         # item's own row (a change of case) or a row the chunk releases: release them all.
         holders = (
-            f"SELECT {HOLDER.format(select='h.id', key='s.gkey')} FROM {table} s "
+            f"SELECT {holder(select='h.id', key='s.gkey')} FROM {table} s "
             f"WHERE {changed} AND s.gkey IS NOT NULL"
         )
         self._sql(
@@ -410,13 +412,25 @@ class GlobalKeyJob(JobKind):
 
 
 # The data row holding a key (``key``: an SQL expression), one probe of the unique index
-# datarow_global_key_ci_unique; its one parameter is the organization id. The key is
-# compared through LOWER() even when already folded (``fkey``): on SQLite a column's TEXT
-# affinity on the right-hand side would keep the index on the expression from being used
-# for the key (it searched every key of the organization instead).
-HOLDER = """(SELECT {select} FROM catalog_datarow h
+# datarow_global_key_ci_unique; its one parameter is the organization id (then those of
+# ``extra``, more conditions on the row ``h``). The key is compared through LOWER() even
+# when already folded (``fkey``): on SQLite a column's TEXT affinity on the right-hand side
+# would keep the index on the expression from being used for the key (it searched every
+# key of the organization instead).
+def holder(select: str, key: str, extra: str = "") -> str:
+    return f"""(SELECT {select} FROM catalog_datarow h
     WHERE h.organization_id = %s AND h.global_key IS NOT NULL
-      AND LOWER(h.global_key) = LOWER({key}))"""
+      AND LOWER(h.global_key) = LOWER({key}){extra})"""
+
+
+def _subquery(queryset) -> tuple[str, list]:
+    """A queryset as SQL to put inside ``IN (…)`` and its parameters (one that can match
+    nothing, e.g. ``id__in=[]``, as a subquery of no rows)."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return "SELECT NULL WHERE 1 = 0", []
+    return sql, list(params)
 
 
 def _true() -> str:
@@ -517,25 +531,30 @@ class GlobalKeyLookup(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
     def mark(self, table: str) -> None:
         pass  # a repeated key is looked up again, not an error
 
-    def work(self, ctx: JobContext, table: str, lo: int, hi: int) -> None:
-        self._sql(
-            f"""UPDATE {table} SET (target, space_id) = {
-                HOLDER.format(select="h.id, h.space_id", key="fkey")
-            }
-            WHERE pos >= %s AND pos < %s""",
-            [ctx.org_id, lo, hi],
+    def apply(self, ctx: JobContext, chunk: Chunk) -> Outcomes:
+        """One statement per chunk, and no write but the outcomes: each item's row is found
+        by one probe of the unique index, among the rows of the spaces the owner may read
+        as of this chunk (``spaces_where``, a subquery), and written straight into its
+        outcome item. Every item is a success; ``data_row_id`` is null where none is found."""
+        table = staging.table_name(ctx.job_id)
+        lo, hi = chunk.payload
+        staging.no_jit()
+        spaces, space_params = _subquery(
+            spaces_where(actor=ctx.principal, permission=self.space_permission)
         )
-        denied = self.denied_spaces(ctx, table, lo, hi)
-        for start in range(0, len(denied), 500):
-            part = denied[start : start + 500]
-            self._sql(
-                f"""UPDATE {table} SET target = NULL WHERE pos >= %s AND pos < %s
-                  AND space_id IN ({", ".join(["%s"] * len(part))})""",
-                [lo, hi, *part],
-            )
-
-    def item_data(self) -> dict[str, str]:
-        return {"global_key": "raw", "data_row_id": "target"}
+        found = holder(select="h.id", key="fkey", extra=f" AND h.space_id IN ({spaces})")
+        data = staging.json_object({"global_key": "raw", "data_row_id": "found"})
+        self._sql(
+            f"""INSERT INTO jobs_jobitem (job_id, seq, status, key, data, error_code, message)
+            SELECT %s, %s + pos - %s, 'SUCCESS', SUBSTR(raw, 1, 255), {data}, '', ''
+            FROM (SELECT pos, raw, {found} AS found
+                  FROM {table} WHERE pos >= %s AND pos < %s) AS s""",
+            [ctx.job_id, ctx.seq, lo, ctx.org_id, *space_params, lo, hi],
+        )
+        counts = dict(ctx.state.get("counts") or {})
+        counts["SUCCESS"] = counts.get("SUCCESS", 0) + hi - lo
+        ctx.state["counts"] = counts
+        return Outcomes(succeeded=hi - lo, failed=0)
 
 
 @register

@@ -24,7 +24,23 @@ from adminapp.core.errors import NotFound, ValidationFailed
 from adminapp.core.pagination import Page, paginate
 from adminapp.core.principal import Principal
 from adminapp.core.validation import name_key
-from adminapp.spaces.selectors import space_get
+from adminapp.spaces.selectors import space_get, space_queryset
+
+
+def spaces_where(*, actor: Principal, permission: str) -> QuerySet:
+    """The ids of the live spaces of the actor's organization where it holds the space
+    ``permission``, as a queryset (a subquery in the jobs' SQL). Whoever administers spaces
+    holds every space permission in every live space: no question per space then; anyone
+    else is asked once per space they belong to."""
+    spaces = space_queryset(actor=actor)
+    if authz.space_visibility(actor).everything:
+        return spaces.values_list("id", flat=True)
+    ids = [
+        space_id
+        for space_id in spaces.values_list("id", flat=True)
+        if authz.can_in_space(actor, space_id, permission)
+    ]
+    return spaces.filter(id__in=ids).values_list("id", flat=True)
 
 
 def require_dataset(actor: Principal, dataset: Dataset, permission: str) -> None:

@@ -44,13 +44,13 @@ from adminapp.catalog.global_key_jobs import (
 )
 from adminapp.catalog.keys import OnInvalid, fold
 from adminapp.catalog.models import DataRow
+from adminapp.catalog.selectors import spaces_where
 from adminapp.core.errors import Conflict, PayloadTooLarge, PermissionDenied, ValidationFailed
 from adminapp.core.principal import Principal, PrincipalKind
 from adminapp.jobs.kinds import JobKind
 from adminapp.jobs.models import TERMINAL_STATES, Job
 from adminapp.jobs.selectors import job_get
 from adminapp.jobs.services import idempotency_key_reused, job_create, job_for_idempotency_key
-from adminapp.spaces.selectors import space_queryset
 
 JSON_ITEMS_MAX = 100_000
 FILE_ITEMS_MAX = 5_000_000
@@ -62,12 +62,9 @@ SNIFF_BYTES = 8192
 # --- permissions ----------------------------------------------------------------------------
 def _may_somewhere(actor: Principal, permission: str) -> bool:
     """Whether ``actor`` holds the space permission in at least one space."""
-    if actor.kind == PrincipalKind.SPACE_TOKEN:
-        return authz.can_in_space(actor, actor.space_id or "-", permission)
-    if actor.kind == PrincipalKind.SYSTEM or authz.can(actor, Permission.SPACE_ADMIN):
+    if actor.kind == PrincipalKind.SYSTEM or authz.space_visibility(actor).everything:
         return True
-    spaces = space_queryset(actor=actor).values_list("id", flat=True)
-    return any(authz.can_in_space(actor, space_id, permission) for space_id in spaces)
+    return spaces_where(actor=actor, permission=permission).exists()
 
 
 def _require_somewhere(actor: Principal, permission: str) -> None:
