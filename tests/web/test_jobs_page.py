@@ -208,3 +208,52 @@ def test_an_import_jobs_page_names_the_file_it_imports(owner, tenant):
     assert params == (
         f"Dataset {dataset.id} File frames.csv (csv) Size 11 bytes Invalid keys refused (INVALID_KEY)"
     )
+
+
+def test_a_jobs_errors_filter_by_code_with_a_tab_and_a_csv_per_code(owner, tenant):
+    """The job page, like the Global keys page, narrows the errors to one code."""
+    from adminapp.catalog.services.global_keys import global_keys_assign
+    from tests.catalog.factories import make_dataset, make_rows
+    from tests.spaces.factories import make_space
+
+    rows = make_rows(
+        dataset=make_dataset(space=make_space(tenant, "Research"), name="Frames"),
+        n=3,
+        keys=[None, None, "taken"],
+    )
+    job = global_keys_assign(
+        actor=tenant.principal(),
+        items=[
+            {"data_row_id": rows[0].id, "global_key": "cam-1"},
+            {"data_row_id": rows[1].id, "global_key": "taken"},
+            {"data_row_id": "dr_nope", "global_key": "cam-3"},
+        ],
+    )
+    job_run(job_id=job.id)
+    url = reverse("web:job_detail", args=[job.id])
+
+    errors = owner.get(url, {"status": "ERROR"}).content.decode()
+    tabs = re.search(r'aria-label="Filter errors by code">(.*?)</nav>', errors, re.S).group(1)
+    assert _text(tabs) == "Every code DATA_ROW_NOT_FOUND 1 KEY_TAKEN 1"
+
+    for page in (
+        owner.get(url, {"status": "ERROR", "code": "KEY_TAKEN"}),
+        owner.get(
+            url,
+            {"status": "ERROR", "code": "KEY_TAKEN"},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="job-items",
+        ),
+    ):
+        html = page.content.decode()
+        table = html.split('id="job-items"', 1)[1]
+        assert re.findall(r'<code class="tag">([A-Z_]+)</code>', table) == ["KEY_TAKEN"]
+        assert 'aria-label="Filter errors by code"' in table  # the tabs stay after a swap
+        csv_url = (
+            reverse("web:job_items_csv", args=[job.id]) + "?status=ERROR&amp;error_code=KEY_TAKEN"
+        )
+        assert f'href="{csv_url}"' in table
+
+    every = owner.get(url, {"status": "ERROR", "code": "NOT_A_CODE_1"}).content.decode()
+    assert "No NOT_A_CODE_1" not in every
+    assert len(re.findall(r'<code class="tag">', every.split('id="job-items"', 1)[1])) == 2

@@ -36,6 +36,7 @@ from adminapp.web import render
 from adminapp.web.catalog.forms import GlobalKeyAssignForm, GlobalKeyClearForm, GlobalKeyLookupForm
 from adminapp.web.client import me, sdk
 from adminapp.web.flow import IDEMPOTENCY_KEY, apply_api_errors, is_input_error
+from adminapp.web.jobs.outcomes import counts_by_code, error_code_param
 
 PAGE = "web/catalog/global_keys.html"
 PASTE_MAX = 100_000  # the JSON variants' limit: more is a file
@@ -136,29 +137,18 @@ def _terminal(job: Job) -> bool:
     return job.state.is_terminal
 
 
-def _counts(job: Job) -> list[tuple[str, int]]:
-    counts = dict((job.result or {}).get("counts") or {})
-    ordered = sorted(counts.items(), key=lambda kv: (kv[0] != "SUCCESS", -kv[1], kv[0]))
-    return [(code, n) for code, n in ordered if n]
-
-
-def _code(request: HttpRequest) -> str:
-    code = request.GET.get("code", "").strip().upper()
-    return code if code.replace("_", "").isalpha() and len(code) <= 40 else ""
-
-
 def outcome_of(request: HttpRequest, job: Job, op: str) -> Outcome | None:
     if not _terminal(job):
         return None
     cursor = request.GET.get("cursor") or None
     if op == LOOKUP:
         rows = sdk(request).jobs.items(job.id, limit=ROWS_PER_PAGE, cursor=cursor)
-        return Outcome(counts=_counts(job), code="", rows=rows)
-    code = _code(request)
+        return Outcome(counts=counts_by_code(job), code="", rows=rows)
+    code = error_code_param(request)
     rows = sdk(request).jobs.items(
         job.id, status="ERROR", error_code=code or None, limit=ROWS_PER_PAGE, cursor=cursor
     )
-    return Outcome(counts=_counts(job), code=code, rows=rows)
+    return Outcome(counts=counts_by_code(job), code=code, rows=rows)
 
 
 def job_context(request: HttpRequest, job: Job | None, op: str, *, pasted: bool) -> dict:

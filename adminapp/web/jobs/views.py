@@ -24,6 +24,7 @@ from adminapp.web import query, render
 from adminapp.web.client import can, sdk
 from adminapp.web.flow import filtered_page, idempotency_key
 from adminapp.web.jobs.forms import JobFilterForm
+from adminapp.web.jobs.outcomes import counts_by_code, error_code_param
 
 JOBS = "web/jobs/jobs.html"
 JOB = "web/jobs/job_detail.html"
@@ -67,17 +68,27 @@ def _job_context(job) -> dict:
     }
 
 
-def _items_context(request: HttpRequest, job_id: str) -> dict:
+def _items_context(request: HttpRequest, job) -> dict:
+    """The items table: all, the successes, the errors, or the errors of one code (a tab
+    per code the job's result counts)."""
     item_status = request.GET.get("status", "").upper()
     if item_status not in ("SUCCESS", "ERROR"):
         item_status = ""
+    error_codes = [(c, n) for c, n in counts_by_code(job) if c != "SUCCESS"]
+    code = error_code_param(request) if item_status == "ERROR" else ""
     items = sdk(request).jobs.items(
-        job_id,
+        job.id,
         status=item_status or None,
+        error_code=code or None,
         limit=ITEMS_PER_PAGE,
         cursor=request.GET.get("cursor") or None,
     )
-    return {"items": items, "item_status": item_status}
+    return {
+        "items": items,
+        "item_status": item_status,
+        "item_code": code,
+        "error_codes": error_codes,
+    }
 
 
 @render.dashboard_view
@@ -89,7 +100,9 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     # The items table only needs the job's state, not its result.
     items_only = render.partial_for(request, partials) is not None
     job = client.jobs.peek(job_id) if items_only else client.jobs.get(job_id)
-    context = {**_job_context(job), **_items_context(request, job_id)}
+    if items_only and job.state.is_terminal:
+        job = client.jobs.get(job_id)  # its result counts the errors by code (the code tabs)
+    context = {**_job_context(job), **_items_context(request, job)}
     return render.page(request, JOB, context, partials=partials)
 
 
