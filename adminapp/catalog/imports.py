@@ -63,7 +63,8 @@ from adminapp.catalog import selectors
 from adminapp.catalog.keys import OnInvalid
 from adminapp.catalog.models import Dataset
 from adminapp.catalog.services.datasets import lock_dataset
-from adminapp.catalog.services.rows import INVALID_ROW, rows_insert
+from adminapp.catalog.services.rows_checks import INVALID_ROW
+from adminapp.catalog.services.rows_insert import rows_insert
 from adminapp.client.types.catalog import DataRowsImportResult, GlobalKeyErrorCode, ImportFormat
 from adminapp.core.errors import ApplicationError, NotFound
 from adminapp.jobs.kinds import Chunk, JobContext, JobKind, Outcomes, Queue, register

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from adminapp.audit.models import AuditEvent
 from adminapp.catalog import selectors, services
 from adminapp.catalog.models import METADATA_MAX_BYTES, ROW_DATA_MAX, DataRow, Dataset
-from adminapp.catalog.services.rows import insert_prepared, prepare_rows
+from adminapp.catalog.services.rows_checks import prepare_rows
+from adminapp.catalog.services.rows_insert import insert_prepared
 from adminapp.client.types import GlobalKeyErrorCode as Code
 from adminapp.client.types import JobOutcome
 from adminapp.core.errors import (

@@ -3,7 +3,8 @@
 Every function takes the acting ``Principal``, checks it through ``adminapp.authz``
 (``dataset.write`` in the dataset's space), writes in one transaction and records one audit
 event in it — one per request, never one per row. One module per aggregate: ``datasets``,
-``rows``, ``imports`` and ``global_keys``; what the datasets and rows modules export is
+``rows`` (with ``rows_checks`` and ``rows_insert``), ``rows_bulk``, ``imports`` and
+``global_keys``; what the datasets and rows modules export is
 importable from here.
 """
 
@@ -14,15 +15,9 @@ from adminapp.catalog.services.datasets import (
     dataset_delete,
     dataset_update,
 )
-from adminapp.catalog.services.rows import (
-    INVALID_ROW,
-    SYNC_ROWS_MAX,
-    RowOutcome,
-    data_row_delete,
-    data_row_update,
-    data_rows_create,
-    rows_insert,
-)
+from adminapp.catalog.services.rows import data_row_delete, data_row_update, data_rows_create
+from adminapp.catalog.services.rows_checks import INVALID_ROW, SYNC_ROWS_MAX, RowOutcome
+from adminapp.catalog.services.rows_insert import rows_insert
 
 __all__ = [
     "DATASET_DESCRIPTION_MAX",
