@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.db.models import F
 
 from adminapp.catalog import staging
-from adminapp.catalog.global_key_jobs import GlobalKeyJob
+from adminapp.catalog.global_key_base import GlobalKeyJob
 from adminapp.catalog.models import DataRow
 from adminapp.catalog.services.global_keys import (
     global_keys_assign,
