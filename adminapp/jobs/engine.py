@@ -38,6 +38,7 @@ from adminapp.core.principal import Principal
 from adminapp.jobs import kinds
 from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Outcomes, StartOver
 from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState, outcome_of
+from adminapp.jobs.workers import this_worker
 
 logger = logging.getLogger("adminapp.jobs")
 
@@ -268,6 +269,7 @@ def job_claim(*, job_id: str) -> Job | None:
         heartbeat_at=now,
         started_at=now,
         stage="running",
+        worker=this_worker(),
     )
     if not claimed:
         return None

@@ -79,6 +79,10 @@ class Job(BaseModel):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The process that claimed the current attempt, "<host>:<pid>" (``jobs.workers``): when
+    # it is gone from its host, the job is taken up again at once, not after the heartbeat
+    # timeout.
+    worker = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         constraints = [

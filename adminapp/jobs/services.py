@@ -10,6 +10,7 @@ rows nobody picked up and RUNNING rows whose heartbeat stopped, failing a job af
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,7 @@ from adminapp.jobs import kinds
 from adminapp.jobs.engine import job_cleanup
 from adminapp.jobs.kinds import JobKind, Queue
 from adminapp.jobs.models import TERMINAL_STATES, Job, JobState, outcome_of
+from adminapp.jobs.workers import gone
 
 logger = logging.getLogger("adminapp.jobs")
 
@@ -201,6 +203,27 @@ class ReapReport:
     failed: list[str] = field(default_factory=list)
 
 
+def _lost_running(stale):
+    """``(job, its conditional update)`` for every RUNNING job whose worker is lost: its
+    heartbeat stopped before ``stale``, or its process is gone from this host
+    (``jobs.workers.gone``). The update applies only while the job is still that attempt
+    (and, for a dead process, still claimed by it)."""
+    fields = ("id", "kind", "attempts", "abort_requested", "items_succeeded", "items_failed")
+    running = Job.objects.filter(state=JobState.RUNNING)
+    for job in running.filter(heartbeat_at__lt=stale).only(*fields):
+        yield job, running.filter(id=job.id, attempts=job.attempts, heartbeat_at__lt=stale)
+    here = running.filter(heartbeat_at__gte=stale, worker__startswith=f"{socket.gethostname()}:")
+    for job in here.only(*fields, "worker"):
+        if gone(job.worker):
+            yield job, running.filter(id=job.id, attempts=job.attempts, worker=job.worker)
+
+
+def jobs_reap_orphans() -> ReapReport:
+    """Re-queue at once the RUNNING jobs of processes gone from this host (a worker calls
+    this as it starts: its predecessor may have been killed mid-job)."""
+    return jobs_reap(queued_grace=10**9, heartbeat_timeout=10**9)
+
+
 def jobs_reap(
     *,
     queued_grace: int | None = None,
@@ -217,12 +240,7 @@ def jobs_reap(
     report = ReapReport()
 
     stale = now - timedelta(seconds=heartbeat_timeout)
-    for job in Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=stale).only(
-        "id", "kind", "attempts", "abort_requested", "items_succeeded", "items_failed"
-    ):
-        base = Job.objects.filter(
-            id=job.id, state=JobState.RUNNING, attempts=job.attempts, heartbeat_at__lt=stale
-        )
+    for job, base in _lost_running(stale):
         counts = {"succeeded": job.items_succeeded, "failed": job.items_failed}
         if job.abort_requested:
             if base.update(

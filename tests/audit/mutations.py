@@ -483,6 +483,9 @@ NOT_AUDITED: dict[str, str] = {
     "jobs.services.job_publish": (
         "sends a created job's id to the broker after job.create commits; changes no row"
     ),
+    "jobs.services.jobs_reap_orphans": (
+        "a worker's start-up maintenance: jobs_reap for the jobs of processes gone from its host"
+    ),
     "jobs.services.jobs_reap": (
         "beat's maintenance (re-publishes lost jobs, fails stalled ones); no principal acts, "
         "and the job row says what happened"

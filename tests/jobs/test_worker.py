@@ -102,7 +102,37 @@ def test_a_redelivered_message_does_not_run_the_job_twice(client, tenant, celery
     assert f"Job {job_id} is not claimable" in celery_worker_process.logs()
 
 
-def test_a_killed_workers_job_is_finished_by_another_after_the_reaper_runs(
+def _exactly_once(client, tenant, job_id: str, done_before: int) -> None:
+    job = wait_for(lambda: finished(job_id), message="export to finish on the second worker")
+    assert job.state == "SUCCEEDED", job.error_message
+    assert job.attempts == 2
+    assert done_before < 400
+    rows = download_rows(client, tenant, job_id)
+    # Resumed from the checkpoint: every event exactly once, none written twice.
+    assert len(rows) == 400
+    assert len({r["id"] for r in rows}) == 400
+    assert JobItem.objects.filter(job_id=job_id).count() == 20
+
+
+def test_a_killed_workers_job_is_taken_up_by_the_next_worker_as_it_starts(
+    client, tenant, celery_workers
+):
+    """Its process is gone from this host: no waiting for the heartbeat timeout (120 s
+    here) or for beat's reaper — the next worker to start re-queues it."""
+    make_events(tenant, 400)
+    first = celery_workers.start({"AUDIT_EXPORT_CHUNK": "20", "JOB_CHUNK_DELAY_MS": "150"})
+    job_id = start_export(client, tenant, action="test.event")
+    wait_for(lambda: job_state(job_id).progress_done >= 60, message="some chunks done")
+    celery_workers.kill(first)
+    done_before = job_state(job_id).progress_done
+    assert job_state(job_id).state == "RUNNING"
+
+    celery_workers.start({"AUDIT_EXPORT_CHUNK": "20"})
+
+    _exactly_once(client, tenant, job_id, done_before)
+
+
+def test_a_killed_workers_job_on_another_host_is_finished_by_another_after_the_reaper_runs(
     client, tenant, celery_workers, settings
 ):
     make_events(tenant, 400)
@@ -113,8 +143,11 @@ def test_a_killed_workers_job_is_finished_by_another_after_the_reaper_runs(
     celery_workers.kill(first)
     done_before = job_state(job_id).progress_done
     assert job_state(job_id).state == "RUNNING"
+    # As if it had run on another machine: from here its death cannot be seen.
+    Job.objects.filter(id=job_id).update(worker="another-host:4242")
 
     celery_workers.start({"AUDIT_EXPORT_CHUNK": "20"})
+    assert job_state(job_id).state == "RUNNING"
     # Once its heartbeat is more than a second old, the reaper requeues it.
     wait_for(
         lambda: job_state(job_id).heartbeat_at < timezone.now() - timedelta(seconds=1),
@@ -123,15 +156,7 @@ def test_a_killed_workers_job_is_finished_by_another_after_the_reaper_runs(
     report = jobs_reap(heartbeat_timeout=1)
     assert report.requeued == [job_id]
 
-    job = wait_for(lambda: finished(job_id), message="export to finish on the second worker")
-    assert job.state == "SUCCEEDED", job.error_message
-    assert job.attempts == 2
-    assert done_before < 400
-    rows = download_rows(client, tenant, job_id)
-    # Resumed from the checkpoint: every event exactly once, none written twice.
-    assert len(rows) == 400
-    assert len({r["id"] for r in rows}) == 400
-    assert JobItem.objects.filter(job_id=job_id).count() == 20
+    _exactly_once(client, tenant, job_id, done_before)
 
 
 def test_an_aborted_job_stops_between_chunks_and_keeps_its_outcomes(client, tenant, celery_workers):
@@ -236,8 +261,7 @@ def test_a_killed_worker_mid_chunk_loses_nothing_and_applies_nothing_twice(tenan
     celery_workers.kill(first)
     assert job_state(job_id).state == "RUNNING"
 
-    celery_workers.start()
-    assert jobs_reap(heartbeat_timeout=0).requeued == [job_id]  # its heartbeat is past
+    celery_workers.start()  # re-queues it as it starts: the first one's process is gone
     job = wait_for(lambda: finished(job_id), message="the job to finish on the second worker")
     assert (job.state, job.outcome, job.attempts) == ("SUCCEEDED", "SUCCESS", 2)
     assert _applied(job_id) == Counter(range(1, 201))  # every item, each exactly once
