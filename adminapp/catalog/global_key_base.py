@@ -163,23 +163,37 @@ class GlobalKeyJob(JobKind):
 
     # --- plan ---------------------------------------------------------------------------
     def plan(self, ctx: JobContext) -> int:
+        """Stage the whole input, then mark its repeats. Resumable: the input goes in in
+        batches, each committed on its own, so a delivery killed while staging leaves a
+        prefix of the items and the next one goes on after it. (The table exists here only
+        then: the engine plans once per job, and starts a job over — ``StartOver`` — only
+        when the table is gone.) Marking repeats and analyzing are idempotent."""
         table = staging.table_name(ctx.job_id)
-        staging.create(table)
-        self.stage(ctx, table)
+        staged = staging.size(table) if staging.exists(table) else None
+        if staged is None:
+            staging.create(table)
+            staged = 0
+        elif staged:
+            logger.info(
+                "Job %s: %s items were staged already; going on from there", ctx.job_id, staged
+            )
+        self.stage(ctx, table, skip=staged)
+        self.mark(table)
         staging.analyze(table)
         return staging.size(table)
 
-    def stage(self, ctx: JobContext, table: str) -> None:
+    def stage(self, ctx: JobContext, table: str, *, skip: int = 0) -> None:
+        """Stage the input's items from position ``skip`` on."""
         params = ctx.params
 
         def rows():
             for pos, (_, row_id, key) in enumerate(
                 _input_rows(params.input, params.format, self.with_row)
             ):
-                yield self.staged(pos, row_id, key, params.on_invalid)
+                if pos >= skip:
+                    yield self.staged(pos, row_id, key, params.on_invalid)
 
         staging.load(table, rows())
-        self.mark(table)
 
     def staged(self, pos: int, row_id: str | None, key: str, on_invalid) -> tuple:
         # clear and lookup: a key is only compared, never stored, so no rule applies

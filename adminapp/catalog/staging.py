@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import islice
 
-from django.db import connection
+from django.db import connection, transaction
 
-LOAD_BATCH = 10_000  # rows per executemany on SQLite
+LOAD_BATCH = 100_000  # rows per COPY (PostgreSQL) or executemany (SQLite), each committed
 COLUMNS = ("pos", "row_id", "raw", "gkey", "fkey", "sanitized", "expect", "code", "message")
 _NAME = re.compile(r"[a-z0-9_]{1,40}")
 
@@ -72,8 +73,7 @@ def drop(table: str) -> None:
 
 
 def create(table: str) -> None:
-    """(Re)create the table empty: a delivery that died inside ``plan`` leaves a partial
-    one, so planning always starts from nothing."""
+    """(Re)create the table empty."""
     drop(table)
     unlogged = "UNLOGGED " if is_postgres() else ""
     boolean = "BOOLEAN" if is_postgres() else "INTEGER"
@@ -100,27 +100,28 @@ def create(table: str) -> None:
 
 
 def load(table: str, rows: Iterable[Sequence]) -> int:
-    """Append ``rows`` (tuples in ``COLUMNS`` order), streamed: COPY on PostgreSQL,
-    executemany in batches on SQLite. Returns how many were loaded."""
+    """Append ``rows`` (tuples in ``COLUMNS`` order), streamed, in batches of
+    ``LOAD_BATCH`` each committed on its own outside a transaction (a killed worker leaves a
+    prefix of the input: ``GlobalKeyJob.plan`` goes on after it): COPY on PostgreSQL,
+    executemany on SQLite. Returns how many were loaded."""
     columns = ", ".join(COLUMNS)
+    rows = iter(rows)
     n = 0
     with connection.cursor() as cursor:
         if is_postgres():
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    n += 1
-            return n
+            while True:
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    batch = 0
+                    for row in islice(rows, LOAD_BATCH):
+                        copy.write_row(row)
+                        batch += 1
+                n += batch
+                if batch < LOAD_BATCH:
+                    return n
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
-        batch: list[Sequence] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= LOAD_BATCH:
+        while batch := list(islice(rows, LOAD_BATCH)):
+            with transaction.atomic():  # one transaction per batch, not one per row
                 cursor.executemany(sql, batch)
-                n += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
             n += len(batch)
     return n
 

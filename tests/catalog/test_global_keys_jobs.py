@@ -237,6 +237,56 @@ def test_a_rerun_whose_staging_table_is_gone_starts_over(world, settings, monkey
     assert keys_of(rows) == [f"k-{i}" for i in range(12)]
 
 
+class Killed(BaseException):
+    """A worker process killed where it stood: nothing of ours catches it."""
+
+
+@pytest.mark.django_db(transaction=True)  # the batches commit as they do on a worker
+def test_a_delivery_killed_while_staging_leaves_what_it_staged_and_the_next_goes_on(
+    world, monkeypatch
+):
+    """Staging commits batch by batch, so the next delivery skips what was staged rather
+    than staging a million items again (under SIGKILLs every few seconds it would never
+    get past staging)."""
+    from adminapp.catalog.global_key_jobs import GlobalKeyAssign
+
+    monkeypatch.setattr(staging, "LOAD_BATCH", 10)
+    rows = make_rows(dataset=world.data, n=30)
+    inputs = [{"data_row_id": r.id, "global_key": f"k-{i}"} for i, r in enumerate(rows)]
+    inputs.append({"data_row_id": rows[3].id, "global_key": "again"})  # 30: row repeated
+    inputs.append({"data_row_id": "dr_other", "global_key": "K-7"})  # 31: key repeated
+    job = global_keys_assign(actor=world.member, items=inputs)
+    staged, real = [], GlobalKeyAssign.staged
+
+    def dies_at_25(self, pos, *args):
+        if pos == 25:
+            raise Killed
+        staged.append(pos)
+        return real(self, pos, *args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(GlobalKeyAssign, "staged", dies_at_25)
+        with pytest.raises(Killed):
+            job_run(job_id=job.id)
+    assert staging.size(staging.table_name(job.id)) == 20  # two batches of 10 kept
+    Job.objects.filter(id=job.id).update(state=JobState.QUEUED)  # the reaper's requeue
+
+    def counted(self, pos, *args):
+        staged.append(pos)
+        return real(self, pos, *args)
+
+    monkeypatch.setattr(GlobalKeyAssign, "staged", counted)
+    job = run(job)
+
+    assert job.state == JobState.SUCCEEDED
+    assert staged == list(range(25)) + list(range(20, 32))  # 20-24 again, never 0-19
+    got = items(job)
+    assert [i.seq for i in got] == list(range(32))
+    assert [i.error_code for i in got[:30]] == [""] * 30
+    assert [i.error_code for i in got[30:]] == ["DUPLICATE_IN_REQUEST"] * 2
+    assert keys_of(rows) == [f"k-{i}" for i in range(30)]
+
+
 def test_clear_reports_not_found_access_denied_and_repeats(world, settings):
     settings.GLOBAL_KEYS_CHUNK = 2
     mine = make_rows(dataset=world.data, n=2, keys=["one", "two"])
