@@ -34,7 +34,9 @@ class DataRowListParams(PageParams):
     external_id: str | None = Field(None, max_length=255, description="Exact.")
     global_key: str | None = Field(None, max_length=200, description="Exact, any letter case.")
     global_key_prefix: str | None = Field(
-        None, max_length=200, description="Keys starting with this, any letter case."
+        None,
+        max_length=200,
+        description="Keys starting with this, any letter case; the rows then come in key order.",
     )
     has_global_key: bool | None = Field(None, description="Only rows with (or without) a key.")
 

@@ -63,6 +63,26 @@ def check_limit(limit: int, max_limit: int = MAX_LIMIT) -> int:
     return limit
 
 
+def encode_key_cursor(key: str) -> str:
+    """A cursor for a list in the order of a unique text key (the last key seen)."""
+    raw = json.dumps(["k", key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_key_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        tag, key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if tag != "k" or not isinstance(key, str) or "\x00" in key:
+            raise ValueError("not one of our cursors")
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ValidationFailed(
+            "The cursor is not valid; pass next_cursor from the previous page unchanged.",
+            fields={"cursor": ["Invalid cursor."]},
+        ) from exc
+    return key
+
+
 def paginate(
     queryset: QuerySet,
     *,

@@ -136,7 +136,8 @@ class DataRows(Resource):
         cursor: str | None = None,
     ) -> CursorPage[DataRow]:
         """A dataset's rows in the order they were added (iterate for all of them);
-        ``global_key`` and ``global_key_prefix`` compare in any letter case."""
+        ``global_key`` and ``global_key_prefix`` compare in any letter case; with a prefix the rows
+        come in key order."""
         params = {
             "external_id": external_id,
             "global_key": global_key,
