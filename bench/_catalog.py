@@ -161,9 +161,10 @@ def peak_rss_mb(pgid: int) -> tuple[float, int]:
     return best, who
 
 
-def start_worker(var_dir: Path, name: str, *, env: dict[str, str] | None = None):
+def start_worker(var_dir: Path, name: str, *, env: dict[str, str] | None = None, wait: bool = True):
     """A Celery worker as production runs it (every queue, prefork) with concurrency 1,
-    plus ``bench.noop`` to know when it consumes. Returns (process, log)."""
+    plus ``bench.noop`` to know when it consumes (``wait``; not when it may take up a killed
+    worker's job as it starts: the noop would queue behind it). Returns (process, log)."""
     import redis
 
     from bench.noop_task import noop, result_key
@@ -195,6 +196,8 @@ def start_worker(var_dir: Path, name: str, *, env: dict[str, str] | None = None)
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    if not wait:
+        return proc, log
     rds = redis.Redis.from_url(os.environ["REDIS_URL"])
     token = uuid.uuid4().hex
     noop.apply_async(args=[token], queue="jobs.io")

@@ -29,9 +29,12 @@ batches of 1,000 for lookup), extrapolated per row to ``--rows``.
 Goals: ours ≤ 1.5× the floor and ≥ 15× faster than ``bulk_update``, judged on CPU time
 (wall time beside it). The worker's peak RSS (VmHWM) is printed (goal ≤ 300 MB).
 
-``--chaos``: the assign again, the worker SIGKILLed every ``--kill-every`` (5) seconds
-of its running the job and started again; this process runs the jobs reaper (as beat
-would) every second with a heartbeat timeout of ``--heartbeat`` (15) s and no attempt cap.
+``--chaos``: the assign again, the worker (its whole process group) SIGKILLed every
+``--kill-every`` (5) seconds of its running the job — counted from each new claim — and
+started again at once; this process runs the jobs reaper (as beat would) every second with
+a heartbeat timeout of ``--heartbeat`` (15) s and no attempt cap. A killed worker's job is
+re-queued by the next worker as it starts, or by that reaper, whichever comes first (its
+process is gone from this host: ``adminapp/jobs/workers.py``).
 Then every row's key is checked against the input, and the job's outcome items counted
 (each position exactly once). Goal ≤ 3× the undisturbed time.
 
@@ -401,6 +404,8 @@ def chaos(args, conn, http, base, var_dir, pairs, ds_id, rows, undisturbed) -> d
             " WHERE dataset_id = %s AND global_key IS NOT NULL",
             [ds_id],
         )
+    # Every kill is an attempt: no cap here (JOB_MAX_ATTEMPTS would fail the job at 3).
+    os.environ["JOB_MAX_ATTEMPTS"] = "1000000"
     worker, wlog = c.start_worker(var_dir, "chaos-0")
     stop = threading.Event()
 
@@ -424,7 +429,8 @@ def chaos(args, conn, http, base, var_dir, pairs, ds_id, rows, undisturbed) -> d
     job_id = resp.json()["id"]
     kills = 0
     deadline = time.monotonic() + max(120.0, undisturbed * 6)
-    running_since: float | None = None
+    running_since: float | None = None  # when the current worker claimed the job
+    killed_attempt = 0  # the attempt the last kill ended
     state = ""
     while time.monotonic() < deadline:
         state, attempts = conn.execute(
@@ -432,15 +438,18 @@ def chaos(args, conn, http, base, var_dir, pairs, ds_id, rows, undisturbed) -> d
         ).fetchone()
         if state in c.TERMINAL:
             break
-        if state == "RUNNING" and running_since is None:
+        # "Running the job" starts with a new claim (attempts goes up), not with the state a
+        # killed worker left behind.
+        if state == "RUNNING" and attempts > killed_attempt and running_since is None:
             running_since = time.monotonic()
         if running_since is not None and time.monotonic() - running_since >= args.kill_every:
+            killed_attempt = attempts
             for pid in c.group_pids(worker.pid):
                 os.kill(pid, signal.SIGKILL)
             worker.wait(10)
             kills += 1
             running_since = None
-            worker, wlog = c.start_worker(var_dir, f"chaos-{kills}")
+            worker, wlog = c.start_worker(var_dir, f"chaos-{kills}", wait=False)
         time.sleep(0.1)
     stop.set()
     finished, attempts, state = conn.execute(
