@@ -21,3 +21,14 @@ def storage_world(db) -> World:
 
     repo_delete(actor=world.tenant.principal("OWNER"), name="old", imsure=True, imreallysure=True)
     return world
+
+
+@pytest.fixture(scope="session")
+def s3_auth_server(tmp_path_factory):
+    """A moto server that checks credentials and permissions (``tests.s3.AuthS3Server``)."""
+    from tests import s3
+
+    server = s3.start_authenticated(tmp_path_factory.mktemp("moto-auth"))
+    yield server
+    server.process.terminate()
+    server.process.wait(10)
