@@ -198,6 +198,40 @@ def restore_repo(request: HttpRequest, name: str):
     return repo_out(services.repo_restore(actor=request.auth, name=name))
 
 
+@router.post(
+    f"{REPO}/exports",
+    response={202: wire.Job},
+    summary="Export a dataset's rows as JSONL to <repo prefix>/<object_name>.jsonl (a job)",
+)
+def export_dataset_to_repo(request: HttpRequest, name: str, payload: wire.RepoExportParams):
+    job = services.repo_export_dataset(
+        actor=request.auth,
+        name=name,
+        dataset_id=payload.dataset_id,
+        object_name=payload.object_name,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return Status(202, job_out(job, include_result=False))
+
+
+@router.post(
+    f"{REPO}/imports",
+    response={202: wire.Job},
+    summary="Import data rows from the CSV/JSONL objects under a repo's prefix (a job)",
+    description="The job starts one data_rows_import job per object; its items name them.",
+)
+def import_rows_from_repo(request: HttpRequest, name: str, payload: wire.RepoImportParams):
+    job = services.repo_import_rows(
+        actor=request.auth,
+        name=name,
+        dataset_id=payload.dataset_id,
+        prefix=payload.prefix,
+        on_invalid=payload.on_invalid,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return Status(202, job_out(job, include_result=False))
+
+
 @router.get(
     f"{REPO}/objects",
     response={200: wire.StoreObjectPage, 409: ErrorBody, 502: ErrorBody},

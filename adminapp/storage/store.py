@@ -60,20 +60,27 @@ class Listed:
     last_modified: datetime
 
 
-def client_for(config: BucketConfig, timeouts: Timeouts) -> Any:
+def require_spoken(config: BucketConfig) -> None:
+    """``Unsupported`` unless this installation can talk to the config's store itself."""
     platform, method = Platform(config.platform), AuthMethod(config.auth_method)
     if platform not in SPOKEN:
         raise Unsupported(
             "not_supported",
-            f"Checking and browsing are available for S3 and S3-compatible stores; "
+            f"Checking, browsing, imports and exports are available for S3 and S3-compatible "
+            f"stores; "
             f"{config.uri} is on {platform.value}.",
         )
     if method not in (AuthMethod.ANONYMOUS, AuthMethod.HMAC):
         raise Unsupported(
             "not_supported",
-            f"This installation cannot use {method.value} credentials itself; checking and "
-            "browsing work with anonymous and hmac bucket configs.",
+            f"This installation cannot use {method.value} credentials itself; it talks to "
+            "stores with anonymous and hmac bucket configs.",
         )
+
+
+def client_for(config: BucketConfig, timeouts: Timeouts) -> Any:
+    require_spoken(config)
+    method = AuthMethod(config.auth_method)
     extra = config.extra_config or {}
     options: dict[str, Any] = {
         "connect_timeout": timeouts.connect,
@@ -116,7 +123,8 @@ _WORDS = {
 }
 
 
-def _in_words(exc: Exception, config: BucketConfig) -> StoreFailure:
+def describe(exc: Exception, config: BucketConfig) -> StoreFailure:
+    """A botocore error as what the store said, in words, with our code."""
     where = (config.extra_config or {}).get("endpoint_url") or "the store"
     if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
         return StoreFailure("timeout", f"{where} did not answer in time ({exc}).")
@@ -156,7 +164,7 @@ def list_objects(
     try:
         answer = client.list_objects_v2(**request)
     except (BotoCoreError, ClientError) as exc:
-        raise _in_words(exc, config) from None
+        raise describe(exc, config) from None
     finally:
         client.close()
     listed = [

@@ -428,6 +428,30 @@ def _restore_repo(client, tenant):
     return _post(client, tenant, "/storage/repos/climate/restore"), repo.id
 
 
+def _transfer(path, body):
+    """An export or import job started on an S3-compatible repo (the job never runs here)."""
+
+    def call(client, tenant):
+        from adminapp.storage.services import bucket_config_create, repo_create
+
+        owner = tenant.principal("OWNER")
+        bucket_config_create(
+            actor=owner,
+            nickname="lake",
+            uri="s3://acme-data",
+            extra_config={"endpoint_url": "http://127.0.0.1:9"},
+            auth_config=_HMAC,
+        )
+        repo = repo_create(actor=owner, name="climate")
+        dataset = make_dataset(space=make_space(tenant, "Research"))
+        r = _post(
+            client, tenant, f"/storage/repos/climate/{path}", {**body, "dataset_id": dataset.id}
+        )
+        return r, repo.id
+
+    return call
+
+
 # --- the table ------------------------------------------------------------------------------
 AUDITED: dict[str, list[Audited]] = {
     "accounts.services.organizations.organization_create": [
@@ -552,6 +576,12 @@ AUDITED: dict[str, list[Audited]] = {
         Audited("repo.delete", "repo", _delete_repo(immediate=True)),
     ],
     "storage.services.repos.repo_restore": [Audited("repo.restore", "repo", _restore_repo)],
+    "storage.services.transfers.repo_export_dataset": [
+        Audited("repo.export", "repo", _transfer("exports", {}))
+    ],
+    "storage.services.transfers.repo_import_rows": [
+        Audited("repo.import", "repo", _transfer("imports", {"prefix": "in"}))
+    ],
 }
 
 _ROWS_HELPER = "a helper of the data-row services (validation); no API calls it alone"
@@ -611,6 +641,9 @@ NOT_AUDITED: dict[str, str] = {
     "spaces.services.naming.space_name_taken": _NAMING_HELPER,
     "storage.services.bucket_configs.require_confirmation": (
         "not a mutation: the imsure/imreallysure 422 of the deletes"
+    ),
+    "storage.services.transfers.start_once": (
+        "a helper: job_create (job.create) with the Idempotency-Key rule; its callers' rows"
     ),
     "storage.services.repos.repos_purge_start": (
         "beat's maintenance: starts repo_purge jobs as the system (job.create is recorded by "

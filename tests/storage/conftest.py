@@ -11,8 +11,12 @@ from tests.storage.factories import make_bucket_config, make_repo
 @pytest.fixture
 def storage_world(db) -> World:
     """The spaces' world of principals, and in its organization: ``primary`` (gs://, the
-    default, used by the repo ``climate``), ``spare`` (unused) and the deleted repo ``old``."""
+    default, used by the repo ``climate``), ``spare`` (unused) and the deleted repo ``old``;
+    ``world.dataset`` is a dataset of the space."""
+    from tests.catalog.factories import make_dataset
+
     world = build_world()
+    world.dataset = make_dataset(space=world.space, name="Frames")
     make_bucket_config(world.tenant, "primary", "gs://acme-data", extra_config={})
     make_bucket_config(world.tenant, "spare", "az://acme-spare", extra_config={})
     make_repo(world.tenant, "climate")

@@ -7,14 +7,16 @@ MEMBER reads it whatever their space roles (``storage.read``), ANNOTATOR account
 (403), a space token reaches nothing outside its space (404). Another organization's admin
 finds none of these configs or repos (404), lists their own (empty) ones, and has no default
 config to create a repo in (409 ``no_default_bucket_config``). The configs are gs:// and
-az://, so browsing answers 409 ``store_not_supported`` without a network call.
+az://, so browsing, exports and imports answer 409 ``store_not_supported`` once every
+permission is granted, without a network call: an export also needs ``storage.manage``, an
+import ``dataset.write`` in the dataset's space.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.authz_matrix import assert_names_every_principal_once, assert_row, status_of
+from tests.authz_matrix import assert_names_every_principal_once, assert_row, filled, status_of
 from tests.spaces.factories import API, World
 from tests.spaces.test_authz_matrix import PRINCIPALS
 
@@ -40,6 +42,8 @@ MATRIX = [
     (f"DELETE {R}/climate?{SURE}",                      401, 404, 204, 204, 403, 403, 403, 403, 403, 403, 404, 401),
     (f"POST   {R}/old/restore",                         401, 404, 200, 200, 403, 403, 403, 403, 403, 403, 404, 401),
     (f"GET    {R}/climate/objects",                     401, 404, 409, 409, 409, 409, 409, 403, 409, 409, 404, 401),
+    (f"POST   {R}/climate/exports",                     401, 404, 409, 409, 403, 403, 403, 403, 403, 403, 404, 401),
+    (f"POST   {R}/climate/imports",                     401, 404, 409, 409, 409, 409, 403, 403, 409, 403, 404, 401),
 ]
 # fmt: on
 
@@ -48,6 +52,8 @@ BODIES = {
     f"PATCH  {B}/primary": {"nickname": "renamed"},
     f"POST   {R}": {"name": "brand-new"},
     f"POST   {R}/get-or-create": {"name": "climate"},
+    f"POST   {R}/climate/exports": {"dataset_id": "{dataset}"},
+    f"POST   {R}/climate/imports": {"dataset_id": "{dataset}"},
 }
 
 
@@ -55,7 +61,8 @@ def _call(client, world: World, endpoint: str, who: str) -> int:
     method, path = endpoint.split(maxsplit=1)
     kwargs = world.auth(who)
     if endpoint in BODIES:
-        kwargs = {**kwargs, "data": BODIES[endpoint], "content_type": "application/json"}
+        body = filled(BODIES[endpoint], lambda text: text.format(dataset=world.dataset.id))
+        kwargs = {**kwargs, "data": body, "content_type": "application/json"}
     return status_of(getattr(client, method.lower())(API + path, **kwargs))
 
 

@@ -22,6 +22,8 @@ from adminapp.client.types.storage import (
     BucketConfigUpdateParams,
     Repo,
     RepoCreateParams,
+    RepoExportParams,
+    RepoImportParams,
     RepoKind,
     RepoPage,
     StoreObjectPage,
@@ -213,6 +215,55 @@ class Repos(Resource):
             f"/storage/repos/{seg(name)}",
             params={"imsure": imsure, "imreallysure": imreallysure, "immediate": immediate},
         )
+
+    def export_dataset(
+        self,
+        *,
+        name: str,
+        dataset: str | Any,
+        object_name: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Start writing a dataset's rows (``dataset``: an id or a ``Dataset``) as JSONL to
+        ``<repo prefix>/<object_name>.jsonl``; ``job.wait().result`` has its URI and counts."""
+        response = self._client.request(
+            "POST",
+            f"/storage/repos/{seg(name)}/exports",
+            json=body(
+                RepoExportParams,
+                dataset_id=dataset if isinstance(dataset, str) else dataset.id,
+                object_name=object_name,
+            ),
+            creates_job=True,
+            idempotency_key=idempotency_key,
+        )
+        return Job.bind(response.json(), self._client)
+
+    def import_rows(
+        self,
+        *,
+        name: str,
+        dataset: str | Any,
+        prefix: str | None = None,
+        on_invalid: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Start importing the .csv / .jsonl objects under the repo's prefix (or ``prefix``
+        below it) into a dataset: one ``data_rows_import`` job per object, named in this
+        job's items (``import_job_id``)."""
+        response = self._client.request(
+            "POST",
+            f"/storage/repos/{seg(name)}/imports",
+            json=body(
+                RepoImportParams,
+                dataset_id=dataset if isinstance(dataset, str) else dataset.id,
+                prefix=prefix,
+                on_invalid=on_invalid,
+            ),
+            creates_job=True,
+            idempotency_key=idempotency_key,
+        )
+        return Job.bind(response.json(), self._client)
 
     def restore(self, *, name: str) -> Repo:
         return self._send("POST", f"/storage/repos/{seg(name)}/restore", Repo)

@@ -36,6 +36,8 @@ __all__ = [
     "R2CustomerManagedRoleAuth",
     "Repo",
     "RepoCreateParams",
+    "RepoExportParams",
+    "RepoImportParams",
     "RepoKind",
     "RepoPage",
     "StoreObject",
@@ -240,6 +242,24 @@ class BucketConfigUpdateParams(ParamsModel):
     auth_config: AuthConfigIn | None = Field(
         None, description="Same method without its secret: the stored secret is kept."
     )
+
+
+class RepoExportParams(ParamsModel):
+    dataset_id: str = Field(max_length=64)
+    object_name: str | None = Field(
+        None,
+        max_length=256,
+        description="The object is <repo prefix>/<object_name>.jsonl "
+        "(default: the dataset's id); an object of that name is replaced.",
+    )
+
+
+class RepoImportParams(ParamsModel):
+    dataset_id: str = Field(max_length=64)
+    prefix: str | None = Field(
+        None, max_length=1024, description="Below the repo's prefix (default: all of it)."
+    )
+    on_invalid: str = Field("reject", max_length=16, description="reject or sanitize.")
 
 
 class RepoCreateParams(ParamsModel):

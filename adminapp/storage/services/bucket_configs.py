@@ -32,11 +32,11 @@ from adminapp.core.errors import BadRequest, Conflict, ValidationFailed
 from adminapp.core.principal import Principal
 from adminapp.core.validation import name_key
 from adminapp.jobs.models import Job
-from adminapp.jobs.services import idempotency_key_reused, job_create, job_for_idempotency_key
 from adminapp.storage import credentials
 from adminapp.storage.jobs import BucketConfigCheck, BucketConfigCheckParams
 from adminapp.storage.models import NICKNAME_MAX, BucketConfig, Repo
 from adminapp.storage.selectors import find_bucket_config
+from adminapp.storage.services.transfers import start_once
 from adminapp.storage.uris import Location, clean_extra_config, parse_uri
 
 NICKNAME_MIN = 3
@@ -326,19 +326,10 @@ def bucket_config_check(
     """Start the job that lists at most one object under the config's prefix with its stored
     credentials and says what the store answered (the API answers 202 with it)."""
     authz.require(actor, Permission.STORAGE_MANAGE)
-    key = (idempotency_key or "").strip()
     config = find_bucket_config(actor.org_id, nickname)
-    earlier = job_for_idempotency_key(actor=actor, idempotency_key=key)
-    if earlier is not None:
-        if earlier.kind == BucketConfigCheck.name and earlier.params.get("bucket_config_id") == (
-            config.id
-        ):
-            return earlier
-        raise idempotency_key_reused(earlier)
-    job, _ = job_create(
+    return start_once(
         actor=actor,
         kind=BucketConfigCheck,
         params=BucketConfigCheckParams(bucket_config_id=config.id, nickname=config.nickname),
-        idempotency_key=key or None,
+        idempotency_key=idempotency_key,
     )
-    return job
