@@ -28,6 +28,7 @@ def config(tenant):
         ({"name": "a/b"}, "name"),
         ({"name": "a..b"}, "name"),
         ({"name": "."}, "name"),
+        ({"name": "Get-Or-Create"}, "name"),  # an endpoint's path
         ({"name": "x" * 129}, "name"),
         ({"name": "  "}, "name"),
         ({"name": "two\nlines"}, "name"),

@@ -69,8 +69,13 @@ def require_confirmation(imsure: bool, imreallysure: bool) -> None:
 
 
 def _lock_org(org_id: str | None) -> None:
-    """Serialise this organization's storage writes until the transaction ends."""
-    list(Organization.objects.select_for_update().filter(id=org_id).values_list("id"))
+    """Serialise this organization's bucket-config writes until the transaction ends.
+
+    FOR NO KEY UPDATE: it excludes the other config writers but not the inserts that only
+    reference the organization (a repo, an audit event take FOR KEY SHARE on it); with FOR
+    UPDATE a repo created while its config was being deleted deadlocked (the repo's insert
+    waited for the organization, the delete for the config the create had locked)."""
+    list(Organization.objects.select_for_update(no_key=True).filter(id=org_id).values_list("id"))
 
 
 def _nickname_taken(nickname: str) -> Conflict:

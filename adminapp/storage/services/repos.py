@@ -39,6 +39,8 @@ from adminapp.storage.services.bucket_configs import require_confirmation
 from adminapp.storage.uris import clean_prefix
 
 DEFAULT_KIND = RepoKind.ICECHUNK
+# Path segments that cannot name a repo: POST /storage/repos/get-or-create is an endpoint.
+RESERVED_REPO_NAMES = frozenset({"get-or-create"})
 
 
 def _clean_repo_name(value: str | None) -> str:
@@ -51,6 +53,8 @@ def _clean_repo_name(value: str | None) -> str:
         raise ValidationFailed(
             "A repo name cannot contain '..' or be '.'.", fields={"name": ["No '..'."]}
         )
+    if name.casefold() in RESERVED_REPO_NAMES:
+        raise ValidationFailed(f"{name!r} is reserved.", fields={"name": ["Reserved."]})
     return name
 
 
