@@ -4,6 +4,7 @@ repo's prefix, sizes and dates, and the store's refusals as 502s with a machine 
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -83,3 +84,18 @@ def test_bad_paging_input_is_a_422(client, tenant, s3_server, bucket):
     make_repo(tenant, "climate")
     api_error(_objects(client, tenant, "climate", limit=0), 422, "validation_error")
     api_error(_objects(client, tenant, "climate", after="k" * 1025), 422, "validation_error")
+
+
+def test_a_store_that_never_answers_is_a_502_within_the_request_timeout(client, tenant):
+    from adminapp.storage.store import REQUEST_TIMEOUTS
+
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        _config(tenant, f"http://127.0.0.1:{silent.getsockname()[1]}", "some-bucket")
+        make_repo(tenant, "climate")
+        started = time.monotonic()
+        response = _objects(client, tenant, "climate")
+        elapsed = time.monotonic() - started
+    api_error(response, 502, "store_timeout")
+    assert REQUEST_TIMEOUTS.read <= elapsed < REQUEST_TIMEOUTS.read + REQUEST_TIMEOUTS.connect
