@@ -60,7 +60,11 @@ def _configure() -> None:
             "jobs-reaper": {
                 "task": "adminapp.jobs.reap",
                 "schedule": float(settings.JOB_REAPER_INTERVAL),
-            }
+            },
+            "storage-repo-purge": {
+                "task": "adminapp.storage.purge_repos",
+                "schedule": float(settings.STORAGE_PURGE_INTERVAL),
+            },
         },
     )
 
@@ -82,4 +86,4 @@ def _close_old_connections(sender=None, **kwargs) -> None:
 
 
 _configure()
-app.autodiscover_tasks(["adminapp.jobs"])
+app.autodiscover_tasks(["adminapp.jobs", "adminapp.storage"])

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "adminapp.spaces",
     "adminapp.exports",
     "adminapp.catalog",
+    "adminapp.storage",
     "adminapp.web",
     "adminapp.ops",
 ]
@@ -240,6 +241,8 @@ WORKER_KEEP_DB_CONNECTIONS = env_bool("WORKER_KEEP_DB_CONNECTIONS", True)
 JOB_HEARTBEAT_TIMEOUT = env_int("JOB_HEARTBEAT_TIMEOUT", 120)
 JOB_QUEUED_GRACE = env_int("JOB_QUEUED_GRACE", 60)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+# How often beat starts the purge of repos deleted more than 7 days ago (seconds).
+STORAGE_PURGE_INTERVAL = env_int("STORAGE_PURGE_INTERVAL", 3600)
 JOB_REAPER_INTERVAL = env_int("JOB_REAPER_INTERVAL", 30)
 # Rows per chunk of an audit export (each chunk is one checkpoint).
 AUDIT_EXPORT_CHUNK = env_int("AUDIT_EXPORT_CHUNK", 1000)

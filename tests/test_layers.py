@@ -19,6 +19,7 @@ LAYERS = [
     {"jobs"},
     {"spaces", "exports"},  # the domains: independent of each other
     {"catalog"},  # datasets live in spaces (and are purged with them)
+    {"storage"},  # bucket configs and repos; imports into and exports of the catalog's datasets
     {"api"},
     {"web", "ops", "urls", "wsgi", "celery_app"},  # the top: wiring and the dashboard
 ]

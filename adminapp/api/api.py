@@ -13,6 +13,7 @@ from adminapp.exports.api import audit_exports_router
 from adminapp.jobs.api import router as jobs_router
 from adminapp.spaces.api import roles_router
 from adminapp.spaces.api import router as spaces_router
+from adminapp.storage.api import router as storage_router
 
 api = DocumentedAPI(
     title="adminapp API",
@@ -40,3 +41,4 @@ api.add_router("/roles", roles_router)
 api.add_router("/datasets", datasets_router, auth=SPACE_AUTH)
 api.add_router("/data-rows", data_rows_router, auth=SPACE_AUTH)
 api.add_router("/global-keys", global_keys_router, auth=SPACE_AUTH)
+api.add_router("/storage", storage_router)

@@ -56,6 +56,11 @@ VOCABULARY: Mapping[P, PermissionInfo] = {
         _info(P.SPACE_CREATE, org="Create spaces."),
         _info(P.SPACE_ADMIN, org="Every space permission in every space."),
         _info(P.ROLE_MANAGE, org="Define, change and delete custom space roles."),
+        _info(P.STORAGE_READ, org="See bucket configs (secrets masked), repos and their objects."),
+        _info(
+            P.STORAGE_MANAGE,
+            org="Create, change, check and delete bucket configs and repos.",
+        ),
         _info(P.SPACE_READ, space="See the space (implied by every membership)."),
         _info(P.SPACE_UPDATE, space="Rename the space and change its description."),
         _info(P.SPACE_DELETE, space="Delete the space and everything in it."),
@@ -81,7 +86,9 @@ SPACE_PERMISSIONS = in_scope(Scope.SPACE)
 INSTANCE_ADMIN_GRANTS = INSTANCE_PERMISSIONS
 
 # --- account roles (OrgMembership.account_role, service keys' role) -----------------------
-_MEMBER = frozenset({P.ORG_READ, P.MEMBER_READ, P.API_KEY_MANAGE_OWN, P.AUDIT_WRITE_CUSTOM})
+_MEMBER = frozenset(
+    {P.ORG_READ, P.MEMBER_READ, P.API_KEY_MANAGE_OWN, P.AUDIT_WRITE_CUSTOM, P.STORAGE_READ}
+)
 _ADMIN = _MEMBER | {
     P.MEMBER_MANAGE,
     P.API_KEY_MANAGE,
@@ -91,6 +98,7 @@ _ADMIN = _MEMBER | {
     P.SPACE_CREATE,
     P.SPACE_ADMIN,
     P.ROLE_MANAGE,
+    P.STORAGE_MANAGE,
 }
 ACCOUNT_ROLE_GRANTS: Mapping[str, frozenset[P]] = {
     "OWNER": _ADMIN | {P.OWNER_MANAGE},

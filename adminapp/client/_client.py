@@ -35,6 +35,7 @@ from adminapp.client.resources.organizations import Organizations
 from adminapp.client.resources.permissions import Permissions
 from adminapp.client.resources.roles import Roles
 from adminapp.client.resources.spaces import Spaces
+from adminapp.client.resources.storage import Storage
 
 logger = logging.getLogger("adminapp.client")
 
@@ -160,6 +161,10 @@ class AdminClient:
     @cached_property
     def global_keys(self) -> GlobalKeys:
         return GlobalKeys(self)
+
+    @cached_property
+    def storage(self) -> Storage:
+        return Storage(self)
 
     # --- lifecycle ------------------------------------------------------------------
     def close(self) -> None:

@@ -1,6 +1,6 @@
 """Secrets: API keys are stored as SHA-256 digests; secrets that must be read back (bucket
-credentials, later) are encrypted with Fernet under ADMINAPP_ENCRYPTION_KEYS (first key
-encrypts, all decrypt, so keys can be rotated)."""
+credentials) are encrypted with Fernet under ADMINAPP_ENCRYPTION_KEYS (first key encrypts,
+all decrypt, so keys can be rotated: ``rotate`` re-encrypts a token under the first key)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ def encrypt(plaintext: str) -> str:
 
 def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
+
+
+def rotate(token: str) -> str:
+    """``token`` encrypted under the first key (``cryptography.fernet.InvalidToken`` if no
+    key of the list decrypts it)."""
+    return _fernet().rotate(token.encode()).decode()
 
 
 class MintedSecret(NamedTuple):

@@ -58,6 +58,7 @@ def world(db) -> World:
     from adminapp.client.types import AuditFilterParams
     from adminapp.exports.services import audit_export_start
     from adminapp.spaces.services import space_role_create
+    from adminapp.storage.services import bucket_config_create, repo_create
     from tests.spaces.factories import join, make_space, make_token, predefined
 
     tenant = make_tenant()
@@ -67,6 +68,10 @@ def world(db) -> World:
     token, _ = make_token(tenant, space)
     role = space_role_create(actor=owner, name="Fuzzed role", permissions=["dataset.read"])
     job = audit_export_start(actor=owner, filters=AuditFilterParams())
+    # gs://: browsing it answers 409 without a network call; the repo keeps the config from
+    # being pointed elsewhere.
+    config = bucket_config_create(actor=owner, nickname="fuzz-config", uri="gs://fuzz-bucket")
+    repo = repo_create(actor=owner, name="fuzz-repo")
     return World(
         keys=tenant.keys,
         ids={
@@ -77,6 +82,8 @@ def world(db) -> World:
             "token_id": [token.id],
             "role_id": [role.id],
             "job_id": [job.id],
+            "nickname": [config.nickname],
+            "name": [repo.name],
         },
     )
 

@@ -345,6 +345,113 @@ def _import_json_rows(client, tenant):
     return r, dataset.id
 
 
+# --- storage --------------------------------------------------------------------------------
+_HMAC = {"method": "hmac", "access_key_id": "AKIAEXAMPLE", "secret_access_key": "s3cr3t"}
+
+
+def _bucket_config(tenant, nickname="primary", uri="s3://acme-data"):
+    from adminapp.storage.services import bucket_config_create
+
+    return bucket_config_create(
+        actor=tenant.principal("OWNER"),
+        nickname=nickname,
+        uri=uri,
+        extra_config={"region_name": "us-east-1"},
+        auth_config=_HMAC,
+    )
+
+
+def _repo(tenant, name="climate"):
+    from adminapp.storage.services import repo_create
+
+    _bucket_config(tenant)
+    return repo_create(actor=tenant.principal("OWNER"), name=name)
+
+
+def _create_bucket_config(client, tenant):
+    body = {"nickname": "primary", "uri": "gs://acme-data", "auth_config": _HMAC}
+    r = _post(client, tenant, "/storage/bucket-configs", body)
+    return r, r.json()["id"]
+
+
+def _update_bucket_config(client, tenant):
+    """A new secret: the event says it was replaced, never what it is."""
+    config = _bucket_config(tenant)
+    body = {"auth_config": {**_HMAC, "secret_access_key": "n3w-s3cr3t"}}
+    return _patch(client, tenant, "/storage/bucket-configs/primary", body), config.id
+
+
+def _set_default_bucket_config(client, tenant):
+    _bucket_config(tenant)
+    config = _bucket_config(tenant, "second", "s3://other-data")
+    return _post(client, tenant, "/storage/bucket-configs/second/default"), config.id
+
+
+def _delete_bucket_config(client, tenant):
+    config = _bucket_config(tenant)
+    path = "/storage/bucket-configs/primary?imsure=true&imreallysure=true"
+    return _delete(client, tenant, path), config.id
+
+
+def _check_bucket_config(client, tenant):
+    _bucket_config(tenant)
+    r = _post(client, tenant, "/storage/bucket-configs/primary/check")
+    return r, r.json()["id"]
+
+
+def _create_repo(client, tenant):
+    _bucket_config(tenant)
+    r = _post(client, tenant, "/storage/repos", {"name": "climate"})
+    return r, r.json()["id"]
+
+
+def _get_or_create_repo(client, tenant):
+    _bucket_config(tenant)
+    r = _post(client, tenant, "/storage/repos/get-or-create", {"name": "climate"})
+    return r, r.json()["id"]
+
+
+def _delete_repo(immediate: bool):
+    def call(client, tenant):
+        repo = _repo(tenant)
+        query = "imsure=true&imreallysure=true" + ("&immediate=true" if immediate else "")
+        return _delete(client, tenant, f"/storage/repos/climate?{query}"), repo.id
+
+    return call
+
+
+def _restore_repo(client, tenant):
+    from adminapp.storage.services import repo_delete
+
+    repo = _repo(tenant)
+    repo_delete(actor=tenant.principal("OWNER"), name="climate", imsure=True, imreallysure=True)
+    return _post(client, tenant, "/storage/repos/climate/restore"), repo.id
+
+
+def _transfer(path, body):
+    """An export or import job started on an S3-compatible repo (the job never runs here)."""
+
+    def call(client, tenant):
+        from adminapp.storage.services import bucket_config_create, repo_create
+
+        owner = tenant.principal("OWNER")
+        bucket_config_create(
+            actor=owner,
+            nickname="lake",
+            uri="s3://acme-data",
+            extra_config={"endpoint_url": "http://127.0.0.1:9"},
+            auth_config=_HMAC,
+        )
+        repo = repo_create(actor=owner, name="climate")
+        dataset = make_dataset(space=make_space(tenant, "Research"))
+        r = _post(
+            client, tenant, f"/storage/repos/climate/{path}", {**body, "dataset_id": dataset.id}
+        )
+        return r, repo.id
+
+    return call
+
+
 # --- the table ------------------------------------------------------------------------------
 AUDITED: dict[str, list[Audited]] = {
     "accounts.services.organizations.organization_create": [
@@ -445,6 +552,36 @@ AUDITED: dict[str, list[Audited]] = {
     "spaces.services.tokens.space_tokens_delete": [
         Audited("space.token.delete_many", "space", _delete_tokens)
     ],
+    "storage.services.bucket_configs.bucket_config_create": [
+        Audited("bucket_config.create", "bucket_config", _create_bucket_config)
+    ],
+    "storage.services.bucket_configs.bucket_config_update": [
+        Audited("bucket_config.update", "bucket_config", _update_bucket_config)
+    ],
+    "storage.services.bucket_configs.bucket_config_set_default": [
+        Audited("bucket_config.set_default", "bucket_config", _set_default_bucket_config)
+    ],
+    "storage.services.bucket_configs.bucket_config_delete": [
+        Audited("bucket_config.delete", "bucket_config", _delete_bucket_config)
+    ],
+    "storage.services.bucket_configs.bucket_config_check": [
+        Audited("job.create", "job", _check_bucket_config)
+    ],
+    "storage.services.repos.repo_create": [Audited("repo.create", "repo", _create_repo)],
+    "storage.services.repos.repo_get_or_create": [
+        Audited("repo.create", "repo", _get_or_create_repo)
+    ],
+    "storage.services.repos.repo_delete": [
+        Audited("repo.delete", "repo", _delete_repo(immediate=False)),
+        Audited("repo.delete", "repo", _delete_repo(immediate=True)),
+    ],
+    "storage.services.repos.repo_restore": [Audited("repo.restore", "repo", _restore_repo)],
+    "storage.services.transfers.repo_export_dataset": [
+        Audited("repo.export", "repo", _transfer("exports", {}))
+    ],
+    "storage.services.transfers.repo_import_rows": [
+        Audited("repo.import", "repo", _transfer("imports", {"prefix": "in"}))
+    ],
 }
 
 _ROWS_HELPER = "a helper of the data-row services (validation); no API calls it alone"
@@ -505,6 +642,16 @@ NOT_AUDITED: dict[str, str] = {
         "a helper of space_update and dataset_update: writes their events (rows above)"
     ),
     "spaces.services.naming.space_name_taken": _NAMING_HELPER,
+    "storage.services.bucket_configs.require_confirmation": (
+        "not a mutation: the imsure/imreallysure 422 of the deletes"
+    ),
+    "storage.services.transfers.start_once": (
+        "a helper: job_create (job.create) with the Idempotency-Key rule; its callers' rows"
+    ),
+    "storage.services.repos.repos_purge_start": (
+        "beat's maintenance: starts repo_purge jobs as the system (job.create is recorded by "
+        "job_create; each purged repo by the job as repo.purge)"
+    ),
 }
 
 CASES = [(service, case) for service, cases in AUDITED.items() for case in cases]

@@ -36,6 +36,8 @@ class Permission(StrEnum):
     SPACE_CREATE = "space.create"
     SPACE_ADMIN = "space.admin"  # every space permission in every space of the org
     ROLE_MANAGE = "role.manage"  # define, change and delete custom space roles
+    STORAGE_READ = "storage.read"  # bucket configs (secrets masked) and repos
+    STORAGE_MANAGE = "storage.manage"  # create, change, check and delete them
 
     # --- space: granted inside one space by a space role or a space token ---------------
     SPACE_READ = "space.read"

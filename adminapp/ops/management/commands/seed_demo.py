@@ -152,9 +152,11 @@ def seed_demo(*, password: str, password_source: str = "") -> DemoLogin:
     # Spaces with members in different space roles, a custom role and tokens.
     from adminapp.catalog.demo import seed_assign_job, seed_datasets
     from adminapp.spaces.demo import seed_spaces
+    from adminapp.storage.demo import seed_storage
 
     datasets = seed_datasets(actor=owner, spaces=seed_spaces(actor=owner))
     seed_assign_job(actor=owner, datasets=datasets)
+    seed_storage(actor=owner)
     if acme_created:
         audit_record_custom(
             actor=owner,
