@@ -17,6 +17,8 @@ each, interleaved, medians of wall and CPU:
 - ``GET /api/v1/data-rows/by-global-key?global_key=…`` (a key half-way in);
 - ``GET …/data-rows?limit=50&global_key_prefix=pages/1234`` (a prefix matching ~11 rows
   per million... and one matching many: ``pages/1``);
+- the dashboard's dataset page (``/datasets/{id}/``, signed in, the whole HTML page through
+  the embedded SDK client), unfiltered and searched by the prefix ``pages/1``;
 each goal ≤ 50 ms, with EXPLAIN ANALYZE of the list queries.
 """
 
@@ -115,7 +117,14 @@ def main() -> None:
         "prefix, few": f"{base}&global_key_prefix=pages/{mid // 100}",
         "prefix, many": f"{base}&global_key_prefix=pages/1",
     }
+    page = f"/datasets/{ds_id}/"
+    web = {
+        "dashboard page": page,
+        "dashboard prefix": f"{page}?q=pages/1&match=global_key_prefix",
+    }
     api = Client(HTTP_AUTHORIZATION=f"Bearer {tenant.api_key}")
+    browser = Client()
+    browser.cookies.load(tenant.session_cookie)
     deep = api.get(urls["deep page"]).json()["items"]
     if not deep or deep[0]["id"] != c.row_id("pg", mid + 1):
         raise RuntimeError(f"the deep page does not start after row {mid}: {deep[:1]}")
@@ -129,7 +138,7 @@ def main() -> None:
             f" requests each, interleaved, after {WARMUP} warm-up; PostgreSQL",
         ],
     )
-    got = measure(api, urls)
+    got = {**measure(api, urls), **measure(browser, web)}
     med = {k: statistics.median(w for w, _ in v) for k, v in got.items()}
     cpu = {k: statistics.median(c_ for _, c_ in v) for k, v in got.items()}
     results: dict = {"rows": total}

@@ -77,10 +77,13 @@ def create(table: str) -> None:
     drop(table)
     unlogged = "UNLOGGED " if is_postgres() else ""
     boolean = "BOOLEAN" if is_postgres() else "INTEGER"
+    # On SQLite only "INTEGER PRIMARY KEY" makes pos the rowid: the chunks' range scans then
+    # walk the table itself instead of a separate index and a lookup per row.
+    position = "BIGINT" if is_postgres() else "INTEGER"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""CREATE {unlogged}TABLE {table} (
-                pos BIGINT PRIMARY KEY,
+                pos {position} PRIMARY KEY,
                 row_id VARCHAR(255),
                 raw TEXT NOT NULL,
                 gkey TEXT,
