@@ -516,6 +516,17 @@ def test_the_key_prefix_filter_uses_the_prefix_index_on_postgresql(tenant, datas
     assert "Sort" not in plan, plan
 
 
+def test_a_row_by_key_is_one_probe_of_the_unique_index_not_a_walk_in_id_order(tenant, dataset):
+    """With 10,000,000 keyed rows, ``first()``'s ORDER BY id made PostgreSQL walk the primary
+    key hoping to meet the key (seconds per request); one row holds a key, so no order."""
+    make_rows(dataset=dataset, n=50, keys=[f"cam-{i}" for i in range(50)])
+    with CaptureQueriesContext(connection) as captured:
+        row = selectors.data_row_get_by_global_key(actor=admin(tenant), global_key="CAM-7")
+    assert row.global_key == "cam-7"
+    (by_key,) = [q["sql"] for q in captured.captured_queries if "catalog_datarow" in q["sql"]]
+    assert "ORDER BY" not in by_key
+
+
 def test_a_key_prefix_lists_its_rows_in_key_order_page_by_page(tenant, dataset):
     """Any case, in key order (not the order added), each match once across pages; a
     cursor of another list is a 422, not a 500."""
