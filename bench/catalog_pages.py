@@ -90,6 +90,7 @@ def main() -> None:
     h.setup_env("catalog_pages")
     signal.alarm(max(h.TIME_LIMIT, int(120 + rows / 1_000_000 * 60)))
     h.django_ready()
+    h.collectstatic()  # the dashboard pages (DEBUG=false: a static files manifest)
     from django.db import connection
     from django.test import Client
 
