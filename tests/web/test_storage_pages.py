@@ -18,6 +18,7 @@ from adminapp.storage.services import repo_delete
 from tests.catalog.factories import make_dataset
 from tests.spaces.factories import make_space
 from tests.storage.factories import make_bucket_config, make_repo
+from tests.web.test_csp import INLINE
 
 pytestmark = pytest.mark.django_db
 
@@ -451,3 +452,20 @@ def test_a_member_reads_storage_with_secrets_masked_and_no_manage_controls(tenan
 
     refused = member.post(reverse("web:bucket_config_set_default", args=["keys"]))
     assert refused.status_code == 403
+
+
+def test_the_storage_pages_hold_nothing_the_policy_refuses(owner, tenant, lake):
+    make_repo(tenant, "climate")
+    owner.post(reverse("web:bucket_config_check", args=["lake"]))  # a check in progress
+    check = Job.objects.get(kind="bucket_config_check")
+    pages = [
+        reverse("web:bucket_configs"),
+        reverse("web:bucket_config_detail", args=["lake"]) + f"?check={check.id}",
+        reverse("web:repos") + "?deleted=1",
+        reverse("web:repo_detail", args=["climate"]),
+    ]
+    for url in pages:
+        html = owner.get(url).content.decode()
+        for pattern, what in INLINE:
+            match = pattern.search(html)
+            assert match is None, f"{url} has {what}: {html[match.start() : match.start() + 120]}"

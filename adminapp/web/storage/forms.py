@@ -246,6 +246,36 @@ def _scalar(text: str) -> Any:
     return text
 
 
+class KeyValueLinesField(forms.CharField):
+    """``key=value`` lines as a dict of scalars (the API judges the keys, values and size)."""
+
+    example = "team=climate"  # a value it parses (tests/web/test_forms_messages.py)
+
+    def __init__(self, **kwargs: Any) -> None:
+        attrs = {"rows": 3, "spellcheck": "false", "placeholder": "team=climate\nyear=2024"}
+        kwargs.setdefault("widget", forms.Textarea(attrs=attrs))
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> dict[str, Any]:
+        parsed: dict[str, Any] = {}
+        for number, line in enumerate(str(value or "").splitlines(), 1):
+            if not line.strip():
+                continue
+            key, sep, text = line.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                raise forms.ValidationError(f"Line {number}: write it as key=value.")
+            if key in parsed:
+                raise forms.ValidationError(f"Line {number}: “{key}” is given twice.")
+            parsed[key] = _scalar(text.strip())
+        return parsed
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return "\n".join(f"{k}={v}" for k, v in value.items())
+        return value
+
+
 class RepoForm(forms.Form):
     """Create a repo in a bucket config (the default one is picked at first)."""
 
@@ -256,14 +286,9 @@ class RepoForm(forms.Form):
     description = forms.CharField(
         required=False, max_length=255, widget=forms.Textarea(attrs={"rows": 2})
     )
-    metadata = forms.CharField(
-        required=False,
-        max_length=8192,
+    metadata = KeyValueLinesField(
         help_text="One key=value a line. Numbers and true/false are kept as such, anything "
         "else is text.",
-        widget=forms.Textarea(
-            attrs={"rows": 3, "spellcheck": "false", "placeholder": "team=climate\nyear=2024"}
-        ),
     )
 
     def __init__(self, *args: Any, configs: list[BucketConfig] = (), **kwargs: Any) -> None:
@@ -277,20 +302,6 @@ class RepoForm(forms.Form):
         if default:
             self.initial.setdefault("bucket_config_nickname", default)
 
-    def clean_metadata(self) -> dict[str, Any]:
-        metadata: dict[str, Any] = {}
-        for number, line in enumerate(self.cleaned_data.get("metadata", "").splitlines(), 1):
-            if not line.strip():
-                continue
-            key, sep, value = line.partition("=")
-            key = key.strip()
-            if not sep or not key:
-                raise forms.ValidationError(f"Line {number}: write it as key=value.")
-            if key in metadata:
-                raise forms.ValidationError(f"Line {number}: “{key}” is given twice.")
-            metadata[key] = _scalar(value.strip())
-        return metadata
-
     def sdk_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
@@ -303,26 +314,25 @@ class RepoForm(forms.Form):
         }
 
 
-class _DatasetJobForm(forms.Form):
+class _PicksADataset:
     """A job between a repo and a dataset: the dataset is picked from a select (grouped by
-    space)."""
+    space) given as ``datasets``."""
 
     api_fields = {"dataset_id": "dataset"}
 
-    dataset = forms.ChoiceField(required=False)
-
-    def __init__(self, *args: Any, datasets: list = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _offer(self, datasets: list) -> None:
         self.fields["dataset"].choices = [("", "Pick a dataset"), *datasets]
 
 
-class RepoExportForm(_DatasetJobForm):
+class RepoExportForm(_PicksADataset, forms.Form):
     """Export a dataset's rows as JSON Lines to an object under the repo's prefix."""
 
+    dataset = forms.ChoiceField(required=False)
     object_name = _text(256, placeholder="Default: the dataset's id")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, datasets: list = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._offer(datasets)
         self.fields["object_name"].label = "Object name"
         self.fields[
             "object_name"
@@ -335,17 +345,19 @@ class RepoExportForm(_DatasetJobForm):
         return {"dataset": data.get("dataset", ""), "object_name": data.get("object_name") or None}
 
 
-class RepoImportForm(_DatasetJobForm):
+class RepoImportForm(_PicksADataset, forms.Form):
     """Import the .csv / .jsonl objects under the repo's prefix (or a prefix below it) into
     a dataset."""
 
+    dataset = forms.ChoiceField(required=False)
     prefix = _text(1024, placeholder="Default: all of the repo")
     on_invalid = forms.ChoiceField(
         required=False, choices=ON_INVALID_CHOICES, label="A global key that breaks the rules"
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, datasets: list = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._offer(datasets)
         self.fields["prefix"].label = "Below the prefix"
 
     def sdk_arguments(self) -> dict[str, Any]:
