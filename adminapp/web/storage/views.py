@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
-from adminapp.client import ConflictError, Permission
+from adminapp.client import ConflictError, NotFoundError, Permission
 from adminapp.client.types import Job
 from adminapp.client.types.storage import BucketConfig
 from adminapp.web import render
@@ -147,7 +147,10 @@ def _check_job(request: HttpRequest, config: BucketConfig, job_id: str) -> Job |
     """The check job ``job_id`` of this config, or None (another kind, another config)."""
     if not job_id:
         return None
-    job = sdk(request).jobs.peek(job_id)
+    try:
+        job = sdk(request).jobs.peek(job_id)
+    except NotFoundError:  # someone else's job (a shared link): no check to show
+        return None
     if job.kind != CHECK_KIND or job.params.get("bucket_config_id") != config.id:
         return None
     return job
