@@ -116,8 +116,18 @@ urlpatterns = [
     ),
     path("storage/repos/", storage_repos.repos, name="repos"),
     path("storage/repos/<str:name>/", storage_repos.repo_detail, name="repo_detail"),
-    path("storage/repos/<str:name>/export/", storage_repos.repo_export, name="repo_export"),
-    path("storage/repos/<str:name>/import/", storage_repos.repo_import, name="repo_import"),
+    path(
+        "storage/repos/<str:name>/export/",
+        storage_repos.repo_transfer,
+        {"direction": "export"},
+        name="repo_export",
+    ),
+    path(
+        "storage/repos/<str:name>/import/",
+        storage_repos.repo_transfer,
+        {"direction": "import"},
+        name="repo_import",
+    ),
     path("storage/repos/<str:name>/delete/", storage_repos.repo_delete, name="repo_delete"),
     path("storage/repos/<str:name>/restore/", storage_repos.repo_restore, name="repo_restore"),
     # audit and jobs

@@ -8,7 +8,6 @@ import html as html_lib
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from adminapp.jobs.engine import job_run
@@ -18,26 +17,12 @@ from adminapp.storage.services import repo_delete
 from tests.catalog.factories import make_dataset
 from tests.spaces.factories import make_space
 from tests.storage.factories import make_bucket_config, make_repo
+from tests.web.test_catalog_views import client_for, hx, main_of
 from tests.web.test_csp import INLINE
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 SECRET = "Sup3r-Secret/Value"  # noqa: S105 - typed into a form in these tests
-
-
-def hx(target: str) -> dict[str, str]:
-    return {**HTMX, "HTTP_HX_TARGET": target}
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def main_of(response) -> str:
-    return re.search(r"<main.*?</main>", response.content.decode(), re.S).group(0)
 
 
 def field_error(response, label: str) -> list[str]:
@@ -58,7 +43,7 @@ def text_of(html: str) -> str:
 
 
 @pytest.fixture
-def owner(tenant) -> Client:
+def owner(tenant):
     return client_for(tenant.owner)
 
 
@@ -212,6 +197,19 @@ def test_a_delete_refused_in_use_lists_the_repos_that_block_it(owner, tenant):
     assert "delete them first" in text_of(blocked)
     assert f'href="{reverse("web:repo_detail", args=["climate"])}"' in blocked
     assert "ocean (deleted, awaiting its purge)" in text_of(blocked)
+    assert BucketConfig.objects.filter(nickname="primary").exists()
+
+
+def test_the_default_cannot_go_while_other_configs_exist(owner, tenant):
+    make_bucket_config(tenant, "primary", "gs://acme-data", extra_config={})
+    make_bucket_config(tenant, "spare", "az://acme-spare", extra_config={})
+    url = reverse("web:bucket_config_delete", args=["primary"])
+    response = owner.post(url, {"confirm_name": "primary"}, **hx("config-danger"))
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="config-danger"')
+    refusal = text_of(re.search(r'id="delete-blocked".*?</div>', html, re.S).group(0))
+    assert "make another one the default first" in refusal
     assert BucketConfig.objects.filter(nickname="primary").exists()
 
 

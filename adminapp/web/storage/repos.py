@@ -180,28 +180,25 @@ def _start_job(
     return render.page(request, REPO, context, partials={anchor: f"repo-{anchor}"}, status=status)
 
 
-@require_http_methods(["GET", "POST"])
-@render.dashboard_view
-def repo_export(request: HttpRequest, name: str) -> HttpResponse:
-    client = sdk(request)
-    repo = client.storage.repos.get(name=name)
-    if request.method == "GET":
-        return render.redirect(request, _repo_url(repo) + "#export")
-    form = RepoExportForm(request.POST, datasets=dataset_choices(request))
-    call = client.storage.repos.export_dataset
-    return _start_job(request, repo, form, call, f"Exporting to {repo.name}", "export")
+# What each transfer's form starts: (form, the SDK method of client.storage.repos, words).
+TRANSFERS = {
+    "export": (RepoExportForm, "export_dataset", "Exporting to"),
+    "import": (RepoImportForm, "import_rows", "Importing from"),
+}
 
 
 @require_http_methods(["GET", "POST"])
 @render.dashboard_view
-def repo_import(request: HttpRequest, name: str) -> HttpResponse:
+def repo_transfer(request: HttpRequest, name: str, direction: str) -> HttpResponse:
+    """Export a dataset to the repo, or import rows from it (``direction``), as a job."""
     client = sdk(request)
     repo = client.storage.repos.get(name=name)
     if request.method == "GET":
-        return render.redirect(request, _repo_url(repo) + "#import")
-    form = RepoImportForm(request.POST, datasets=dataset_choices(request))
-    call = client.storage.repos.import_rows
-    return _start_job(request, repo, form, call, f"Importing from {repo.name}", "import")
+        return render.redirect(request, f"{_repo_url(repo)}#{direction}")
+    form_class, method, words = TRANSFERS[direction]
+    form = form_class(request.POST, datasets=dataset_choices(request))
+    call = getattr(client.storage.repos, method)
+    return _start_job(request, repo, form, call, f"{words} {repo.name}", direction)
 
 
 @require_POST

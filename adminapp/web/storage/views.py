@@ -202,6 +202,7 @@ def config_context(
     config: BucketConfig,
     *,
     form: BucketConfigForm | None = None,
+    confirm_error: str | None = None,
     delete_error: str | None = None,
     blocking: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -214,6 +215,7 @@ def config_context(
         "repos": repos,
         "in_use": in_use,
         "narrowed": render.is_partial(request),
+        "confirm_error": confirm_error,
         "delete_error": delete_error,
         "blocking": blocking,
     }
@@ -263,9 +265,9 @@ def bucket_config_delete(request: HttpRequest, nickname: str) -> HttpResponse:
     config = client.storage.bucket_configs.get(nickname=nickname)
     if request.method == "GET":
         return render.redirect(request, _config_url(config) + "#config-danger")
-    error, blocking, more, status = None, None, False, 422
+    typed, error, blocking, more, status = None, None, None, False, 422
     if request.POST.get("confirm_name", "").strip() != config.nickname:
-        error = "Type the bucket config’s nickname exactly as shown to confirm."
+        typed = "Type the bucket config’s nickname exactly as shown to confirm."
     else:
         try:
             client.storage.bucket_configs.delete(
@@ -278,7 +280,9 @@ def bucket_config_delete(request: HttpRequest, nickname: str) -> HttpResponse:
         else:
             messages.success(request, f"Deleted the bucket config “{config.nickname}”.")
             return render.redirect(request, reverse("web:bucket_configs"))
-    context = config_context(request, config, delete_error=error, blocking=blocking)
+    context = config_context(
+        request, config, confirm_error=typed, delete_error=error, blocking=blocking
+    )
     context["blocking_more"] = more
     return render.page(
         request, CONFIG, context, partials={"config-danger": "config-danger"}, status=status
