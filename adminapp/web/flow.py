@@ -80,9 +80,18 @@ def _own_path(form: forms.Form | None, api_name: str) -> str:
 
 def form_field(form: forms.Form, api_name: str) -> str | None:
     """The form field an API field path's errors belong to ("role.id" → "role"; the form's
-    ``api_fields`` maps API names that differ from its own), or None when it has none."""
-    name = _own_path(form, api_name).split(".")[0]
-    name = getattr(form, "api_fields", {}).get(name, name)
+    ``api_fields`` maps API names that differ from its own, the longest mapped start of the
+    path first: ``auth_config.secret_access_key`` before ``auth_config``), or None when it
+    has none."""
+    parts = _own_path(form, api_name).split(".")
+    mapped = getattr(form, "api_fields", {})
+    for end in range(len(parts), 0, -1):
+        path = ".".join(parts[:end])
+        if path in mapped:
+            name = mapped[path]
+            break
+    else:
+        name = parts[0]
     return name if name in form.fields else None
 
 

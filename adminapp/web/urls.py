@@ -10,6 +10,8 @@ from adminapp.web.home import views as home
 from adminapp.web.jobs import views as jobs
 from adminapp.web.spaces import members, roles, tokens
 from adminapp.web.spaces import views as spaces
+from adminapp.web.storage import repos as storage_repos
+from adminapp.web.storage import views as storage
 
 app_name = "web"
 urlpatterns = [
@@ -75,6 +77,59 @@ urlpatterns = [
     path("roles/", roles.roles, name="roles"),
     path("roles/<str:role_id>/edit/", roles.role_edit, name="role_edit"),
     path("roles/<str:role_id>/delete/", roles.role_delete, name="role_delete"),
+    # storage
+    path("storage/buckets/", storage.bucket_configs, name="bucket_configs"),
+    path(
+        "storage/auth-fields/",  # not under buckets/: any nickname is a bucket's page
+        storage.bucket_config_auth_fields,
+        name="bucket_config_auth_fields",
+    ),
+    path(
+        "storage/buckets/<str:nickname>/",
+        storage.bucket_config_detail,
+        name="bucket_config_detail",
+    ),
+    path(
+        "storage/buckets/<str:nickname>/edit/",
+        storage.bucket_config_edit,
+        name="bucket_config_edit",
+    ),
+    path(
+        "storage/buckets/<str:nickname>/default/",
+        storage.bucket_config_set_default,
+        name="bucket_config_set_default",
+    ),
+    path(
+        "storage/buckets/<str:nickname>/check/",
+        storage.bucket_config_check,
+        name="bucket_config_check",
+    ),
+    path(
+        "storage/buckets/<str:nickname>/check/<str:job_id>/",
+        storage.bucket_config_check_status,
+        name="bucket_config_check_status",
+    ),
+    path(
+        "storage/buckets/<str:nickname>/delete/",
+        storage.bucket_config_delete,
+        name="bucket_config_delete",
+    ),
+    path("storage/repos/", storage_repos.repos, name="repos"),
+    path("storage/repos/<str:name>/", storage_repos.repo_detail, name="repo_detail"),
+    path(
+        "storage/repos/<str:name>/export/",
+        storage_repos.repo_transfer,
+        {"direction": "export"},
+        name="repo_export",
+    ),
+    path(
+        "storage/repos/<str:name>/import/",
+        storage_repos.repo_transfer,
+        {"direction": "import"},
+        name="repo_import",
+    ),
+    path("storage/repos/<str:name>/delete/", storage_repos.repo_delete, name="repo_delete"),
+    path("storage/repos/<str:name>/restore/", storage_repos.repo_restore, name="repo_restore"),
     # audit and jobs
     path("audit/", audit.audit, name="audit"),
     path("audit/export/", audit.audit_export, name="audit_export"),

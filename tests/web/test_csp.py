@@ -67,6 +67,8 @@ INLINE = [
         "web:members",
         "web:spaces",
         "web:roles",
+        "web:bucket_configs",
+        "web:repos",
     ],
 )
 def test_no_page_holds_what_the_policy_refuses(client, tenant, name):

@@ -43,6 +43,14 @@ from adminapp.client.types import (
     SpaceTokenCreateParams,
     SpaceUpdateParams,
 )
+from adminapp.client.types.storage import (
+    BucketConfig,
+    BucketConfigCreateParams,
+    BucketConfigUpdateParams,
+    RepoCreateParams,
+    RepoExportParams,
+    RepoImportParams,
+)
 from adminapp.core.pagination import PageParams
 from adminapp.spaces import services as space_services
 from adminapp.web.accounts.forms import ApiKeyCreateForm, LoginForm, MemberAddForm
@@ -59,9 +67,18 @@ from adminapp.web.catalog.forms import (
 from adminapp.web.flow import apply_api_errors
 from adminapp.web.jobs.forms import JobFilterForm
 from adminapp.web.spaces.forms import RoleForm, SpaceForm, SpaceMemberForm, SpaceTokenForm
+from adminapp.web.storage.forms import (
+    AUTH_FIELDS,
+    EXTRA_FIELDS,
+    BucketConfigForm,
+    RepoExportForm,
+    RepoForm,
+    RepoImportForm,
+)
 from tests.catalog.factories import make_dataset
 from tests.factories import PASSWORD, add_member
 from tests.spaces.factories import custom, join, make_space, predefined
+from tests.storage.factories import make_bucket_config
 
 REQUIRED = "This field is required."
 
@@ -84,6 +101,27 @@ IMPORT_FIELDS = ("file", "format", "on_invalid")
 # form has no field for (their messages go on top, named in words).
 VOCABULARY = [SpacePermission(name="member.read", description="See the members.")]
 KINDS = [JobKindInfo(name="audit_export", label="Audit log export", makes_file=True)]
+# A bucket config's nested fields, as the API names them (auth_config.secret_access_key).
+BUCKET_CONFIG_FIELDS = (
+    names(BucketConfigCreateParams, BucketConfigUpdateParams)
+    + ("auth_config.method",)
+    + tuple(dict.fromkeys(f"auth_config.{n}" for names_ in AUTH_FIELDS.values() for n in names_))
+    + tuple(f"extra_config.{name}" for name in EXTRA_FIELDS)
+)
+CONFIGS = [
+    BucketConfig(
+        id="bkt_1",
+        nickname="lake",
+        uri="gs://acme-data",
+        platform="gs",
+        bucket="acme-data",
+        auth_config={"method": "anonymous"},
+        is_default=True,
+        created_at="2030-01-01T00:00:00Z",
+        updated_at="2030-01-01T00:00:00Z",
+    )
+]
+DATASETS = [("ds_1", "Frames")]  # the page groups them by space
 FORMS = [
     pytest.param(LoginForm, names(LoginParams), (), id="login"),
     pytest.param(
@@ -132,6 +170,15 @@ FORMS = [
         GlobalKeyClearForm, names(GlobalKeyKeysParams) + ("file",), ("dry_run",), id="gk-clear"
     ),
     pytest.param(GlobalKeyLookupForm, names(GlobalKeyLookupParams) + ("file",), (), id="gk-lookup"),
+    # extra_config as a whole has no one field: it goes on top, named in words
+    pytest.param(BucketConfigForm, BUCKET_CONFIG_FIELDS, ("extra_config",), id="bucket-config"),
+    pytest.param(partial(RepoForm, configs=CONFIGS), names(RepoCreateParams), (), id="repo"),
+    pytest.param(
+        partial(RepoExportForm, datasets=DATASETS), names(RepoExportParams), (), id="repo-export"
+    ),
+    pytest.param(
+        partial(RepoImportForm, datasets=DATASETS), names(RepoImportParams), (), id="repo-import"
+    ),
     pytest.param(
         partial(RoleForm, vocabulary=VOCABULARY),
         names(SpaceRoleCreateParams, SpaceRoleUpdateParams),
@@ -171,6 +218,8 @@ def filled_in(build) -> forms.Form:
             value = "2030-01-01T00:00"
         elif isinstance(field, forms.DateField):
             value = "2030-01-01"
+        elif hasattr(field, "example"):  # a field that parses its text (key=value lines)
+            value = field.example
         else:
             value = "x@example.com"
         data[name] = value
@@ -332,6 +381,8 @@ def test_a_malformed_role_change_is_named_in_words(owner, tenant):
         ("dataset_edit", {"edit-name": "", "edit-description": ""}, "Name"),
         ("data_row_add", {"row_data": "", "external_id": "", "global_key": ""}, "Row data"),
         ("data_row_import", {"format": "", "on_invalid": "reject"}, "File"),
+        ("bucket_configs", {"nickname": "", "uri": "", "auth_method": "anonymous"}, "Nickname"),
+        ("repos", {"name": "", "kind": "icechunk", "metadata": ""}, "Name"),
     ],
 )
 def test_an_empty_required_field_says_it_is_required(owner, tenant, page, data, label):
@@ -340,6 +391,8 @@ def test_an_empty_required_field_says_it_is_required(owner, tenant, page, data, 
         actor=tenant.principal(), name="Curator", permissions=[]
     )
     dataset = make_dataset(space=space, name="Frames")
+    if page == "repos":  # the form to create one shows once there is a bucket config
+        make_bucket_config(tenant, "primary", "gs://acme-data", extra_config={})
     args = {
         "space_edit": [space.id],
         "space_member_add": [space.id],
