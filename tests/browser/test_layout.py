@@ -220,6 +220,7 @@ def test_at_phone_width_the_top_bar_is_one_row_with_the_links_in_a_menu(
         "Spaces",
         "Roles",
         "Members",
+        "Storage",
         "Global keys",
         "API keys",
         "Audit log",
