@@ -29,6 +29,7 @@ from adminapp.client.resources.audit import Audit
 from adminapp.client.resources.auth import Auth
 from adminapp.client.resources.catalog import DataRows, Datasets
 from adminapp.client.resources.global_keys import GlobalKeys
+from adminapp.client.resources.instance import Instance
 from adminapp.client.resources.jobs import Jobs
 from adminapp.client.resources.me import MeResource
 from adminapp.client.resources.organizations import Organizations
@@ -137,6 +138,10 @@ class AdminClient:
     @cached_property
     def jobs(self) -> Jobs:
         return Jobs(self)
+
+    @cached_property
+    def instance(self) -> Instance:
+        return Instance(self)
 
     @cached_property
     def permissions(self) -> Permissions:

@@ -12,11 +12,21 @@ from ninja import Query, Router
 from adminapp.client import types as wire
 from adminapp.core.errors import NotFound
 from adminapp.core.pagination import PageParams
-from adminapp.jobs import selectors, services
+from adminapp.jobs import health, selectors, services
 from adminapp.jobs.models import JobState
 from adminapp.jobs.schemas import job_item_out, job_kinds_out, job_out
 
 router = Router(tags=["jobs"])
+instance_router = Router(tags=["instance"])
+
+
+@instance_router.get(
+    "/health",
+    response=wire.InstanceHealth,
+    summary="The instance's health: workers, queues, the reaper, recent failures (instance admins)",
+)
+def instance_health(request: HttpRequest):
+    return health.instance_health(actor=request.auth)
 
 
 @router.get("", response=wire.JobPage, summary="List jobs (own; org admins see all)")

@@ -172,3 +172,14 @@ class WorkerProbe(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} -> {self.media_root}"
+
+
+class ScheduledRun(models.Model):
+    """When a periodic task (beat's reaper) last ran: the Operations page's answer to "is
+    beat running?"."""
+
+    name = models.CharField(primary_key=True, max_length=64)
+    last_run_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_run_at:%Y-%m-%d %H:%M:%S}"

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import connections
 
 from adminapp.jobs.engine import job_run
+from adminapp.jobs.health import reaper_ran
 from adminapp.jobs.services import RUN_TASK, jobs_reap, jobs_reap_orphans
 
 logger = logging.getLogger("adminapp.jobs")
@@ -20,6 +21,7 @@ def run_job(job_id: str) -> None:
 @shared_task(name="adminapp.jobs.reap", ignore_result=True)
 def reap_jobs() -> dict:
     report = jobs_reap()
+    reaper_ran()
     return {
         "republished": len(report.republished),
         "requeued": len(report.requeued),

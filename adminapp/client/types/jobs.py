@@ -23,6 +23,10 @@ __all__ = [
     "JobPage",
     "JobProgress",
     "JobState",
+    "FailedJobInfo",
+    "InstanceHealth",
+    "QueueHealth",
+    "WorkerHealth",
 ]
 
 
@@ -134,3 +138,48 @@ class JobItem(WireModel):
 
 class JobItemPage(Page[JobItem]):
     pass
+
+
+# --- the instance's health (instance admins): what Flower is used for ---------------------
+class WorkerHealth(WireModel):
+    name: str = Field(description="Celery's node name, e.g. 'celery@host-1'.")
+    ok: bool = Field(description="It answered the ping.")
+
+
+class QueueHealth(WireModel):
+    name: str
+    broker_messages: int | None = Field(
+        None, description="Messages waiting in the broker's queue; null if it could not be read."
+    )
+    queued_jobs: int = Field(description="Jobs of this queue's kinds waiting to be claimed.")
+    oldest_queued_at: datetime | None = None
+    oldest_queued_age_seconds: float | None = None
+
+
+class FailedJobInfo(WireModel):
+    id: str
+    kind: str
+    label: str
+    organization_id: str
+    organization_name: str
+    error_code: str
+    error_message: str
+    finished_at: datetime | None
+
+
+class InstanceHealth(WireModel):
+    checked_at: datetime
+    workers: list[WorkerHealth] = Field(description="Workers that answered the ping.")
+    workers_error: str | None = Field(None, description="Why the workers could not be asked.")
+    queues: list[QueueHealth]
+    oldest_queued_job_id: str | None = None
+    oldest_queued_age_seconds: float | None = None
+    reaper_last_run_at: datetime | None = Field(
+        None, description="When beat's reaper last ran (null: never since the install)."
+    )
+    reaper_interval_seconds: int
+    reaper_late: bool = Field(
+        description="The reaper has not run for over three of its intervals: is beat running?"
+    )
+    failed_last_24h: int
+    recent_failures: list[FailedJobInfo] = Field(description="The newest 20 of them.")
