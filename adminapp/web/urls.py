@@ -7,6 +7,7 @@ from adminapp.web.audit import views as audit
 from adminapp.web.catalog import global_keys
 from adminapp.web.catalog import views as catalog
 from adminapp.web.home import views as home
+from adminapp.web.instance import views as instance
 from adminapp.web.jobs import views as jobs
 from adminapp.web.spaces import members, roles, tokens
 from adminapp.web.spaces import views as spaces
@@ -141,4 +142,6 @@ urlpatterns = [
     path("jobs/<str:job_id>/revert/", jobs.job_revert, name="job_revert"),
     path("jobs/<str:job_id>/download/", jobs.job_download, name="job_download"),
     path("jobs/<str:job_id>/items.csv", jobs.job_items_csv, name="job_items_csv"),
+    # the instance-admin area
+    path("instance/operations/", instance.operations, name="operations"),
 ]

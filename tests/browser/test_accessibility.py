@@ -28,6 +28,8 @@ def _organization(s3_server):
     from tests.storage.factories import make_bucket_config, make_repo
 
     tenant = make_tenant("Acme Data")
+    # An instance admin too, for the Operations page.
+    type(tenant.owner).objects.filter(id=tenant.owner.id).update(is_superuser=True, is_staff=True)
     owner = tenant.principal("OWNER")
     space = spaces.space_create(actor=owner, name="Lidar Scans", description="Rooftop rig.")
     spaces.space_member_set(
@@ -86,6 +88,7 @@ def _pages(space, dataset, jobs, role) -> list[str]:
         "/jobs/",
         *(f"/jobs/{job.id}/" for job in jobs),
         f"/global-keys/jobs/{jobs[1].id}/",
+        "/instance/operations/",
     ]
 
 
