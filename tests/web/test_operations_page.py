@@ -45,9 +45,7 @@ def test_it_says_no_worker_answered_and_the_reaper_has_not_run(admin_browser):
     assert "The reaper is late" not in html and "Last run:" in html
 
 
-def test_the_days_failures_are_listed_and_linked_in_the_admins_organization(
-    tenant, admin_browser
-):
+def test_the_days_failures_are_listed_and_linked_in_the_admins_organization(tenant, admin_browser):
     elsewhere = make_tenant("Far Away Ltd")
     mine, theirs = (
         Job.objects.create(
