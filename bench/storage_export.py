@@ -25,7 +25,8 @@ same bucket; wall and this process's CPU (all its threads). Its "rows/s" is the 
 holds over its wall time. The S3 server's own CPU is printed beside each (it is not ours).
 
 Then, in-process (not the worker), where the job's time goes: reading the rows in the job's
-keyset batches through the ORM, and encoding them as lines, without uploading.
+keyset batches through the ORM, and encoding them as lines, without uploading; and for scale,
+the same rows streamed out of PostgreSQL by one ``COPY (SELECT …) TO STDOUT``.
 """
 
 from __future__ import annotations
@@ -118,6 +119,23 @@ def breakdown(dataset_id: str) -> tuple[float, float, float, int]:
         last = [batch[-1]["created_at"].isoformat(), batch[-1]["id"]]
 
 
+def copy_read(dataset_id: str) -> tuple[float, int]:
+    """(wall seconds, bytes) of the same rows, in the same order, streamed out of PostgreSQL
+    by one ``COPY (SELECT …) TO STDOUT``: what reading them costs without the ORM."""
+    import psycopg
+
+    sql = (
+        "COPY (SELECT row_data, external_id, global_key FROM catalog_datarow"
+        " WHERE dataset_id = %s ORDER BY created_at, id) TO STDOUT"
+    )
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn, conn.cursor() as cur:
+        began, size = time.perf_counter(), 0
+        with cur.copy(sql, [dataset_id]) as copy:
+            for block in copy:
+                size += len(block)
+        return time.perf_counter() - began, size
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--rows", type=int, default=1_000_000)
@@ -186,7 +204,9 @@ def main() -> None:
     ours_moto = group_cpu(moto.pid) - moto0
     result = run.result or {}
     if run.state != "SUCCEEDED" or result.get("rows") != rows:
-        raise RuntimeError(f"export job {run.job_id}: {run.state} {run.error} {result}\n{h.tail(wlog)}")
+        raise RuntimeError(
+            f"export job {run.job_id}: {run.state} {run.error} {result}\n{h.tail(wlog)}"
+        )
     rss, pid = c.peak_rss_mb(worker.pid)
     key = f"bench/export/rows-{rows}.jsonl"
 
@@ -231,9 +251,14 @@ def main() -> None:
     read_wall, read_cpu, encode, enc_bytes = breakdown(ds_id)
     if enc_bytes != size:
         raise RuntimeError(f"the breakdown encoded {enc_bytes} bytes, the job {size}")
+    copy_wall, copy_bytes = copy_read(ds_id)
     print(
         f"  in-process, no upload: reading the rows {read_wall:.2f} s wall ({read_cpu:.2f} s"
         f" CPU here, batches of 500 through the ORM); encoding the lines {encode:.2f} s CPU"
+    )
+    print(
+        f"  the same rows by one COPY (SELECT …) TO STDOUT: {copy_wall:.2f} s wall"
+        f" ({copy_bytes / 1e6:.0f} MB of text)"
     )
     h.save_result(
         "storage_export",
@@ -255,6 +280,7 @@ def main() -> None:
             "read_wall_s": round(read_wall, 3),
             "read_cpu_s": round(read_cpu, 3),
             "encode_cpu_s": round(encode, 3),
+            "copy_read_wall_s": round(copy_wall, 3),
             "met": rss <= RSS_GOAL_MB,
         },
     )

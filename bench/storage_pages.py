@@ -154,8 +154,7 @@ def row_at(table: str, where: str, params: list, *, offset: int, newest_first: b
     order = "created_at DESC, id DESC" if newest_first else "created_at, id"
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT created_at, id FROM {table} WHERE {where} ORDER BY {order}"
-            " OFFSET %s LIMIT 1",
+            f"SELECT created_at, id FROM {table} WHERE {where} ORDER BY {order} OFFSET %s LIMIT 1",
             [*params, offset],
         )
         return cur.fetchone()
