@@ -6,13 +6,13 @@ set -u
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-.venv/bin/python}"
 status=0
-for name in api_audit dashboard_audit job_latency deep_pages spaces_pages spaces_all; do
+for name in api_audit dashboard_audit job_latency deep_pages spaces_pages spaces_all storage_pages; do
     timeout --signal=TERM 200 "$PY" "bench/$name.py" || status=1
     echo
 done
-# The catalog benchmarks work on millions of rows and bound themselves by their size
+# The catalog benchmarks and the storage export work on millions of rows and bound themselves by their size
 # (about 5 minutes each at the defaults; see bench/README.md).
-for name in imports catalog_pages global_keys; do
+for name in imports catalog_pages global_keys storage_export; do
     timeout --signal=TERM 600 "$PY" "bench/$name.py" || status=1
     echo
 done

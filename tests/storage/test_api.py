@@ -152,3 +152,11 @@ def test_list_pages_cost_the_same_queries_whatever_their_length(client, tenant):
     assert many == few
     page = client.get(f"{REPOS}?limit=10", **tenant.auth("MEMBER")).json()
     assert len(page["items"]) == 10 and page["pagination"]["has_more"]
+    # a page further in (a cursor) costs what the first page costs, on each list
+    for path in few:
+        first = client.get(f"{path}?limit=10", **tenant.auth("MEMBER")).json()
+        cursor = first["pagination"]["next_cursor"]
+        later = client.get(f"{path}?limit=10&cursor={cursor}", **tenant.auth("MEMBER")).json()
+        assert later["items"] and later["items"][0]["id"] not in {i["id"] for i in first["items"]}
+        deep = _queries(client, tenant, f"{path}?limit=10&cursor={cursor}")
+        assert deep == _queries(client, tenant, f"{path}?limit=10") == few[path]

@@ -317,6 +317,35 @@ def test_creating_a_repo_opens_its_page_with_its_metadata(owner, tenant):
     assert repo.metadata == {"team": "climate", "year": 2024, "public": True}
 
 
+def _submitted(form: str, name: str) -> str:
+    """The value a browser submits for the select ``name``: its selected option, or else
+    its first one."""
+    select = re.search(rf'<select name="{name}".*?</select>', form, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)"([^>]*)>', select)
+    return next((v for v, attrs in options if "selected" in attrs), options[0][0])
+
+
+def test_the_repo_form_creates_in_the_default_when_it_is_not_among_the_configs_offered(
+    owner, tenant, monkeypatch
+):
+    # The select offers the oldest CONFIGS_OFFERED configs (200): with more, a newer default
+    # was missing from it and the browser picked the first one offered instead.
+    from adminapp.storage.services import bucket_config_set_default
+    from adminapp.web.storage import repos as views
+
+    monkeypatch.setattr(views, "CONFIGS_OFFERED", 2)
+    for nickname in ("first", "second", "newest"):
+        make_bucket_config(tenant, nickname, f"gs://acme-{nickname}", extra_config={})
+    bucket_config_set_default(actor=tenant.principal("OWNER"), nickname="newest")
+    form = main_of(owner.get(reverse("web:repos")))
+    picked = _submitted(form, "bucket_config_nickname")
+    response = owner.post(
+        reverse("web:repos"), {"name": "climate", "kind": "v1", "bucket_config_nickname": picked}
+    )
+    assert response.status_code == 302
+    assert Repo.objects.get(name="climate").bucket_config.nickname == "newest"
+
+
 @pytest.mark.parametrize(
     ("change", "label", "message"),
     [

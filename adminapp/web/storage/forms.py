@@ -301,6 +301,10 @@ class RepoForm(forms.Form):
         default = next((c.nickname for c in configs if c.is_default), None)
         if default:
             self.initial.setdefault("bucket_config_nickname", default)
+        elif configs:  # more configs than offered, the default not among them: a select
+            # without it would pick the first one offered; "" leaves the choice to the API
+            field.choices = [("", "The organization's default bucket config"), *field.choices]
+            self.initial.setdefault("bucket_config_nickname", "")
 
     def sdk_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
