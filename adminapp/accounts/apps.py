@@ -8,6 +8,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from adminapp import authz
         from adminapp.accounts.models import ApiKey, OrgMembership
+        from adminapp.accounts.org_data import register_accounts_sections
+
+        register_accounts_sections()
 
         authz.register_resource(
             "key", lambda rid, org: ApiKey.objects.filter(id=rid, organization_id=org).exists()

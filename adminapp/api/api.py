@@ -9,7 +9,7 @@ from adminapp.api.openapi import DocumentedAPI
 from adminapp.api.renderers import ORJSONRenderer
 from adminapp.audit.api import router as audit_router
 from adminapp.catalog.api import data_rows_router, datasets_router, global_keys_router
-from adminapp.exports.api import audit_exports_router
+from adminapp.exports.api import audit_exports_router, org_exports_router
 from adminapp.jobs.api import instance_router
 from adminapp.jobs.api import router as jobs_router
 from adminapp.spaces.api import roles_router
@@ -44,3 +44,4 @@ api.add_router("/data-rows", data_rows_router, auth=SPACE_AUTH)
 api.add_router("/global-keys", global_keys_router, auth=SPACE_AUTH)
 api.add_router("/storage", storage_router)
 api.add_router("/instance", instance_router)
+api.add_router("/organizations", org_exports_router)  # beside accounts' /organizations/…

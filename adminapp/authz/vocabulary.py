@@ -47,6 +47,7 @@ VOCABULARY: Mapping[P, PermissionInfo] = {
             space="Add and remove members and change their roles.",
         ),
         _info(P.OWNER_MANAGE, org="Grant and revoke the OWNER role."),
+        _info(P.ORG_EXPORT, org="Export everything the organization holds as one archive."),
         _info(P.API_KEY_MANAGE_OWN, org="Create and revoke your own personal API keys."),
         _info(P.API_KEY_MANAGE, org="Create and revoke every API key, service keys included."),
         _info(P.AUDIT_READ, org="Read and export the audit log."),
@@ -101,7 +102,7 @@ _ADMIN = _MEMBER | {
     P.STORAGE_MANAGE,
 }
 ACCOUNT_ROLE_GRANTS: Mapping[str, frozenset[P]] = {
-    "OWNER": _ADMIN | {P.OWNER_MANAGE},
+    "OWNER": _ADMIN | {P.OWNER_MANAGE, P.ORG_EXPORT},
     "ADMIN": _ADMIN,
     "MEMBER": _MEMBER,
     "ANNOTATOR": frozenset({P.ORG_READ, P.API_KEY_MANAGE_OWN, P.AUDIT_WRITE_CUSTOM}),

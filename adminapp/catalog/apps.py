@@ -16,3 +16,6 @@ class CatalogConfig(AppConfig):
         # space row is always the purge's last chunk.
         register_purge_step(jobs.DATA_ROWS_PURGE)
         register_purge_step(jobs.DATASETS_PURGE)
+        from adminapp.catalog import org_data
+
+        org_data.register()

@@ -24,3 +24,18 @@ def start_audit_export(request: HttpRequest, payload: AuditFilterParams):
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
     return Status(202, job_out(job, include_result=False))
+
+
+org_exports_router = Router(tags=["organizations"])
+
+
+@org_exports_router.post(
+    "/{org_id}/export",
+    response={202: wire.Job},
+    summary="Export everything the organization holds as a ZIP of JSON lines (a job; owners)",
+)
+def start_org_data_export(request: HttpRequest, org_id: str):
+    job = services.org_data_export_start(
+        actor=request.auth, org_id=org_id, idempotency_key=request.headers.get("Idempotency-Key")
+    )
+    return Status(202, job_out(job, include_result=False))

@@ -15,14 +15,19 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from pydantic import BaseModel
 
+from adminapp.accounts import org_data
 from adminapp.audit.models import AuditEvent
+from adminapp.audit.schemas import audit_event_out
 from adminapp.audit.selectors import AUDIT_FIELDS, audit_queryset
 from adminapp.authz import Permission
 from adminapp.client.types.audit import AuditFilterParams
@@ -171,3 +176,116 @@ class AuditExport(JobKind[AuditFilterParams, AuditExportResult]):
             bytes=ctx.state["bytes"],
             file=self._path(ctx).name,
         )
+
+
+# --- everything an organization holds, for an owner leaving the platform -------------------
+class OrgDataExportParams(BaseModel):
+    """No parameters: the job's organization, every registered section."""
+
+
+class OrgDataExportResult(BaseModel):
+    sections: dict[str, int]  # records per section
+    bytes: int
+    file: str
+
+
+ORG_DATA_FORMAT = 1  # manifest.json's "format": bumped when a section's shape changes
+
+
+@register
+class OrgDataExport(JobKind[OrgDataExportParams, OrgDataExportResult]):
+    """A ZIP archive of the organization: ``manifest.json`` and one JSON-lines file per
+    section that the domains register (``accounts.org_data``: members, API keys, spaces and
+    their members, roles, tokens, datasets, bucket configs, repos) plus the audit log, each
+    record in the API's own shape, secrets masked. One chunk per section, written whole to
+    its own part file (a re-run of a chunk rewrites it: no record twice); the archive is
+    assembled from the parts at the end. Sections are read one after the other, each a
+    consistent read of its own, not one snapshot of them all."""
+
+    name = "org_data_export"
+    label = "Organization data export"
+    queue = Queue.IO
+    unit = "sections"
+    permission = Permission.ORG_EXPORT  # an owner demoted meanwhile stops the export
+    makes_file = True
+
+    @staticmethod
+    def relative_path(ctx: JobContext) -> str:
+        return f"exports/org-{ctx.job_id}.zip"
+
+    @staticmethod
+    def _parts(job_id: str) -> Path:
+        return Path(settings.MEDIA_ROOT) / "exports" / f"org-{job_id}.parts"
+
+    @staticmethod
+    def _sections():
+        return [*org_data.sections(), AUDIT_SECTION]
+
+    def plan(self, ctx: JobContext) -> int:
+        return len(self._sections())
+
+    def chunks(self, ctx: JobContext, after: str | None) -> Iterator[Chunk]:
+        sections = self._sections()
+        names = [section.name for section in sections]
+        start = names.index(after) + 1 if after in names else 0
+        parts = self._parts(ctx.job_id)
+        if any(not (parts / f"{name}.jsonl").exists() for name in names[:start]):
+            raise StartOver("the sections written before are not on this machine")
+        parts.mkdir(parents=True, exist_ok=True)
+        for section in sections[start:]:
+            yield Chunk(payload=section, after=section.name, size=1)
+
+    def apply(self, ctx: JobContext, chunk: Chunk) -> list[ItemOutcome]:
+        section: org_data.Section = chunk.payload
+        path = self._parts(ctx.job_id) / f"{section.name}.jsonl"
+        count = 0
+        with open(path, "wb") as fh:
+            for record in section.rows(ctx.org_id):
+                fh.write(orjson.dumps(record) + b"\n")
+                count += 1
+            fh.flush()
+            os.fsync(fh.fileno())
+        ctx.state.setdefault("sections", {})[section.name] = count
+        return [ItemOutcome.success(key=section.name, records=count)]
+
+    def result(self, ctx: JobContext) -> OrgDataExportResult:
+        counts: dict[str, int] = ctx.state.get("sections", {})
+        sections = self._sections()
+        manifest = {
+            "format": ORG_DATA_FORMAT,
+            "organization_id": ctx.org_id,
+            "exported_at": ctx.created_at.isoformat(),
+            "job_id": ctx.job_id,
+            "sections": [
+                {
+                    "name": s.name,
+                    "file": f"{s.name}.jsonl",
+                    "records": counts.get(s.name, 0),
+                    "description": s.description,
+                }
+                for s in sections
+            ],
+        }
+        target = Path(settings.MEDIA_ROOT) / self.relative_path(ctx)
+        parts = self._parts(ctx.job_id)
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+            for section in sections:
+                archive.write(parts / f"{section.name}.jsonl", arcname=f"{section.name}.jsonl")
+        size = target.stat().st_size
+        ctx.set_result_file(store_local_file(target, self.relative_path(ctx)))
+        return OrgDataExportResult(sections=counts, bytes=size, file=target.name)
+
+    def cleanup(self, job_id: str) -> None:
+        shutil.rmtree(self._parts(job_id), ignore_errors=True)
+
+
+def _audit_rows(org_id: str):
+    events = AuditEvent.objects.filter(organization_id=org_id).order_by("created_at", "id")
+    for event in events.iterator(chunk_size=org_data.STREAM_BATCH):
+        yield audit_event_out(event).model_dump(mode="json")
+
+
+AUDIT_SECTION = org_data.Section(
+    name="audit", rows=_audit_rows, description="The audit log, oldest first."
+)

@@ -8,7 +8,8 @@ from adminapp.audit.selectors import audit_queryset
 from adminapp.authz import Permission
 from adminapp.client.types.audit import AuditFilterParams
 from adminapp.core.principal import Principal
-from adminapp.exports.jobs import AuditExport
+from adminapp.core.errors import NotFound
+from adminapp.exports.jobs import AuditExport, OrgDataExport
 from adminapp.jobs.models import Job
 from adminapp.jobs.services import job_create
 
@@ -22,4 +23,18 @@ def audit_export_start(
     job, _ = job_create(
         actor=actor, kind=AuditExport, params=filters, idempotency_key=idempotency_key
     )
+    return job
+
+
+def org_data_export_start(
+    *, actor: Principal, org_id: str, idempotency_key: str | None = None
+) -> Job:
+    """Start an export of everything the organization holds (owners only): a ZIP archive of
+    JSON-lines files, one per section, to download from the job."""
+    if org_id != actor.org_id:
+        raise NotFound("No such organization.")  # another organization's id: as if absent
+    authz.require(
+        actor, Permission.ORG_EXPORT, "Only the organization's owners can export all its data."
+    )
+    job, _ = job_create(actor=actor, kind=OrgDataExport, idempotency_key=idempotency_key)
     return job

@@ -11,3 +11,6 @@ class StorageConfig(AppConfig):
 
         authz.register_resource("bkt", selectors.bucket_config_in_org)
         authz.register_resource("repo", selectors.repo_in_org)
+        from adminapp.storage import org_data
+
+        org_data.register()

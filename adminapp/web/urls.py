@@ -9,6 +9,7 @@ from adminapp.web.catalog import views as catalog
 from adminapp.web.home import views as home
 from adminapp.web.instance import views as instance
 from adminapp.web.jobs import views as jobs
+from adminapp.web.organization import views as organization
 from adminapp.web.spaces import members, roles, tokens
 from adminapp.web.spaces import views as spaces
 from adminapp.web.storage import repos as storage_repos
@@ -142,6 +143,9 @@ urlpatterns = [
     path("jobs/<str:job_id>/revert/", jobs.job_revert, name="job_revert"),
     path("jobs/<str:job_id>/download/", jobs.job_download, name="job_download"),
     path("jobs/<str:job_id>/items.csv", jobs.job_items_csv, name="job_items_csv"),
+    # the organization
+    path("organization/", organization.organization, name="organization"),
+    path("organization/export/", organization.organization_export, name="organization_export"),
     # the instance-admin area
     path("instance/operations/", instance.operations, name="operations"),
 ]

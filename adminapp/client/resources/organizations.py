@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adminapp.client._pagination import CursorPage
 from adminapp.client.resources._base import Resource, body, seg
+from adminapp.client.resources.jobs import Job
 from adminapp.client.types.accounts import (
     AccountRole,
     MemberAddParams,
@@ -68,3 +69,17 @@ class Organizations(Resource):
 
     def remove_member(self, org_id: str, user_id: str) -> None:
         self._send_empty("DELETE", f"/organizations/{seg(org_id)}/members/{seg(user_id)}")
+
+    def export_data(self, org_id: str, *, idempotency_key: str | None = None) -> Job:
+        """Start an export of everything the organization holds (owners only) as a job;
+        ``job.wait()`` then ``job.download()`` gives a ZIP: ``manifest.json`` and one
+        JSON-lines file per section (members, API keys, spaces, space members, roles, space
+        tokens, datasets, bucket configs, repos, the audit log), each record in the API's
+        shape, secrets masked."""
+        response = self._client.request(
+            "POST",
+            f"/organizations/{seg(org_id)}/export",
+            creates_job=True,
+            idempotency_key=idempotency_key,
+        )
+        return Job.bind(response.json(), self._client)

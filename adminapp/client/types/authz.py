@@ -27,6 +27,7 @@ class Permission(StrEnum):
     MEMBER_READ = "member.read"  # also a space permission: the space's members
     MEMBER_MANAGE = "member.manage"  # also a space permission
     OWNER_MANAGE = "owner.manage"  # grant or revoke OWNER
+    ORG_EXPORT = "org.export"  # all org data as one archive (owners)
     API_KEY_MANAGE_OWN = "api_key.manage_own"  # personal keys of the caller
     API_KEY_MANAGE = "api_key.manage"  # every key of the org, service keys included
     AUDIT_READ = "audit.read"
