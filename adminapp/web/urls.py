@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from adminapp.web.accounts import invitations
 from adminapp.web.accounts import views as accounts
 from adminapp.web.audit import views as audit
 from adminapp.web.catalog import global_keys
@@ -23,6 +24,18 @@ urlpatterns = [
     path("api-keys/", accounts.api_keys, name="api_keys"),
     path("api-keys/<str:key_id>/revoke/", accounts.api_key_revoke, name="api_key_revoke"),
     path("members/", accounts.members, name="members"),
+    path("members/invitations/", invitations.invitations, name="invitations"),
+    path(
+        "members/invitations/<str:invitation_id>/resend/",
+        invitations.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "members/invitations/<str:invitation_id>/revoke/",
+        invitations.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("members/<str:user_id>/role/", accounts.member_role, name="member_role"),
     path("members/<str:user_id>/remove/", accounts.member_remove, name="member_remove"),
     # spaces

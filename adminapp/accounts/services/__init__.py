@@ -3,10 +3,19 @@
 Every function takes the acting ``Principal`` explicitly, checks it through the one resolver
 in ``adminapp.authz``, writes in one transaction and records an audit event in it.
 
-One module per aggregate: ``organizations``, ``members``, ``keys`` and ``signin``;
+One module per aggregate: ``organizations``, ``members``, ``invitations``, ``keys`` and
+``signin``;
 everything public is importable from here.
 """
 
+from adminapp.accounts.services.invitations import (
+    invitation_accept,
+    invitation_create,
+    invitation_inspect,
+    invitation_resend,
+    invitation_revoke,
+    invitation_status,
+)
 from adminapp.accounts.services.keys import (
     API_KEY_PREFIX,
     LAST_USED_RESOLUTION,
@@ -28,6 +37,12 @@ __all__ = [
     "api_key_authenticate",
     "api_key_create",
     "api_key_revoke",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_inspect",
+    "invitation_resend",
+    "invitation_revoke",
+    "invitation_status",
     "org_member_add",
     "org_member_remove",
     "org_member_update_role",

@@ -16,6 +16,14 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyKind",
     "ApiKeyPage",
+    "Invitation",
+    "InvitationAcceptParams",
+    "InvitationAccepted",
+    "InvitationCreateParams",
+    "InvitationPage",
+    "InvitationPreview",
+    "InvitationStatus",
+    "InvitationTokenParams",
     "LoginParams",
     "Me",
     "MemberAddParams",
@@ -104,6 +112,49 @@ class ApiKeyPage(Page[ApiKey]):
     pass
 
 
+class InvitationStatus(StrEnum):
+    PENDING = "PENDING"
+    EXPIRED = "EXPIRED"
+    ACCEPTED = "ACCEPTED"
+    REVOKED = "REVOKED"
+
+
+class Invitation(WireModel):
+    id: str
+    email: str
+    role: AccountRole
+    status: InvitationStatus
+    invited_by: str = Field("", description="Who invited (name or email), as the mail says.")
+    created_at: datetime
+    sent_at: datetime = Field(description="When the current link was mailed.")
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class InvitationPage(Page[Invitation]):
+    pass
+
+
+class InvitationPreview(WireModel):
+    """What the holder of an invitation link sees before accepting it."""
+
+    organization_name: str
+    email: str
+    role: AccountRole
+    invited_by: str
+    expires_at: datetime
+    account_exists: bool = Field(
+        description="The email has an account: accept signed in as it, or with its password."
+    )
+
+
+class InvitationAccepted(WireModel):
+    organization: Organization
+    user: User
+    account_created: bool
+
+
 # --- request bodies -------------------------------------------------------------------------
 class LoginParams(ParamsModel):
     email: str = Field(max_length=254)
@@ -131,3 +182,20 @@ class ApiKeyCreateParams(ParamsModel):
     kind: ApiKeyKind = ApiKeyKind.PERSONAL
     role: AccountRole | None = Field(None, description="Service keys only: ADMIN or MEMBER.")
     expires_at: datetime | None = None
+
+
+class InvitationCreateParams(ParamsModel):
+    email: str = Field(max_length=254)
+    role: AccountRole = AccountRole.MEMBER
+
+
+class InvitationTokenParams(ParamsModel):
+    token: str = Field(max_length=200, description="The token of the invitation link.")
+
+
+class InvitationAcceptParams(ParamsModel):
+    token: str = Field(max_length=200)
+    name: str = Field("", max_length=150, description="For a new account.")
+    password: str | None = Field(
+        None, max_length=1024, description="A new account's, or the existing account's."
+    )
