@@ -1,16 +1,17 @@
 """Outgoing mail. ``mail_send`` renders a message from ``templates/mail/<name>.txt`` and
-queues it for a worker after the transaction commits (``tasks.send_email``); the worker
-calls ``deliver``, which goes through Django's email API (the SMTP server of ``EMAIL_HOST``,
-or files under var/mail/ by default)."""
+queues it for a worker after the transaction commits; the worker's ``tasks.send_email``
+sends it through Django's email API (the SMTP server of ``EMAIL_HOST``, or files under
+var/mail/ by default)."""
 
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+
+from adminapp.accounts.tasks import send_email
 
 # The queue of short work (``jobs.kinds.Queue.DEFAULT``, named here because accounts sits
 # below the jobs engine): every worker consumes it, and it is never blocked by bulk work.
@@ -31,21 +32,9 @@ def mail_send(*, to: str, template: str, context: dict) -> None:
     message = {"to": [to], "subject": subject.strip(), "body": body.strip() + "\n"}
 
     def publish() -> None:
-        from adminapp.accounts.tasks import send_email
-
         try:
             send_email.apply_async(kwargs=message, queue=mail_queue())
         except Exception:  # noqa: BLE001 - the change is committed; the sender can resend
             logger.exception("Could not queue mail %r to %s", message["subject"], to)
 
     transaction.on_commit(publish)
-
-
-def deliver(*, to: list[str], subject: str, body: str, html: str = "") -> None:
-    """Send one message now, through Django's configured backend (the worker's side)."""
-    message = EmailMultiAlternatives(
-        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=to
-    )
-    if html:
-        message.attach_alternative(html, "text/html")
-    message.send(fail_silently=False)

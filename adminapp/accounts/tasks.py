@@ -9,6 +9,7 @@ import smtplib
 
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 
 logger = logging.getLogger("adminapp.mail")
 
@@ -29,8 +30,6 @@ def _transient(exc: BaseException) -> bool:
 
 @shared_task(name=SEND_TASK, bind=True, acks_late=True, ignore_result=True)
 def send_email(self, *, to: list[str], subject: str, body: str, html: str = "") -> None:
-    from adminapp.accounts.mail import deliver
-
     try:
         deliver(to=to, subject=subject, body=body, html=html)
     except Exception as exc:
@@ -49,3 +48,13 @@ def send_email(self, *, to: list[str], subject: str, body: str, html: str = "") 
         countdown = min(settings.EMAIL_RETRY_BACKOFF_MAX, 2 ** (self.request.retries + 1))
         logger.warning("Mail %r to %s: %s; retrying in %ss", subject, to, exc, countdown)
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+def deliver(*, to: list[str], subject: str, body: str, html: str = "") -> None:
+    """Send one message now, through Django's configured backend."""
+    message = EmailMultiAlternatives(
+        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=to
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send(fail_silently=False)
