@@ -174,7 +174,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         mode = "join"
     else:
         mode = "existing" if preview.account_exists else "new"
-    form = InvitationAcceptForm(request.POST or None, mode="join" if mode == "other" else mode)
+    # Bound on every POST: the one-click join posts no field at all.
+    data = request.POST if request.method == "POST" else None
+    form = InvitationAcceptForm(data, mode="join" if mode == "other" else mode)
     status = 200
     if request.method == "POST" and mode != "other":
         try:
