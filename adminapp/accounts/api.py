@@ -181,9 +181,16 @@ def _visitor(request: HttpRequest) -> Principal:
     return principals.for_visitor(org_id=None, label=label, request=request)
 
 
-def _check_csrf(request: HttpRequest) -> None:
-    if not is_inprocess(request) and check_csrf(request):
+def _csrf_passed(request: HttpRequest) -> bool:
+    """Whether the call may open a browser session: in-process, or with the CSRF token.
+    A call that carries cookies of ours without it is refused; one with no cookie at all
+    (a script) may accept, but is not signed in (so no page elsewhere can sign a browser
+    in as an account of its making)."""
+    if is_inprocess(request) or not check_csrf(request):
+        return True
+    if request.COOKIES:
         raise PermissionDenied("CSRF check failed: send the X-CSRFToken header.")
+    return False
 
 
 @router.get(
@@ -271,7 +278,7 @@ def inspect_invitation(request: HttpRequest, payload: wire.InvitationTokenParams
     summary="Accept an invitation (and sign the browser session in)",
 )
 def accept_invitation(request: HttpRequest, payload: wire.InvitationAcceptParams):
-    _check_csrf(request)
+    may_sign_in = _csrf_passed(request)
     user = getattr(request, "user", None)
     accepted = services.invitation_accept(
         token=payload.token,
@@ -280,10 +287,13 @@ def accept_invitation(request: HttpRequest, payload: wire.InvitationAcceptParams
         password=payload.password,
         visitor=_visitor(request),
     )
-    if not (user is not None and user.is_authenticated):
-        django_login(request, accepted.user, backend="django.contrib.auth.backends.ModelBackend")
-    principals.forget_session_memo(request)
-    request.session[principals.SESSION_ORG_KEY] = accepted.membership.organization_id
+    if may_sign_in:
+        if not (user is not None and user.is_authenticated):
+            django_login(
+                request, accepted.user, backend="django.contrib.auth.backends.ModelBackend"
+            )
+        principals.forget_session_memo(request)
+        request.session[principals.SESSION_ORG_KEY] = accepted.membership.organization_id
     return wire.InvitationAccepted(
         organization=organization_out(
             accepted.membership.organization, accepted.membership.account_role

@@ -343,3 +343,21 @@ def test_someone_who_joined_meanwhile_gets_a_conflict(tenant):
     with pytest.raises(Conflict) as exc:
         accept(token, password=PASSWORD)
     assert exc.value.code == "already_member"
+
+
+def test_a_browser_must_send_the_csrf_token_and_a_script_is_not_signed_in(tenant):
+    from django.test import Client
+
+    _, token = invite(tenant)
+    body = {"token": token, "name": "Nia", "password": NEW_PASSWORD}
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["csrftoken"] = "x" * 32  # a cookie of ours, and no X-CSRFToken header
+    refused = post(browser, "/invitations/accept", body)
+    assert refused.status_code == 403
+    assert not User.objects.filter(email="newcomer@example.com").exists()
+
+    script = Client(enforce_csrf_checks=True)  # no cookie at all
+    accepted = post(script, "/invitations/accept", body)
+    assert accepted.status_code == 200
+    assert "sessionid" not in accepted.cookies
+    assert script.get(f"{API}/me").status_code == 401
