@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
+from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Query, Router, Status
@@ -167,12 +168,79 @@ def remove_member(request: HttpRequest, org_id: str, user_id: str):
     return Status(204, None)
 
 
+# --- passwords --------------------------------------------------------------------------------
+RESET_REQUESTED = (
+    "If an account has this email, a link to choose a new password is on its way. "
+    "Check your inbox (and the spam folder)."
+)
+
+
+@router.post(
+    "/me/password",
+    response={204: None},
+    tags=["identity"],
+    summary="Change your password (browser session; the current one required)",
+)
+def change_password(request: HttpRequest, payload: wire.PasswordChangeParams):
+    user = services.password_change(
+        actor=request.auth,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+    )
+    # This session stays signed in; the user's other sessions no longer match and end.
+    update_session_auth_hash(request, user)
+    return Status(204, None)
+
+
+@router.post(
+    "/auth/password-reset",
+    response={202: wire.PasswordResetRequested},
+    auth=None,
+    summary="Mail a password reset link (the same answer whether the email has an account)",
+)
+def request_password_reset(request: HttpRequest, payload: wire.PasswordResetParams):
+    services.password_reset_request(
+        email=payload.email,
+        link_for=_reset_link_for(request),
+        visitor=_visitor(request),
+    )
+    return Status(202, wire.PasswordResetRequested(message=RESET_REQUESTED))
+
+
+@router.post(
+    "/auth/password-reset/inspect",
+    response=wire.PasswordResetLink,
+    auth=None,
+    summary="The account a password reset link is for",
+)
+def inspect_password_reset(request: HttpRequest, payload: wire.PasswordResetInspectParams):
+    return wire.PasswordResetLink(email=services.password_reset_inspect(token=payload.token).email)
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    response={204: None},
+    auth=None,
+    summary="Choose a new password with a mailed link's token (once)",
+)
+def confirm_password_reset(request: HttpRequest, payload: wire.PasswordResetConfirmParams):
+    services.password_reset_confirm(
+        token=payload.token, new_password=payload.new_password, visitor=_visitor(request)
+    )
+    return Status(204, None)
+
+
 # --- invitations ----------------------------------------------------------------------------
 def _link_for(request: HttpRequest):
     """token → the absolute URL of the dashboard's accept page (``PUBLIC_BASE_URL`` or the
     address this request came to)."""
     base = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
     return lambda token: base + reverse("web:invitation_accept", args=[token])
+
+
+def _reset_link_for(request: HttpRequest):
+    base = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+    return lambda token: base + reverse("web:password_reset_confirm", args=[token])
 
 
 def _visitor(request: HttpRequest) -> Principal:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from adminapp.web.accounts import invitations
+from adminapp.web.accounts import invitations, passwords
 from adminapp.web.accounts import views as accounts
 from adminapp.web.audit import views as audit
 from adminapp.web.catalog import global_keys
@@ -36,6 +36,13 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
+    path("account/password/", passwords.password_change, name="password_change"),
+    path("password-reset/", passwords.password_reset, name="password_reset"),
+    path(
+        "password-reset/<str:token>/",
+        passwords.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("members/<str:user_id>/role/", accounts.member_role, name="member_role"),
     path("members/<str:user_id>/remove/", accounts.member_remove, name="member_remove"),
     # spaces

@@ -32,6 +32,12 @@ __all__ = [
     "OrgMemberPage",
     "Organization",
     "OrganizationPage",
+    "PasswordChangeParams",
+    "PasswordResetConfirmParams",
+    "PasswordResetInspectParams",
+    "PasswordResetLink",
+    "PasswordResetParams",
+    "PasswordResetRequested",
     "SwitchOrganizationParams",
     "User",
 ]
@@ -155,6 +161,14 @@ class InvitationAccepted(WireModel):
     account_created: bool
 
 
+class PasswordResetRequested(WireModel):
+    message: str = Field(description="The same whether the email has an account or not.")
+
+
+class PasswordResetLink(WireModel):
+    email: str = Field(description="The account the reset link is for.")
+
+
 # --- request bodies -------------------------------------------------------------------------
 class LoginParams(ParamsModel):
     email: str = Field(max_length=254)
@@ -199,3 +213,21 @@ class InvitationAcceptParams(ParamsModel):
     password: str | None = Field(
         None, max_length=1024, description="A new account's, or the existing account's."
     )
+
+
+class PasswordChangeParams(ParamsModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class PasswordResetParams(ParamsModel):
+    email: str = Field(max_length=254)
+
+
+class PasswordResetInspectParams(ParamsModel):
+    token: str = Field(max_length=300, description="The token of the mailed reset link.")
+
+
+class PasswordResetConfirmParams(ParamsModel):
+    token: str = Field(max_length=300, description="The token of the mailed reset link.")
+    new_password: str = Field(max_length=1024)

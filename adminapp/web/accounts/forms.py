@@ -172,3 +172,57 @@ class InvitationAcceptForm(forms.Form):
     def sdk_arguments(self) -> dict:
         data = self.cleaned_data
         return {"name": data.get("name", ""), "password": data.get("password") or None}
+
+
+class _NewPasswordForm(forms.Form):
+    new_password = forms.CharField(
+        required=False,
+        max_length=1024,
+        label="New password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        required=False,
+        max_length=1024,
+        label="New password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") != data.get("new_password2"):
+            self.add_error("new_password2", "The two passwords differ.")
+        return data
+
+
+class PasswordChangeForm(_NewPasswordForm):
+    current_password = forms.CharField(
+        required=False,
+        max_length=1024,
+        label="Current password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["current_password", "new_password", "new_password2"]
+
+    def sdk_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "current_password": data.get("current_password", ""),
+            "new_password": data.get("new_password", ""),
+        }
+
+
+class PasswordResetConfirmForm(_NewPasswordForm):
+    def sdk_arguments(self) -> dict:
+        return {"new_password": self.cleaned_data.get("new_password", "")}
+
+
+class PasswordResetForm(forms.Form):
+    email = forms.CharField(
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def sdk_arguments(self) -> dict:
+        return {"email": self.cleaned_data.get("email", "")}
