@@ -1,4 +1,5 @@
-"""Who may call what: every invitation endpoint × every kind of principal → the status.
+"""Who may call what: every invitation and password endpoint × every kind of principal →
+the status.
 
 Columns:
   anon   no credentials                       other  an OWNER of another organization
@@ -6,7 +7,9 @@ Columns:
   svcA   a service key with the ADMIN role     svcM   a service key with the MEMBER role
 
 404: another organization does not exist for you; 403: your role does not allow it. The
-link endpoints need no credentials (the token is the credential). Each cell runs in a
+link endpoints need no credentials (the token is the credential); a password is changed
+from a browser session only (400 ``session_required`` for any key; sessions in
+``test_passwords.py``). Each cell runs in a
 savepoint that is rolled back, so every principal meets the same world.
 """
 
@@ -16,8 +19,10 @@ import pytest
 
 from adminapp.accounts import services
 from tests.authz_matrix import assert_names_every_principal_once, assert_row, filled, status_of
+from tests.factories import PASSWORD
 
 API = "/api/v1"
+NEW_PASSWORD = "a-long-new-passphrase-42"
 PRINCIPALS = ("anon", "other", "owner", "admin", "mem", "ann", "svcA", "svcM")
 
 # fmt: off
@@ -31,6 +36,10 @@ MATRIX = [
     ("POST   /organizations/{org}/invitations/{inv}/revoke", 401, 404, 200, 200, 403, 403, 200, 403),
     ("POST   /invitations/inspect",                       200, 200, 200, 200, 200, 200, 200, 200),
     ("POST   /invitations/accept",                        200, 200, 200, 200, 200, 200, 200, 200),
+    ("POST   /me/password",                               401, 400, 400, 400, 400, 400, 400, 400),
+    ("POST   /auth/password-reset",                       202, 202, 202, 202, 202, 202, 202, 202),
+    ("POST   /auth/password-reset/inspect",               200, 200, 200, 200, 200, 200, 200, 200),
+    ("POST   /auth/password-reset/confirm",               204, 204, 204, 204, 204, 204, 204, 204),
 ]
 # fmt: on
 
@@ -38,6 +47,10 @@ BODIES = {
     "POST   /organizations/{org}/invitations": {"email": "fresh@example.com", "role": "MEMBER"},
     "POST   /organizations/{org}/invitations#owner": {"email": "boss@example.com", "role": "OWNER"},
     "POST   /invitations/inspect": {"token": "{token}"},
+    "POST   /me/password": {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    "POST   /auth/password-reset": {"email": "{member_email}"},
+    "POST   /auth/password-reset/inspect": {"token": "{reset}"},
+    "POST   /auth/password-reset/confirm": {"token": "{reset}", "new_password": NEW_PASSWORD},
     "POST   /invitations/accept": {
         "token": "{token}",
         "name": "Fresh Person",
@@ -56,6 +69,7 @@ class World:
             role="MEMBER",
             link_for=lambda token: token,
         )
+        self.reset = services.passwords._reset_token(tenant.member)
         self.keys = {
             "other": other_tenant.keys["OWNER"],
             **{
@@ -74,7 +88,13 @@ class World:
             )
 
     def fill(self, text: str) -> str:
-        return text.format(org=self.tenant.org.id, inv=self.invitation.id, token=self.token)
+        return text.format(
+            org=self.tenant.org.id,
+            inv=self.invitation.id,
+            token=self.token,
+            member_email=self.tenant.member.email,
+            reset=self.reset,
+        )
 
     def auth(self, who: str) -> dict[str, str]:
         return {} if who == "anon" else {"HTTP_AUTHORIZATION": f"Bearer {self.keys[who]}"}
