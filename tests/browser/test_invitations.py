@@ -1,7 +1,9 @@
-"""The invitation journey in Chromium: an owner invites an email from the dashboard; a real
-worker mails it to a real SMTP server on loopback; a new browser follows the link in the
-mail, creates the account and lands signed in on the dashboard. Then the owner revokes a
-second invitation after the confirmation, and its link says it was withdrawn."""
+"""The invitation and password reset journeys in Chromium, with a real worker sending the
+mail to a real SMTP server on loopback. An owner invites an email from the dashboard; a new
+browser follows the link in the mail, creates the account and lands signed in on the
+dashboard; the owner revokes a second invitation after the confirmation, and its link says
+it was withdrawn. Someone who forgot their password asks for a link, follows it, chooses a
+new password and signs in with it; the used link says so."""
 
 from __future__ import annotations
 
@@ -73,3 +75,29 @@ def test_invite_by_email_follow_the_mailed_link_and_land_signed_in(
     invitee.goto(second_link)
     expect(invitee.get_by_role("heading", name="This invitation was withdrawn")).to_be_visible()
     invitee.context.close()
+
+
+def test_forgot_password_follow_the_mailed_link_and_sign_in_with_the_new_one(
+    page, live_server, smtp_server, mail_worker
+):
+    tenant = make_tenant()
+    page.goto("/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill(tenant.member.email)
+    page.get_by_role("button", name="Mail me a link").click()
+    expect(page.get_by_text("If an account has this email")).to_be_visible()
+
+    link = smtp_server.wait_for_mail(tenant.member.email).link("/password-reset/")
+    assert link.startswith(live_server.url)
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set the new password").click()
+    page.wait_for_url("**/login/")
+    expect(page.get_by_text("Your password was changed. Sign in with it.")).to_be_visible()
+    sign_in(page, tenant.member.email, NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+    page.goto(link)  # used: it says so
+    expect(page.get_by_role("heading", name="This link is not valid")).to_be_visible()
