@@ -266,18 +266,25 @@ def invitation_revoke(*, actor: Principal, org_id: str, invitation_id: str) -> I
 def _refusal(reason: str) -> ApplicationError:
     if reason == "invalid":
         return NotFound(
-            "This invitation link is not valid. Ask for a new invitation.",
+            "The link is incomplete, was replaced by a newer invitation, or is not one we "
+            "sent. Ask for a new invitation.",
             code="invitation_invalid",
         )
     if reason == "expired":
         return Conflict(
-            "This invitation has expired. Ask the organization for a new one.",
+            "Invitations work for 7 days. Ask the organization to send it again.",
             code="invitation_expired",
         )
     if reason == "used":
-        return Conflict("This invitation was already used.", code="invitation_used")
+        return Conflict(
+            "It was accepted already, and works only once. If that was you, sign in.",
+            code="invitation_used",
+        )
     if reason == "revoked":
-        return Conflict("This invitation was withdrawn.", code="invitation_revoked")
+        return Conflict(
+            "The organization withdrew it. Ask them for a new one if you still need it.",
+            code="invitation_revoked",
+        )
     raise AssertionError(reason)
 
 
