@@ -343,7 +343,7 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "adminapp <adminapp@localhost>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "adminapp <adminapp@localhost>"
 # How links in mail start (e.g. https://admin.example.com); by default the address the
 # request that sent the mail came to.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
