@@ -174,7 +174,10 @@ class InvitationAcceptForm(forms.Form):
         return {"name": data.get("name", ""), "password": data.get("password") or None}
 
 
-class _NewPasswordForm(forms.Form):
+class PasswordResetConfirmForm(forms.Form):
+    """A new password, typed twice (the reset link's page; the change page adds the current
+    one)."""
+
     new_password = forms.CharField(
         required=False,
         max_length=1024,
@@ -194,8 +197,11 @@ class _NewPasswordForm(forms.Form):
             self.add_error("new_password2", "The two passwords differ.")
         return data
 
+    def sdk_arguments(self) -> dict:
+        return {"new_password": self.cleaned_data.get("new_password", "")}
 
-class PasswordChangeForm(_NewPasswordForm):
+
+class PasswordChangeForm(PasswordResetConfirmForm):
     current_password = forms.CharField(
         required=False,
         max_length=1024,
@@ -210,11 +216,6 @@ class PasswordChangeForm(_NewPasswordForm):
             "current_password": data.get("current_password", ""),
             "new_password": data.get("new_password", ""),
         }
-
-
-class PasswordResetConfirmForm(_NewPasswordForm):
-    def sdk_arguments(self) -> dict:
-        return {"new_password": self.cleaned_data.get("new_password", "")}
 
 
 class PasswordResetForm(forms.Form):
