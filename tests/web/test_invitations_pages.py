@@ -5,6 +5,7 @@ and each kind of dead link. Django's test client, the real views, SDK and API.""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -252,3 +253,9 @@ def test_dead_links_say_so_on_view_and_on_post_and_change_nothing(tenant):
         )
         assert posted.status_code == status and title in posted.content.decode()
         assert OrgMembership.objects.count() == members
+
+
+def test_the_invitations_page_is_under_members_in_the_nav(tenant):
+    page = signed_in(tenant.owner).get(reverse("web:invitations")).content.decode()
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', page)
+    assert current and set(current) == {reverse("web:members")}
