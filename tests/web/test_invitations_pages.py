@@ -259,3 +259,30 @@ def test_the_invitations_page_is_under_members_in_the_nav(tenant):
     page = signed_in(tenant.owner).get(reverse("web:invitations")).content.decode()
     current = re.findall(r'<a href="([^"]+)" aria-current="page">', page)
     assert current and set(current) == {reverse("web:members")}
+
+
+def test_refused_links_show_in_the_audit_log_page(tenant):
+    invitation, _ = invite(tenant)
+    Client().get(accept_url(f"{invitation.id}.forged"))
+    page = signed_in(tenant.owner).get(reverse("web:audit"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "invitation.accept_refused" in html and "invitation.create" in html
+
+
+def test_past_fifty_invitations_the_list_loads_more(tenant):
+    for n in range(52):
+        invite(tenant, email=f"person{n:02d}@example.com")
+    client = signed_in(tenant.owner)
+    first = client.get(reverse("web:invitations")).content.decode()
+    assert first.count('<tr id="invitation-') == 50 and "person51@example.com" in first
+    more = re.search(r'id="invitations-more">\s*<td[^>]*>\s*<a [^>]*href="([^"]+)"', first)
+    assert more, "no Load more row"
+    rest = client.get(
+        reverse("web:invitations") + more.group(1).replace("&amp;", "&"),
+        **HTMX,
+        HTTP_HX_TARGET="invitations-more",
+    ).content.decode()
+    assert rest.count('<tr id="invitation-') == 2
+    assert "person00@example.com" in rest and "person01@example.com" in rest
+    assert "<html" not in rest  # just the rows
