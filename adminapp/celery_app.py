@@ -86,4 +86,4 @@ def _close_old_connections(sender=None, **kwargs) -> None:
 
 
 _configure()
-app.autodiscover_tasks(["adminapp.jobs", "adminapp.storage"])
+app.autodiscover_tasks(["adminapp.jobs", "adminapp.storage", "adminapp.accounts"])

@@ -323,8 +323,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+# How long a mailed password reset link works (seconds); it also dies once used.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- email ------------------------------------------------------------------------------
+# Mail (invitations) goes out through Django's email API, from a Celery task
+# (``adminapp.accounts.mail``). With EMAIL_HOST set it goes to that SMTP server; without it
+# each message is written to a file under var/mail/ (``manage.py up`` prints where).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "adminapp <adminapp@localhost>"
+# How links in mail start (e.g. https://admin.example.com); by default the address the
+# request that sent the mail came to.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
+# A mail task retries an unreachable or refusing server this many times, backing off up to
+# EMAIL_RETRY_BACKOFF_MAX seconds between attempts, then gives up (logged).
+EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 5)
+EMAIL_RETRY_BACKOFF_MAX = env_int("EMAIL_RETRY_BACKOFF_MAX", 600)
+INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 
 # --- security (production) -----------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

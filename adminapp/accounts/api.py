@@ -1,11 +1,14 @@
 """/api/v1 endpoints for identity and tenancy: me, sign-in, organizations, members,
-API keys and the permission check. Each endpoint: input schema → service → output schema."""
+invitations, API keys and the permission check. Each endpoint: input schema → service → output schema."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
+from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Query, Router, Status
 from ninja.utils import check_csrf
 from pydantic import Field
@@ -14,6 +17,8 @@ from adminapp import authz
 from adminapp.accounts import principals, selectors, services
 from adminapp.accounts.schemas import (
     api_key_out,
+    invitation_out,
+    invitation_preview_out,
     member_out,
     organization_out,
     user_out,
@@ -161,6 +166,209 @@ def update_member(
 def remove_member(request: HttpRequest, org_id: str, user_id: str):
     services.org_member_remove(actor=request.auth, org_id=org_id, user_id=user_id)
     return Status(204, None)
+
+
+# --- passwords --------------------------------------------------------------------------------
+RESET_REQUESTED = (
+    "If an account has this email, a link to choose a new password is on its way. "
+    "Check your inbox (and the spam folder)."
+)
+
+
+@router.post(
+    "/me/password",
+    response={204: None},
+    tags=["identity"],
+    summary="Change your password (browser session; the current one required)",
+)
+def change_password(request: HttpRequest, payload: wire.PasswordChangeParams):
+    user = services.password_change(
+        actor=request.auth,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+    )
+    # This session stays signed in; the user's other sessions no longer match and end.
+    update_session_auth_hash(request, user)
+    return Status(204, None)
+
+
+@router.post(
+    "/auth/password-reset",
+    response={202: wire.PasswordResetRequested},
+    auth=None,
+    summary="Mail a password reset link (the same answer whether the email has an account)",
+)
+def request_password_reset(request: HttpRequest, payload: wire.PasswordResetParams):
+    services.password_reset_request(
+        email=payload.email,
+        link_for=_reset_link_for(request),
+        visitor=_visitor(request),
+    )
+    return Status(202, wire.PasswordResetRequested(message=RESET_REQUESTED))
+
+
+@router.post(
+    "/auth/password-reset/inspect",
+    response=wire.PasswordResetLink,
+    auth=None,
+    summary="The account a password reset link is for",
+)
+def inspect_password_reset(request: HttpRequest, payload: wire.PasswordResetInspectParams):
+    return wire.PasswordResetLink(email=services.password_reset_inspect(token=payload.token).email)
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    response={204: None},
+    auth=None,
+    summary="Choose a new password with a mailed link's token (once)",
+)
+def confirm_password_reset(request: HttpRequest, payload: wire.PasswordResetConfirmParams):
+    services.password_reset_confirm(
+        token=payload.token, new_password=payload.new_password, visitor=_visitor(request)
+    )
+    return Status(204, None)
+
+
+# --- invitations ----------------------------------------------------------------------------
+def _link_for(request: HttpRequest):
+    """token → the absolute URL of the dashboard's accept page (``PUBLIC_BASE_URL`` or the
+    address this request came to)."""
+    base = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+    return lambda token: base + reverse("web:invitation_accept", args=[token])
+
+
+def _reset_link_for(request: HttpRequest):
+    base = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+    return lambda token: base + reverse("web:password_reset_confirm", args=[token])
+
+
+def _visitor(request: HttpRequest) -> Principal:
+    user = getattr(request, "user", None)
+    label = user.email if user is not None and user.is_authenticated else ""
+    return principals.for_visitor(org_id=None, label=label, request=request)
+
+
+def _csrf_passed(request: HttpRequest) -> bool:
+    """Whether the call may open a browser session: in-process, or with the CSRF token.
+    A call that carries cookies of ours without it is refused; one with no cookie at all
+    (a script) may accept, but is not signed in (so no page elsewhere can sign a browser
+    in as an account of its making)."""
+    if is_inprocess(request) or not check_csrf(request):
+        return True
+    if request.COOKIES:
+        raise PermissionDenied("CSRF check failed: send the X-CSRFToken header.")
+    return False
+
+
+@router.get(
+    "/organizations/{org_id}/invitations", response=wire.InvitationPage, tags=["invitations"]
+)
+def list_invitations(request: HttpRequest, org_id: str, page: Query[PageParams]):
+    result = selectors.invitation_list(
+        actor=request.auth, org_id=org_id, limit=page.limit, cursor=page.cursor
+    )
+    return page.response([invitation_out(i) for i in result.items], result)
+
+
+@router.post(
+    "/organizations/{org_id}/invitations",
+    response={201: wire.Invitation},
+    tags=["invitations"],
+    summary="Invite someone by email",
+)
+def create_invitation(request: HttpRequest, org_id: str, payload: wire.InvitationCreateParams):
+    invitation, _token = services.invitation_create(
+        actor=request.auth,
+        org_id=org_id,
+        email=payload.email,
+        role=payload.role.value,
+        link_for=_link_for(request),
+    )
+    return Status(201, invitation_out(invitation))
+
+
+@router.get(
+    "/organizations/{org_id}/invitations/{invitation_id}",
+    response=wire.Invitation,
+    tags=["invitations"],
+)
+def get_invitation(request: HttpRequest, org_id: str, invitation_id: str):
+    return invitation_out(
+        selectors.invitation_get(actor=request.auth, org_id=org_id, invitation_id=invitation_id)
+    )
+
+
+@router.post(
+    "/organizations/{org_id}/invitations/{invitation_id}/resend",
+    response=wire.Invitation,
+    tags=["invitations"],
+    summary="Mail a new link (the previous one stops working)",
+)
+def resend_invitation(request: HttpRequest, org_id: str, invitation_id: str):
+    invitation, _token = services.invitation_resend(
+        actor=request.auth,
+        org_id=org_id,
+        invitation_id=invitation_id,
+        link_for=_link_for(request),
+    )
+    return invitation_out(invitation)
+
+
+@router.post(
+    "/organizations/{org_id}/invitations/{invitation_id}/revoke",
+    response=wire.Invitation,
+    tags=["invitations"],
+)
+def revoke_invitation(request: HttpRequest, org_id: str, invitation_id: str):
+    return invitation_out(
+        services.invitation_revoke(actor=request.auth, org_id=org_id, invitation_id=invitation_id)
+    )
+
+
+@router.post(
+    "/invitations/inspect",
+    response=wire.InvitationPreview,
+    auth=None,
+    tags=["invitations"],
+    summary="What an invitation link invites to (no credentials needed)",
+)
+def inspect_invitation(request: HttpRequest, payload: wire.InvitationTokenParams):
+    view = services.invitation_inspect(token=payload.token, visitor=_visitor(request))
+    return invitation_preview_out(view)
+
+
+@router.post(
+    "/invitations/accept",
+    response=wire.InvitationAccepted,
+    auth=None,
+    tags=["invitations"],
+    summary="Accept an invitation (and sign the browser session in)",
+)
+def accept_invitation(request: HttpRequest, payload: wire.InvitationAcceptParams):
+    may_sign_in = _csrf_passed(request)
+    user = getattr(request, "user", None)
+    accepted = services.invitation_accept(
+        token=payload.token,
+        session_user=user if user is not None and user.is_authenticated else None,
+        name=payload.name,
+        password=payload.password,
+        visitor=_visitor(request),
+    )
+    if may_sign_in:
+        if not (user is not None and user.is_authenticated):
+            django_login(
+                request, accepted.user, backend="django.contrib.auth.backends.ModelBackend"
+            )
+        principals.forget_session_memo(request)
+        request.session[principals.SESSION_ORG_KEY] = accepted.membership.organization_id
+    return wire.InvitationAccepted(
+        organization=organization_out(
+            accepted.membership.organization, accepted.membership.account_role
+        ),
+        user=user_out(accepted.user),
+        account_created=accepted.account_created,
+    )
 
 
 @router.get("/api-keys", response=wire.ApiKeyPage, tags=["api keys"])

@@ -118,3 +118,43 @@ class ApiKey(BaseModel):
             ),
         ]
         indexes = [models.Index(fields=["organization", "created_at", "id"])]
+
+
+class Invitation(BaseModel):
+    """An email invited into an organization with an account role. The link's token is
+    ``<id>.<secret>``; only the SHA-256 digest of the secret is kept. A resend replaces the
+    digest (the previous link stops working); accepting or revoking closes it for good."""
+
+    id = public_id("inv")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=AccountRole.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invited_by_label = models.CharField(max_length=255, blank=True, default="")
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One open invitation per email and organization: a second invite is a 409
+            # (resend the first), whichever request comes first.
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_open_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=AccountRole.values), name="invitation_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "created_at", "id"])]

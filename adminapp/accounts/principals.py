@@ -32,6 +32,7 @@ __all__ = [
     "for_session",
     "for_space_token",
     "for_user",
+    "for_visitor",
     "owner_of",
     "register_owner_resolver",
     "resolve_owner",
@@ -54,6 +55,15 @@ def for_user(user: User, *, org_id: str, role: str | None, key_id: str | None = 
         label=user.email,
         is_superuser=user.is_superuser,
     )
+
+
+def for_visitor(
+    *, org_id: str | None, label: str = "", request: HttpRequest | None = None
+) -> Principal:
+    """Someone not signed in (following an invitation link), for the audit log only: no
+    role, no permission."""
+    principal = Principal(kind="anonymous", org_id=org_id, role=None, label=label)
+    return stamp(principal, request) if request is not None else principal
 
 
 def for_membership(membership: OrgMembership, *, key_id: str | None = None) -> Principal:

@@ -4,7 +4,7 @@ which forbid unknown fields: a 422 naming them) are the SDK's, in
 
 from __future__ import annotations
 
-from adminapp.accounts.models import ApiKey, OrgMembership
+from adminapp.accounts.models import ApiKey, Invitation, OrgMembership
 from adminapp.client import types as wire
 
 
@@ -47,3 +47,32 @@ def api_key_out(key: ApiKey, *, secret: str | None = None) -> wire.ApiKey:
     if secret is not None:
         return wire.ApiKeyCreated(secret=secret, **data)
     return wire.ApiKey(**data)
+
+
+def invitation_out(invitation: Invitation) -> wire.Invitation:
+    from adminapp.accounts.services import invitation_status
+
+    return wire.Invitation(
+        id=invitation.id,
+        email=invitation.email,
+        role=invitation.role,
+        status=invitation_status(invitation),
+        invited_by=invitation.invited_by_label,
+        created_at=invitation.created_at,
+        sent_at=invitation.sent_at,
+        expires_at=invitation.expires_at,
+        accepted_at=invitation.accepted_at,
+        revoked_at=invitation.revoked_at,
+    )
+
+
+def invitation_preview_out(view) -> wire.InvitationPreview:
+    invitation = view.invitation
+    return wire.InvitationPreview(
+        organization_name=invitation.organization.name,
+        email=invitation.email,
+        role=invitation.role,
+        invited_by=invitation.invited_by_label or invitation.organization.name,
+        expires_at=invitation.expires_at,
+        account_exists=view.account_exists,
+    )

@@ -6,7 +6,14 @@ from django.db.models import Q, QuerySet
 
 from adminapp import authz
 from adminapp.accounts import principals
-from adminapp.accounts.models import ApiKey, ApiKeyKind, Organization, OrgMembership, User
+from adminapp.accounts.models import (
+    ApiKey,
+    ApiKeyKind,
+    Invitation,
+    Organization,
+    OrgMembership,
+    User,
+)
 from adminapp.authz import Permission
 from adminapp.core.errors import NotFound, ValidationFailed
 from adminapp.core.pagination import Page, paginate
@@ -123,3 +130,27 @@ def permission_check(
     if resource and not authz.resource_in_org(resource.strip(), actor.org_id):
         raise NotFound(f"Resource {resource} not found.")
     return authz.can_on(target, action, resource.strip() if resource else None)
+
+
+def invitation_list(
+    *, actor: Principal, org_id: str, limit: int = 50, cursor: str | None = None
+) -> Page:
+    """The organization's open invitations (pending or expired, not accepted or revoked),
+    newest first; for those who manage members."""
+    if org_id != actor.org_id:
+        raise NotFound(f"Organization {org_id} not found.")
+    authz.require(actor, Permission.MEMBER_MANAGE)
+    rows = Invitation.objects.filter(
+        organization_id=org_id, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    return paginate(rows, limit=limit, cursor=cursor)
+
+
+def invitation_get(*, actor: Principal, org_id: str, invitation_id: str) -> Invitation:
+    if org_id != actor.org_id:
+        raise NotFound(f"Organization {org_id} not found.")
+    authz.require(actor, Permission.MEMBER_MANAGE)
+    invitation = Invitation.objects.filter(organization_id=org_id, id=invitation_id).first()
+    if invitation is None:
+        raise NotFound(f"Invitation {invitation_id} not found.")
+    return invitation

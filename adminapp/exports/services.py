@@ -7,8 +7,8 @@ from adminapp import authz
 from adminapp.audit.selectors import audit_queryset
 from adminapp.authz import Permission
 from adminapp.client.types.audit import AuditFilterParams
-from adminapp.core.principal import Principal
 from adminapp.core.errors import NotFound
+from adminapp.core.principal import Principal
 from adminapp.exports.jobs import AuditExport, OrgDataExport
 from adminapp.jobs.models import Job
 from adminapp.jobs.services import job_create

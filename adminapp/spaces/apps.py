@@ -24,7 +24,9 @@ class SpacesConfig(AppConfig):
         )
         principals.register_owner_resolver(PrincipalKind.SPACE_TOKEN, selectors.space_token_owner)
         guards.register_account_role_guard("spaces", account_role_guard)
-        from adminapp.spaces import jobs  # noqa: F401 - registers space_delete
-        from adminapp.spaces import org_data
+        from adminapp.spaces import (
+            jobs,  # noqa: F401 - registers space_delete
+            org_data,
+        )
 
         org_data.register()

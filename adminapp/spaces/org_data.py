@@ -9,7 +9,9 @@ from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
 
 
 def _spaces(org_id: str):
-    spaces = Space.objects.filter(organization_id=org_id, deleted_at__isnull=True).order_by("created_at", "id")
+    spaces = Space.objects.filter(organization_id=org_id, deleted_at__isnull=True).order_by(
+        "created_at", "id"
+    )
     for space in spaces.iterator(chunk_size=STREAM_BATCH):
         yield schemas.space_out(space).model_dump(mode="json")
 

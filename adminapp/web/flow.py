@@ -47,7 +47,7 @@ FORM_ERRORS = (UnprocessableEntityError, BadRequestError, ConflictError, Permiss
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 # 403s about the input, and the field they are shown next to: a role above the caller's own
 # is refused next to the role picked.
-INPUT_REFUSALS = {"role_escalation": "role"}
+INPUT_REFUSALS = {"role_escalation": "role", "owner_invite_forbidden": "role"}
 
 REQUIRED = "This field is required."  # Django's own words for an empty required field
 # Friendlier words for the API's stock messages, keyed by their start.

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from adminapp.web.accounts import invitations, passwords
 from adminapp.web.accounts import views as accounts
 from adminapp.web.audit import views as audit
 from adminapp.web.catalog import global_keys
@@ -25,6 +26,25 @@ urlpatterns = [
     path("api-keys/", accounts.api_keys, name="api_keys"),
     path("api-keys/<str:key_id>/revoke/", accounts.api_key_revoke, name="api_key_revoke"),
     path("members/", accounts.members, name="members"),
+    path("members/invitations/", invitations.invitations, name="invitations"),
+    path(
+        "members/invitations/<str:invitation_id>/resend/",
+        invitations.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "members/invitations/<str:invitation_id>/revoke/",
+        invitations.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
+    path("account/password/", passwords.password_change, name="password_change"),
+    path("password-reset/", passwords.password_reset, name="password_reset"),
+    path(
+        "password-reset/<str:token>/",
+        passwords.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("members/<str:user_id>/role/", accounts.member_role, name="member_role"),
     path("members/<str:user_id>/remove/", accounts.member_remove, name="member_remove"),
     # spaces

@@ -151,6 +151,48 @@ def _sign_out(client, tenant):
     return client.post(f"{API}/auth/logout"), tenant.admin.id
 
 
+def _invite(client, tenant):
+    r = _post(
+        client, tenant, f"/organizations/{tenant.org.id}/invitations", {"email": "new@example.com"}
+    )
+    return r, r.json()["id"]
+
+
+def _pending_invitation(tenant) -> str:
+    from adminapp.accounts.services import invitation_create
+
+    invitation, _ = invitation_create(
+        actor=tenant.principal(),
+        org_id=tenant.org.id,
+        email="pending@example.com",
+        role="MEMBER",
+        link_for=lambda token: token,
+    )
+    return invitation.id
+
+
+def _resend_invitation(client, tenant):
+    invitation_id = _pending_invitation(tenant)
+    path = f"/organizations/{tenant.org.id}/invitations/{invitation_id}/resend"
+    return _post(client, tenant, path), invitation_id
+
+
+def _revoke_invitation(client, tenant):
+    invitation_id = _pending_invitation(tenant)
+    path = f"/organizations/{tenant.org.id}/invitations/{invitation_id}/revoke"
+    return _post(client, tenant, path), invitation_id
+
+
+def _change_password(client, tenant):
+    client.force_login(tenant.admin)  # a session: API keys cannot change a password
+    r = client.post(
+        f"{API}/me/password",
+        {"current_password": PASSWORD, "new_password": "a-long-new-passphrase-42"},
+        content_type="application/json",
+    )
+    return r, tenant.admin.id
+
+
 # --- audit, exports, jobs -----------------------------------------------------------------------
 def _custom_event(client, tenant):
     return _post(client, tenant, "/audit/custom/deploy", {"version": "1.2"}), ""
@@ -465,6 +507,18 @@ AUDITED: dict[str, list[Audited]] = {
         Audited("member.remove", "user", _remove_member)
     ],
     "accounts.services.keys.api_key_create": [Audited("api_key.create", "api_key", _create_key)],
+    "accounts.services.invitations.invitation_create": [
+        Audited("invitation.create", "invitation", _invite)
+    ],
+    "accounts.services.invitations.invitation_resend": [
+        Audited("invitation.resend", "invitation", _resend_invitation)
+    ],
+    "accounts.services.invitations.invitation_revoke": [
+        Audited("invitation.revoke", "invitation", _revoke_invitation)
+    ],
+    "accounts.services.passwords.password_change": [
+        Audited("user.password_change", "user", _change_password)
+    ],
     "accounts.services.keys.api_key_revoke": [Audited("api_key.revoke", "api_key", _revoke_key)],
     "accounts.services.signin.session_record": [
         Audited("auth.login", "user", _sign_in),
@@ -596,6 +650,24 @@ NOT_AUDITED: dict[str, str] = {
     ),
     "accounts.services.signin.user_login_check": (
         "a read: checks a password; the session it opens is audited as auth.login"
+    ),
+    "accounts.services.invitations.invitation_accept": (
+        "audited as the invitee (invitation.accept, or invitation.accept_refused with the "
+        "reason), who is no ADMIN of the org yet: tests/accounts/test_invitations.py"
+    ),
+    "accounts.services.invitations.invitation_inspect": (
+        "a read of a link; a refused one is audited as invitation.accept_refused "
+        "(tests/accounts/test_invitations.py)"
+    ),
+    "accounts.services.invitations.invitation_status": "not a mutation: an invitation's status",
+    "accounts.services.passwords.password_reset_request": (
+        "audited as user.password_reset_request, by a visitor who is not signed in "
+        "(tests/accounts/test_passwords.py)"
+    ),
+    "accounts.services.passwords.password_reset_inspect": "a read: the account of a reset link",
+    "accounts.services.passwords.password_reset_confirm": (
+        "audited as user.password_reset, by a visitor who is not signed in "
+        "(tests/accounts/test_passwords.py)"
     ),
     "accounts.services.signin.seed_user": (
         "system setup of the demo seed, the CLI and tests; no API reaches it"

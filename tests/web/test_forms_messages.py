@@ -43,6 +43,13 @@ from adminapp.client.types import (
     SpaceTokenCreateParams,
     SpaceUpdateParams,
 )
+from adminapp.client.types.accounts import (
+    InvitationAcceptParams,
+    InvitationCreateParams,
+    PasswordChangeParams,
+    PasswordResetConfirmParams,
+    PasswordResetParams,
+)
 from adminapp.client.types.storage import (
     BucketConfig,
     BucketConfigCreateParams,
@@ -53,7 +60,16 @@ from adminapp.client.types.storage import (
 )
 from adminapp.core.pagination import PageParams
 from adminapp.spaces import services as space_services
-from adminapp.web.accounts.forms import ApiKeyCreateForm, LoginForm, MemberAddForm
+from adminapp.web.accounts.forms import (
+    ApiKeyCreateForm,
+    InvitationAcceptForm,
+    InvitationForm,
+    LoginForm,
+    MemberAddForm,
+    PasswordChangeForm,
+    PasswordResetConfirmForm,
+    PasswordResetForm,
+)
 from adminapp.web.audit.forms import AuditFilterForm
 from adminapp.web.catalog.forms import (
     DatasetForm,
@@ -137,6 +153,21 @@ FORMS = [
         id="api-key-member",
     ),
     pytest.param(MemberAddForm, names(MemberAddParams), (), id="member-add"),
+    pytest.param(InvitationForm, names(InvitationCreateParams), (), id="invitation"),
+    pytest.param(
+        partial(InvitationAcceptForm, mode="new"),
+        names(InvitationAcceptParams),
+        ("token",),
+        id="invitation-accept",
+    ),
+    pytest.param(PasswordChangeForm, names(PasswordChangeParams), (), id="password-change"),
+    pytest.param(PasswordResetForm, names(PasswordResetParams), (), id="password-reset"),
+    pytest.param(
+        PasswordResetConfirmForm,
+        names(PasswordResetConfirmParams),
+        ("token",),
+        id="password-reset-confirm",
+    ),
     pytest.param(AuditFilterForm, names(AuditFilterParams, PageParams), PAGE, id="audit"),
     pytest.param(partial(JobFilterForm, kinds=KINDS), JOB_FILTERS, PAGE, id="jobs"),
     pytest.param(

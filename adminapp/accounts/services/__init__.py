@@ -3,10 +3,19 @@
 Every function takes the acting ``Principal`` explicitly, checks it through the one resolver
 in ``adminapp.authz``, writes in one transaction and records an audit event in it.
 
-One module per aggregate: ``organizations``, ``members``, ``keys`` and ``signin``;
+One module per aggregate: ``organizations``, ``members``, ``invitations``, ``keys``,
+``passwords`` and ``signin``;
 everything public is importable from here.
 """
 
+from adminapp.accounts.services.invitations import (
+    invitation_accept,
+    invitation_create,
+    invitation_inspect,
+    invitation_resend,
+    invitation_revoke,
+    invitation_status,
+)
 from adminapp.accounts.services.keys import (
     API_KEY_PREFIX,
     LAST_USED_RESOLUTION,
@@ -20,6 +29,12 @@ from adminapp.accounts.services.members import (
     org_member_update_role,
 )
 from adminapp.accounts.services.organizations import organization_create
+from adminapp.accounts.services.passwords import (
+    password_change,
+    password_reset_confirm,
+    password_reset_inspect,
+    password_reset_request,
+)
 from adminapp.accounts.services.signin import seed_user, session_record, user_login_check
 
 __all__ = [
@@ -28,10 +43,20 @@ __all__ = [
     "api_key_authenticate",
     "api_key_create",
     "api_key_revoke",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_inspect",
+    "invitation_resend",
+    "invitation_revoke",
+    "invitation_status",
     "org_member_add",
     "org_member_remove",
     "org_member_update_role",
     "organization_create",
+    "password_change",
+    "password_reset_confirm",
+    "password_reset_inspect",
+    "password_reset_request",
     "seed_user",
     "session_record",
     "user_login_check",

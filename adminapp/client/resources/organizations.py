@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from adminapp.client._pagination import CursorPage
 from adminapp.client.resources._base import Resource, body, seg
+from adminapp.client.resources.invitations import Invitations
 from adminapp.client.resources.jobs import Job
 from adminapp.client.types.accounts import (
     AccountRole,
@@ -17,6 +20,11 @@ from adminapp.client.types.accounts import (
 
 
 class Organizations(Resource):
+    @cached_property
+    def invitations(self) -> Invitations:
+        """``client.organizations.invitations``: invite people by email."""
+        return Invitations(self._client)
+
     def list(self) -> CursorPage[Organization]:
         """The caller's organizations (an API key sees the one it belongs to)."""
         return self._page("/organizations", OrganizationPage, {})

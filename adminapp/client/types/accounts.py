@@ -16,6 +16,14 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyKind",
     "ApiKeyPage",
+    "Invitation",
+    "InvitationAcceptParams",
+    "InvitationAccepted",
+    "InvitationCreateParams",
+    "InvitationPage",
+    "InvitationPreview",
+    "InvitationStatus",
+    "InvitationTokenParams",
     "LoginParams",
     "Me",
     "MemberAddParams",
@@ -24,6 +32,12 @@ __all__ = [
     "OrgMemberPage",
     "Organization",
     "OrganizationPage",
+    "PasswordChangeParams",
+    "PasswordResetConfirmParams",
+    "PasswordResetInspectParams",
+    "PasswordResetLink",
+    "PasswordResetParams",
+    "PasswordResetRequested",
     "SwitchOrganizationParams",
     "User",
 ]
@@ -104,6 +118,57 @@ class ApiKeyPage(Page[ApiKey]):
     pass
 
 
+class InvitationStatus(StrEnum):
+    PENDING = "PENDING"
+    EXPIRED = "EXPIRED"
+    ACCEPTED = "ACCEPTED"
+    REVOKED = "REVOKED"
+
+
+class Invitation(WireModel):
+    id: str
+    email: str
+    role: AccountRole
+    status: InvitationStatus
+    invited_by: str = Field("", description="Who invited (name or email), as the mail says.")
+    created_at: datetime
+    sent_at: datetime = Field(description="When the current link was mailed.")
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class InvitationPage(Page[Invitation]):
+    pass
+
+
+class InvitationPreview(WireModel):
+    """What the holder of an invitation link sees before accepting it."""
+
+    organization_name: str
+    email: str
+    role: AccountRole
+    invited_by: str
+    expires_at: datetime
+    account_exists: bool = Field(
+        description="The email has an account: accept signed in as it, or with its password."
+    )
+
+
+class InvitationAccepted(WireModel):
+    organization: Organization
+    user: User
+    account_created: bool
+
+
+class PasswordResetRequested(WireModel):
+    message: str = Field(description="The same whether the email has an account or not.")
+
+
+class PasswordResetLink(WireModel):
+    email: str = Field(description="The account the reset link is for.")
+
+
 # --- request bodies -------------------------------------------------------------------------
 class LoginParams(ParamsModel):
     email: str = Field(max_length=254)
@@ -131,3 +196,38 @@ class ApiKeyCreateParams(ParamsModel):
     kind: ApiKeyKind = ApiKeyKind.PERSONAL
     role: AccountRole | None = Field(None, description="Service keys only: ADMIN or MEMBER.")
     expires_at: datetime | None = None
+
+
+class InvitationCreateParams(ParamsModel):
+    email: str = Field(max_length=254)
+    role: AccountRole = AccountRole.MEMBER
+
+
+class InvitationTokenParams(ParamsModel):
+    token: str = Field(max_length=200, description="The token of the invitation link.")
+
+
+class InvitationAcceptParams(ParamsModel):
+    token: str = Field(max_length=200)
+    name: str = Field("", max_length=150, description="For a new account.")
+    password: str | None = Field(
+        None, max_length=1024, description="A new account's, or the existing account's."
+    )
+
+
+class PasswordChangeParams(ParamsModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class PasswordResetParams(ParamsModel):
+    email: str = Field(max_length=254)
+
+
+class PasswordResetInspectParams(ParamsModel):
+    token: str = Field(max_length=300, description="The token of the mailed reset link.")
+
+
+class PasswordResetConfirmParams(ParamsModel):
+    token: str = Field(max_length=300, description="The token of the mailed reset link.")
+    new_password: str = Field(max_length=1024)

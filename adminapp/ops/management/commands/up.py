@@ -185,6 +185,7 @@ class Command(BaseCommand):
             f"  Broker:    {broker}",
             "  Processes: web (gunicorn), worker (celery), beat (celery). Ctrl-C stops all.",
         ]
+        lines.append(f"  Mail:      {_mail_destination()}")
         if login_text:
             lines += ["", "  Sign in:", *login_text]
         lines.append(rule)
@@ -204,3 +205,10 @@ class Command(BaseCommand):
         who = f" and sign in as {login.email} / {login.password}" if login else ""
         self.stdout.write(self.style.SUCCESS(f"Ready: open {url}{who}"))
         self.stdout.flush()
+
+
+def _mail_destination() -> str:
+    """Where the mail the app sends goes: an SMTP server, or files under var/mail/."""
+    if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        return f"files in {settings.EMAIL_FILE_PATH} (set EMAIL_HOST to send it)"
+    return f"SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"

@@ -1,0 +1,1 @@
+from tests.smtp import mail_worker, smtp_server  # noqa: F401 - fixtures
