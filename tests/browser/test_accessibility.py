@@ -60,9 +60,18 @@ def _organization(s3_server):
     make_repo(tenant, "climate", prefix="climate")
     job = audit_export_start(actor=owner, filters=AuditFilterParams())
     role = spaces.space_role_create(actor=owner, name="Curator", permissions=["dataset.read"])
+    from adminapp.accounts.services.invitations import invitation_create
+
+    _, invitation_token = invitation_create(
+        actor=owner,
+        org_id=tenant.org.id,
+        email="newcomer@example.com",
+        role="MEMBER",
+        link_for=lambda token: token,
+    )
     for finished in (job, assigned):
         wait_for(lambda j=finished: Job.objects.get(id=j.id).state == "SUCCEEDED", timeout=60)
-    return tenant, space, dataset, [job, assigned], role
+    return tenant, space, dataset, [job, assigned], role, invitation_token
 
 
 def _pages(space, dataset, jobs, role) -> list[str]:
@@ -89,6 +98,9 @@ def _pages(space, dataset, jobs, role) -> list[str]:
         *(f"/jobs/{job.id}/" for job in jobs),
         f"/global-keys/jobs/{jobs[1].id}/",
         "/instance/operations/",
+        "/organization/",
+        "/members/invitations/",
+        "/account/password/",
     ]
 
 
@@ -106,12 +118,14 @@ def _violations(page) -> list[str]:
 def test_every_dashboard_page_has_no_serious_or_critical_axe_violation(
     page, s3_server, celery_worker_process, scheme
 ):
-    tenant, space, dataset, jobs, role = _organization(s3_server)
+    tenant, space, dataset, jobs, role, invitation_token = _organization(s3_server)
     page.emulate_media(color_scheme=scheme)
-    page.goto("/login/")
     failures: dict[str, list[str]] = {}
-    if found := _violations(page):
-        failures["/login/"] = found
+    # The pages one sees signed out.
+    for url in ("/login/", "/password-reset/", f"/invitations/{invitation_token}/"):
+        page.goto(url)
+        if found := _violations(page):
+            failures[url] = found
     sign_in(page, tenant.owner.email, PASSWORD)
     for url in _pages(space, dataset, jobs, role):
         response = page.goto(url)
