@@ -6,4 +6,4 @@ class PluginsConfig(AppConfig):
     label = "plugins"
 
     def ready(self) -> None:
-        pass
+        from adminapp.plugins import jobs  # noqa: F401 - kinds

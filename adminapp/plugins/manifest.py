@@ -14,6 +14,8 @@ from adminapp.core.errors import ValidationFailed
 from adminapp.plugins.archives import MANIFEST_NAME
 
 MANIFEST_MAX_BYTES = 256 * 1024
+# Paths of /api/v1/plugins that a plugin id would be taken for.
+RESERVED_IDS = {"components", "store", "install"}
 
 
 class ManifestInvalid(ValidationFailed):
@@ -54,6 +56,11 @@ def load(root: Path) -> PluginManifest:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestInvalid(f"plugin.json is not valid JSON: {exc}.") from None
     manifest = parse(data)
+    if manifest.id.lower() in RESERVED_IDS:
+        raise ManifestInvalid(
+            f"The plugin id {manifest.id!r} is reserved.",
+            fields={"manifest.id": [f"Not one of {', '.join(sorted(RESERVED_IDS))}."]},
+        )
     resolved_root = root.resolve()
     for i, component in enumerate(manifest.components):
         entry = root.joinpath(*component.entry.split("/"))
