@@ -79,3 +79,27 @@ def load(root: Path) -> PluginManifest:
             fields={"manifest.requires": [f"This portal is version {PORTAL_VERSION}."]},
         )
     return manifest
+
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "plugin.schema.json"
+
+
+def json_schema() -> dict:
+    """The JSON Schema of plugin.json, from the pydantic models (``plugin.schema.json`` is
+    this, committed: ``python -m adminapp.plugins.manifest`` writes it)."""
+    schema = PluginManifest.model_json_schema(by_alias=True)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://adminapp.invalid/plugin.schema.json",
+        "title": "adminapp plugin manifest (plugin.json)",
+        **schema,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    SCHEMA_PATH.write_text(schema_text())
+    print(f"wrote {SCHEMA_PATH}")

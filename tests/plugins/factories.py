@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 
 from adminapp.plugins import archives
 from adminapp.plugins.models import Plugin, PluginVersion
+from adminapp.plugins.store import build as store_build
 
 
 def manifest(plugin_id: str = "demo", version: str = "1.0.0", **overrides: Any) -> dict:
@@ -159,3 +160,26 @@ def mark_encrypted(path: Path, name: str) -> Path:
         at += 4
     path.write_bytes(bytes(data))
     return path
+
+
+def make_store(tmp_path, *plugins: tuple[str, str], name="store"):
+    """A built store of test plugins (id, version) under tmp_path/name."""
+    out = tmp_path / name
+    for plugin_id, version in plugins:
+        src = tmp_path / f"src-{name}-{version}"
+        write_dir(src / plugin_id, plugin_files(plugin_id, version))
+        # one version per build: build each into the store, keeping the earlier archives
+        index = store_build.build(src, tmp_path / f"build-{plugin_id}-{version}")
+        entry = index["plugins"][0]
+        out.mkdir(exist_ok=True)
+        (out / entry["archive"]).write_bytes(
+            (tmp_path / f"build-{plugin_id}-{version}" / entry["archive"]).read_bytes()
+        )
+        current = (
+            json.loads((out / "index.json").read_text())
+            if (out / "index.json").exists()
+            else {"plugins": []}
+        )
+        current["plugins"].append(entry)
+        (out / "index.json").write_text(json.dumps(current))
+    return out

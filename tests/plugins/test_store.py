@@ -13,33 +13,10 @@ from adminapp.core.errors import Conflict
 from adminapp.plugins import services, store
 from adminapp.plugins.models import Plugin
 from adminapp.plugins.store import build
-from tests.plugins.factories import instance_admin, plugin_files, run, write_dir
+from tests.plugins.factories import instance_admin, make_store, plugin_files, run, write_dir
 from tests.plugins.servers import HttpsStore, Silent
 
 pytestmark = pytest.mark.django_db
-
-
-def make_store(tmp_path, *plugins: tuple[str, str], name="store"):
-    """A built store of test plugins (id, version) under tmp_path/name."""
-    out = tmp_path / name
-    for plugin_id, version in plugins:
-        src = tmp_path / f"src-{name}-{version}"
-        write_dir(src / plugin_id, plugin_files(plugin_id, version))
-        # one version per build: build each into the store, keeping the earlier archives
-        index = build.build(src, tmp_path / f"build-{plugin_id}-{version}")
-        entry = index["plugins"][0]
-        out.mkdir(exist_ok=True)
-        (out / entry["archive"]).write_bytes(
-            (tmp_path / f"build-{plugin_id}-{version}" / entry["archive"]).read_bytes()
-        )
-        current = (
-            json.loads((out / "index.json").read_text())
-            if (out / "index.json").exists()
-            else {"plugins": []}
-        )
-        current["plugins"].append(entry)
-        (out / "index.json").write_text(json.dumps(current))
-    return out
 
 
 @pytest.fixture
