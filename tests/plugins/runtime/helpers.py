@@ -1,0 +1,51 @@
+"""Plugins the runtime tests write on disk and run for real."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from adminapp.plugins.runtime.sandbox import Limits, PluginProcess, RunSpec
+
+
+def write_plugin(root: Path, source: str, *, entry: str = "main.py", **files: str) -> Path:
+    """A plugin directory holding ``entry`` with ``source`` (dedented) and ``files``."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / entry).write_text(textwrap.dedent(source), encoding="utf-8")
+    for name, text in files.items():
+        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def run_macro(
+    plugin_dir: Path,
+    *,
+    params: dict[str, Any] | None = None,
+    limits: Limits | None = None,
+    wants_result: bool = False,
+    base_url: str = "http://127.0.0.1:9",
+    api_key: str = "adm_not_a_key",
+) -> tuple[PluginProcess, list[dict[str, Any]], str]:
+    """Run ``main.py``'s ``run(ctx)``; returns the process, its messages and, when it wrote
+    one, the result file's text (read before the working directory goes)."""
+    spec = RunSpec(
+        kind="macro",
+        plugin_dir=plugin_dir,
+        entry="main.py",
+        label="test-plugin/main",
+        params=params or {},
+        wants_result=wants_result,
+        base_url=base_url,
+        api_key=api_key,
+        limits=limits or Limits(timeout=60),
+    )
+    with PluginProcess(spec) as proc:
+        messages = list(proc.messages())
+        result = proc.result_file.read_bytes().decode() if proc.result_file else ""
+    return proc, messages, result
+
+
+def jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
