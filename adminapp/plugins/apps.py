@@ -6,4 +6,6 @@ class PluginsConfig(AppConfig):
     label = "plugins"
 
     def ready(self) -> None:
-        pass
+        from adminapp.plugins.runtime import registry
+
+        registry.ready()  # the runtime side's job kinds, usages and import formats

@@ -7,6 +7,11 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from django.core.files import File
+from django.core.files.storage import default_storage
+
+from adminapp.plugins import archives
+from adminapp.plugins.models import Plugin, PluginVersion
 from adminapp.plugins.runtime.sandbox import Limits, PluginProcess, RunSpec
 
 
@@ -49,3 +54,48 @@ def run_macro(
 
 def jsonl(rows: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def install(tmp_path: Path, source_dir: Path) -> PluginVersion:
+    """Install the plugin folder ``source_dir`` (its plugin.json names it) as the current
+    version, stored as the install side stores it: a deterministic zip in the storage."""
+    data = json.loads((source_dir / "plugin.json").read_text())
+    zip_path = tmp_path / f"{data['id']}-{data['version']}.zip"
+    sha = archives.deterministic_zip(source_dir, zip_path)
+    with open(zip_path, "rb") as fh:
+        name = default_storage.save(f"plugins/{data['id']}/{sha}.zip", File(fh))
+    plugin, _ = Plugin.objects.get_or_create(plugin_id=data["id"], defaults={"enabled": True})
+    version = PluginVersion.objects.create(
+        plugin=plugin,
+        version=data["version"],
+        manifest=data,
+        sha256=sha,
+        archive=name,
+        size=zip_path.stat().st_size,
+    )
+    plugin.current = version
+    plugin.save(update_fields=["current", "updated_at"])
+    return version
+
+
+def macro_plugin(
+    root: Path, source: str, *, plugin_id: str = "tools", params: dict | None = None, **extra
+) -> Path:
+    """A plugin folder with one macro ``m`` whose entry is ``source``."""
+    component = {
+        "type": "macro",
+        "id": "m",
+        "label": "A macro",
+        "entry": "m.py",
+        "params": params or {"type": "object", "properties": {}},
+        **extra,
+    }
+    manifest = {
+        "id": plugin_id,
+        "version": "1.0.0",
+        "meta": {"label": f"{plugin_id} plugin"},
+        "components": [component],
+    }
+    write_plugin(root, source, entry="m.py")
+    (root / "plugin.json").write_text(json.dumps(manifest))
+    return root
