@@ -334,6 +334,8 @@ PLUGINS_MEMORY_MB = env_int("PLUGINS_MEMORY_MB", 1024)
 PLUGINS_CPU_SECONDS = env_int("PLUGINS_CPU_SECONDS", 300)
 PLUGINS_FILE_SIZE_MB = env_int("PLUGINS_FILE_SIZE_MB", 1024)
 PLUGINS_OPEN_FILES = env_int("PLUGINS_OPEN_FILES", 64)
+# An importer's wall-clock limit: it streams while the import job inserts its rows.
+PLUGINS_IMPORT_TIMEOUT = env_int("PLUGINS_IMPORT_TIMEOUT", 3600)
 # Refuse to run plugin code where the kernel has no Landlock (filesystem and network
 # confinement); false runs it with limits and a scrubbed environment only.
 PLUGINS_REQUIRE_CONFINEMENT = env_bool("PLUGINS_REQUIRE_CONFINEMENT", True)

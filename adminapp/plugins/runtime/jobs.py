@@ -26,9 +26,11 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from pydantic import BaseModel, Field
 
 from adminapp.authz import Permission
+from adminapp.catalog.imports import DataRowsImport
 from adminapp.client.types.plugin_runtime import MacroRunResult
 from adminapp.core.errors import ApplicationError, NotFound, ValidationFailed
 from adminapp.core.files import storage_is_local
@@ -188,9 +190,10 @@ def _percent(message: dict[str, Any], current: int) -> int:
 
 
 def running_jobs_of(plugin_id: str):
-    """The unfinished macro jobs of a plugin (usages)."""
-    return Job.objects.filter(
-        kind=MacroRun.name,
-        state__in=[JobState.QUEUED, JobState.RUNNING],
-        params__plugin_id=plugin_id,
-    )
+    """A plugin's unfinished jobs (usages): its macro runs, and imports through its
+    importers (``data_rows_import`` with ``importer`` = ``<plugin id>/...``)."""
+    unfinished = Job.objects.filter(state__in=[JobState.QUEUED, JobState.RUNNING])
+    return unfinished.filter(
+        Q(kind=MacroRun.name, params__plugin_id=plugin_id)
+        | Q(kind=DataRowsImport.name, params__importer__startswith=f"{plugin_id}/")
+    ).order_by("created_at", "id")

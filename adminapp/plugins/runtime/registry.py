@@ -1,6 +1,6 @@
 """What the plugin runtime registers when the plugins app starts (``PluginsConfig.ready``):
-its job kinds, the usages a plugin delete asks about (its unfinished macro and import
-jobs)."""
+its job kinds, the usages a plugin delete asks about (its unfinished macro runs and imports
+through its importers), and its importers as the catalog's import formats."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ def running_jobs(plugin: Plugin) -> list[usages.Usage]:
 
 
 def ready() -> None:
+    from adminapp.catalog import importers
     from adminapp.plugins.runtime import jobs  # noqa: F401 - registers the job kinds
+    from adminapp.plugins.runtime.importers import PLUGIN_IMPORTERS
 
     usages.register(running_jobs)
+    importers.register_source(PLUGIN_IMPORTERS)
