@@ -320,6 +320,7 @@ PLUGINS_MAX_RATIO = env_int("PLUGINS_MAX_RATIO", 100)
 PLUGINS_EXTRACT_TIMEOUT_S = env_int("PLUGINS_EXTRACT_TIMEOUT_S", 60)
 # Downloads from an https store: seconds per connect/read, and the whole download.
 PLUGINS_DOWNLOAD_TIMEOUT_S = env_int("PLUGINS_DOWNLOAD_TIMEOUT_S", 60)
+PLUGINS_STORE_CA_BUNDLE = env_str("PLUGINS_STORE_CA_BUNDLE")  # a CA file for a private https store
 # Git installs: the URL schemes accepted (file:// only with PLUGINS_ALLOW_FILE_GIT, for
 # tests and air-gapped installs), and the time limit of each git command.
 PLUGINS_GIT_SCHEMES = env_list("PLUGINS_GIT_SCHEMES", ["https"])

@@ -11,6 +11,7 @@ from adminapp.audit.api import router as audit_router
 from adminapp.catalog.api import data_rows_router, datasets_router, global_keys_router
 from adminapp.exports.api import audit_exports_router
 from adminapp.jobs.api import router as jobs_router
+from adminapp.plugins.api import router as plugins_router
 from adminapp.plugins.runtime.api import router as plugin_runtime_router
 from adminapp.spaces.api import roles_router
 from adminapp.spaces.api import router as spaces_router
@@ -43,4 +44,5 @@ api.add_router("/datasets", datasets_router, auth=SPACE_AUTH)
 api.add_router("/data-rows", data_rows_router, auth=SPACE_AUTH)
 api.add_router("/global-keys", global_keys_router, auth=SPACE_AUTH)
 api.add_router("/storage", storage_router)
+api.add_router("/plugins", plugins_router)
 api.add_router("/plugins", plugin_runtime_router)  # macros run (issue 11, runtime side)

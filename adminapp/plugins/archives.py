@@ -11,7 +11,8 @@ directory, with ``O_EXCL | O_NOFOLLOW``, no more bytes than the entry declares (
 stops at the declared size and checks the CRC) and within a time limit.
 
 ``deterministic_zip`` packs a directory so that the same files always give the same bytes
-(sorted entries, fixed timestamps and modes): the store's build tool and git installs use
+(sorted entries, fixed timestamps and modes, stored uncompressed: no zlib version can
+change them): the store's build tool and git installs use
 it, so an archive's sha256 depends on its content only.
 """
 
@@ -221,11 +222,11 @@ def deterministic_zip(source: Path, target: Path) -> str:
         if path.is_symlink() or not path.is_file():
             continue
         names.append(rel.as_posix())
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as zf:
         for name in sorted(names):
             info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED  # no compressor whose output could vary
             info.create_system = 3
             info.external_attr = (stat.S_IFREG | 0o644) << 16
-            zf.writestr(info, (source / name).read_bytes(), compresslevel=9)
+            zf.writestr(info, (source / name).read_bytes())
     return sha256_of(target)

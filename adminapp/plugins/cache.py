@@ -69,3 +69,22 @@ def materialize(version) -> Path:
 def evict(sha256: str) -> None:
     """Drop a version's local copy (a deleted plugin's)."""
     shutil.rmtree(cache_dir() / sha256, ignore_errors=True)
+
+
+def workdir(prefix: str) -> Path:
+    """A fresh temporary folder inside the cache (same filesystem: what is unpacked in it
+    can be renamed into place)."""
+    return Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=cache_dir()))
+
+
+def adopt(sha256: str, directory: Path) -> Path:
+    """Move an unpacked and validated copy into place under its hash, in one rename (an
+    existing copy of the same content wins). Returns the plugin root."""
+    final = cache_dir() / sha256
+    if not final.is_dir():
+        try:
+            os.rename(directory, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+    return archives.find_root(final)

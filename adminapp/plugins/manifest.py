@@ -14,6 +14,8 @@ from adminapp.core.errors import ValidationFailed
 from adminapp.plugins.archives import MANIFEST_NAME
 
 MANIFEST_MAX_BYTES = 256 * 1024
+# Paths of /api/v1/plugins that a plugin id would be taken for.
+RESERVED_IDS = {"components", "store", "install"}
 
 
 class ManifestInvalid(ValidationFailed):
@@ -54,6 +56,11 @@ def load(root: Path) -> PluginManifest:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestInvalid(f"plugin.json is not valid JSON: {exc}.") from None
     manifest = parse(data)
+    if manifest.id.lower() in RESERVED_IDS:
+        raise ManifestInvalid(
+            f"The plugin id {manifest.id!r} is reserved.",
+            fields={"manifest.id": [f"Not one of {', '.join(sorted(RESERVED_IDS))}."]},
+        )
     resolved_root = root.resolve()
     for i, component in enumerate(manifest.components):
         entry = root.joinpath(*component.entry.split("/"))
@@ -72,3 +79,27 @@ def load(root: Path) -> PluginManifest:
             fields={"manifest.requires": [f"This portal is version {PORTAL_VERSION}."]},
         )
     return manifest
+
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "plugin.schema.json"
+
+
+def json_schema() -> dict:
+    """The JSON Schema of plugin.json, from the pydantic models (``plugin.schema.json`` is
+    this, committed: ``python -m adminapp.plugins.manifest`` writes it)."""
+    schema = PluginManifest.model_json_schema(by_alias=True)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://adminapp.invalid/plugin.schema.json",
+        "title": "adminapp plugin manifest (plugin.json)",
+        **schema,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    SCHEMA_PATH.write_text(schema_text())
+    print(f"wrote {SCHEMA_PATH}")

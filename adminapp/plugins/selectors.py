@@ -13,8 +13,11 @@ from typing import Any
 
 from django.db.models.functions import Lower
 
+from adminapp import authz
+from adminapp.authz import Permission
 from adminapp.core.errors import NotFound
-from adminapp.plugins import cache
+from adminapp.core.pagination import paginate
+from adminapp.plugins import cache, store, usages
 from adminapp.plugins.models import Plugin, PluginVersion
 
 
@@ -65,3 +68,45 @@ def components_list(*, type: str) -> list[ResolvedComponent]:  # noqa: A002
             if component.get("type") == type:
                 found.append(ResolvedComponent(plugin, plugin.current, component))
     return found
+
+
+# --- the lifecycle API's reads (instance admins) ---------------------------------------------
+def _require_manage(actor) -> None:
+    authz.require(actor, Permission.PLUGIN_MANAGE, "Only instance admins manage plugins.")
+
+
+def plugin_list(*, actor, limit: int, cursor: str | None):
+    _require_manage(actor)
+    return paginate(
+        Plugin.objects.select_related("current"), limit=limit, cursor=cursor, newest_first=False
+    )
+
+
+def plugin_get(*, actor, plugin_id: str) -> Plugin:
+    _require_manage(actor)
+    plugin = plugin_by_id(plugin_id)
+    if plugin is None:
+        raise NotFound(f"No plugin {plugin_id!r} is installed.", code="plugin_not_found")
+    return plugin
+
+
+def plugin_usages(*, actor, plugin_id: str):
+    return usages.usages_of(plugin_get(actor=actor, plugin_id=plugin_id))
+
+
+def store_catalogue(*, actor):
+    """The store's entries with the version installed here, if any."""
+    _require_manage(actor)
+    index = store.read_index()
+    installed = {
+        p.plugin_id.lower(): p.current.version
+        for p in Plugin.objects.select_related("current").filter(current__isnull=False)
+    }
+    return [(entry, installed.get(entry.id.lower())) for entry in index.plugins]
+
+
+def components_for(*, actor, type: str | None) -> list[ResolvedComponent]:  # noqa: A002
+    """What any member of an organization may list: enabled plugins' components."""
+    authz.require(actor, Permission.ORG_READ)
+    types = [type] if type else ["importer", "macro"]
+    return [c for t in types for c in components_list(type=t)]

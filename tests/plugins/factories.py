@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 
 from adminapp.plugins import archives
 from adminapp.plugins.models import Plugin, PluginVersion
+from adminapp.plugins.store import build as store_build
 
 
 def manifest(plugin_id: str = "demo", version: str = "1.0.0", **overrides: Any) -> dict:
@@ -105,3 +106,80 @@ def stored_version(
     plugin.current = pv
     plugin.save(update_fields=["current", "updated_at"])
     return pv
+
+
+# --- instance admins and installs through the real services ------------------------------------
+def instance_admin(tenant):
+    """A superuser who is a MEMBER of ``tenant``'s organization: (principal, auth kwargs)."""
+    from tests.factories import add_member, make_key, make_user, principal_for
+
+    user = make_user(superuser=True)
+    add_member(tenant.org, role="MEMBER", user=user)
+    key = make_key(user, tenant.org)
+    return principal_for(user, tenant.org), {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+
+def upload(path: Path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(path.name, path.read_bytes(), content_type="application/zip")
+
+
+def install_archive(actor, path: Path, **kwargs):
+    """Start and run (in process) an archive install; the job, refreshed."""
+    from adminapp.jobs.engine import job_run
+    from adminapp.plugins import services
+
+    job = services.plugin_install_from_archive(actor=actor, upload=upload(path), **kwargs)
+    job_run(job_id=job.id)
+    job.refresh_from_db()
+    return job
+
+
+def run(job):
+    from adminapp.jobs.engine import job_run
+
+    job_run(job_id=job.id)
+    job.refresh_from_db()
+    return job
+
+
+def mark_encrypted(path: Path, name: str) -> Path:
+    """Set the "encrypted" flag of entry ``name`` in its local header and its central
+    directory record, as a zip made with a password has it (zipfile cannot write one)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(name)
+    data[info.header_offset + 6] |= 0x1  # local file header: general purpose flags
+    encoded = name.encode()
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at)) != -1:
+        name_len = int.from_bytes(data[at + 28 : at + 30], "little")
+        if bytes(data[at + 46 : at + 46 + name_len]) == encoded:
+            data[at + 8] |= 0x1  # central directory record: general purpose flags
+        at += 4
+    path.write_bytes(bytes(data))
+    return path
+
+
+def make_store(tmp_path, *plugins: tuple[str, str], name="store"):
+    """A built store of test plugins (id, version) under tmp_path/name."""
+    out = tmp_path / name
+    for plugin_id, version in plugins:
+        src = tmp_path / f"src-{name}-{version}"
+        write_dir(src / plugin_id, plugin_files(plugin_id, version))
+        # one version per build: build each into the store, keeping the earlier archives
+        index = store_build.build(src, tmp_path / f"build-{plugin_id}-{version}")
+        entry = index["plugins"][0]
+        out.mkdir(exist_ok=True)
+        (out / entry["archive"]).write_bytes(
+            (tmp_path / f"build-{plugin_id}-{version}" / entry["archive"]).read_bytes()
+        )
+        current = (
+            json.loads((out / "index.json").read_text())
+            if (out / "index.json").exists()
+            else {"plugins": []}
+        )
+        current["plugins"].append(entry)
+        (out / "index.json").write_text(json.dumps(current))
+    return out

@@ -73,3 +73,15 @@ def test_files_and_portal_version_are_checked_against_the_unpacked_plugin(tmp_pa
         manifests.load(write_dir(tmp_path / "c", files))
     assert json.loads(plugin_files(requires=">=0.1.0, <2.0.0")["plugin.json"])["requires"]
     assert manifests.load(write_dir(tmp_path / "d", plugin_files(requires=">= 0.1.0 <2.0.0")))
+
+
+def test_the_shipped_schema_is_the_models_and_checks_manifests():
+    import jsonschema
+
+    assert manifests.SCHEMA_PATH.read_text() == manifests.schema_text()
+    schema = json.loads(manifests.SCHEMA_PATH.read_text())
+    jsonschema.validate(manifest(), schema)
+    broken = manifest()
+    del broken["meta"]["label"]
+    with pytest.raises(jsonschema.ValidationError, match="'label' is a required property"):
+        jsonschema.validate(broken, schema)
