@@ -175,7 +175,7 @@ def main() -> None:
     limit = max(h.TIME_LIMIT, int(60 + n / 100_000 * 120))
     signal.alarm(limit)
     h.django_ready()
-    tenant = h.ensure_tenant(slug="bench-plugins", name="Bench Plugins")
+    tenant = h.ensure_tenant(slug="bench-plugins-coco", name="Bench Plugins COCO")
     _space, coco_ds = c.ensure_dataset(tenant, space="Bench plugins", dataset="coco")
     _space, jsonl_ds = c.ensure_dataset(tenant, space="Bench plugins", dataset="coco-jsonl")
     empty(coco_ds)
