@@ -12,6 +12,7 @@ from adminapp.catalog.api import data_rows_router, datasets_router, global_keys_
 from adminapp.exports.api import audit_exports_router
 from adminapp.jobs.api import instance_router
 from adminapp.jobs.api import router as jobs_router
+from adminapp.plugins.api import router as plugins_router
 from adminapp.spaces.api import roles_router
 from adminapp.spaces.api import router as spaces_router
 from adminapp.storage.api import router as storage_router
@@ -44,3 +45,4 @@ api.add_router("/data-rows", data_rows_router, auth=SPACE_AUTH)
 api.add_router("/global-keys", global_keys_router, auth=SPACE_AUTH)
 api.add_router("/storage", storage_router)
 api.add_router("/instance", instance_router)
+api.add_router("/plugins", plugins_router)

@@ -35,6 +35,10 @@ VOCABULARY: Mapping[P, PermissionInfo] = {
     info.permission: info
     for info in (
         _info(P.ORGANIZATION_CREATE, instance="Create organizations and name their first owner."),
+        _info(
+            P.PLUGIN_MANAGE,
+            instance="Install, update, enable, disable and delete plugins; see the store.",
+        ),
         _info(P.ORG_READ, org="See the organization."),
         _info(
             P.MEMBER_READ,

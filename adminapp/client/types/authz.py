@@ -21,6 +21,7 @@ __all__ = [
 class Permission(StrEnum):
     # --- instance: held by instance admins only -----------------------------------------
     ORGANIZATION_CREATE = "organization.create"
+    PLUGIN_MANAGE = "plugin.manage"  # install, update, enable, disable and delete plugins
 
     # --- organization -------------------------------------------------------------------
     ORG_READ = "org.read"
