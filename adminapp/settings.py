@@ -327,6 +327,26 @@ PLUGINS_GIT_SCHEMES = env_list("PLUGINS_GIT_SCHEMES", ["https"])
 PLUGINS_ALLOW_FILE_GIT = env_bool("PLUGINS_ALLOW_FILE_GIT", False)
 PLUGINS_GIT_TIMEOUT_S = env_int("PLUGINS_GIT_TIMEOUT_S", 120)
 
+# --- plugin runtime (adminapp/plugins/runtime: the sandbox plugin code runs in) ------------
+# Each run of a plugin's code: wall-clock seconds, address space, CPU seconds, the largest
+# file it may write, open files. See docs/plugins-runtime.md.
+PLUGINS_TIMEOUT = env_int("PLUGINS_TIMEOUT", 600)
+PLUGINS_MEMORY_MB = env_int("PLUGINS_MEMORY_MB", 1024)
+PLUGINS_CPU_SECONDS = env_int("PLUGINS_CPU_SECONDS", 300)
+PLUGINS_FILE_SIZE_MB = env_int("PLUGINS_FILE_SIZE_MB", 1024)
+PLUGINS_OPEN_FILES = env_int("PLUGINS_OPEN_FILES", 64)
+# An importer's wall-clock limit: it streams while the import job inserts its rows.
+PLUGINS_IMPORT_TIMEOUT = env_int("PLUGINS_IMPORT_TIMEOUT", 3600)
+# Refuse to run plugin code where the kernel has no Landlock (filesystem and network
+# confinement); false runs it with limits and a scrubbed environment only.
+PLUGINS_REQUIRE_CONFINEMENT = env_bool("PLUGINS_REQUIRE_CONFINEMENT", True)
+# The portal's API as plugin code reaches it (over HTTP, with its job's credential).
+PLUGINS_API_BASE_URL = env_str("PLUGINS_API_BASE_URL", "http://127.0.0.1:8000")
+# Where each run's temporary working directory is made (None: the system's).
+PLUGINS_TMP = env_str("PLUGINS_TMP") or None
+# How long a job's credential lives at most (it is revoked when the job ends anyway).
+PLUGINS_CREDENTIAL_TTL = env_int("PLUGINS_CREDENTIAL_TTL", 3600)
+
 # --- API --------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES

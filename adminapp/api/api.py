@@ -13,6 +13,7 @@ from adminapp.exports.api import audit_exports_router
 from adminapp.jobs.api import instance_router
 from adminapp.jobs.api import router as jobs_router
 from adminapp.plugins.api import router as plugins_router
+from adminapp.plugins.runtime.api import router as plugin_runtime_router
 from adminapp.spaces.api import roles_router
 from adminapp.spaces.api import router as spaces_router
 from adminapp.storage.api import router as storage_router
@@ -46,3 +47,4 @@ api.add_router("/global-keys", global_keys_router, auth=SPACE_AUTH)
 api.add_router("/storage", storage_router)
 api.add_router("/instance", instance_router)
 api.add_router("/plugins", plugins_router)
+api.add_router("/plugins", plugin_runtime_router)  # macros run (issue 11, runtime side)

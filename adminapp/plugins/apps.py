@@ -7,3 +7,6 @@ class PluginsConfig(AppConfig):
 
     def ready(self) -> None:
         from adminapp.plugins import jobs  # noqa: F401 - kinds
+        from adminapp.plugins.runtime import registry
+
+        registry.ready()  # the runtime side's job kinds, usages and import formats
