@@ -59,8 +59,12 @@ def _organization(s3_server):
     )
     make_repo(tenant, "climate", prefix="climate")
     job = audit_export_start(actor=owner, filters=AuditFilterParams())
+    # A plugin from the store, for the Plugins pages and the Macros page's generated form.
+    from adminapp.plugins.services import plugin_install_from_store
+
+    installed = plugin_install_from_store(actor=owner, plugin_id="global-key-template")
     role = spaces.space_role_create(actor=owner, name="Curator", permissions=["dataset.read"])
-    for finished in (job, assigned):
+    for finished in (job, assigned, installed):
         wait_for(lambda j=finished: Job.objects.get(id=j.id).state == "SUCCEEDED", timeout=60)
     return tenant, space, dataset, [job, assigned], role
 
@@ -89,6 +93,12 @@ def _pages(space, dataset, jobs, role) -> list[str]:
         *(f"/jobs/{job.id}/" for job in jobs),
         f"/global-keys/jobs/{jobs[1].id}/",
         "/instance/operations/",
+        "/plugins/",
+        "/plugins/installed/",
+        "/plugins/upload/",
+        "/plugins/git/",
+        "/plugins/installed/global-key-template/",
+        "/macros/",
     ]
 
 

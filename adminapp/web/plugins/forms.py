@@ -35,13 +35,17 @@ class StoreSearchForm(forms.Form):
     """The store's catalogue narrowed by words (in the id, label, description or author)
     and by a tag; the store is small, so the view filters what the API lists."""
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        widget=forms.SearchInput(attrs={"autocomplete": "off"}),
+    )
     tag = forms.ChoiceField(required=False, label="Tag")
 
     def __init__(self, *args: Any, tags: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["tag"].choices = [("", "Any tag"), *((t, t) for t in tags)]
-        self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off"})
 
 
 class ArchiveForm(forms.Form):
