@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -71,9 +72,24 @@ def evict(sha256: str) -> None:
     shutil.rmtree(cache_dir() / sha256, ignore_errors=True)
 
 
+STALE_AFTER_S = 24 * 3600
+
+
+def sweep() -> None:
+    """Remove temporary folders a killed process left in the cache (older than a day)."""
+    now = time.time()
+    for path in cache_dir().glob(".*"):
+        try:
+            if now - path.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def workdir(prefix: str) -> Path:
     """A fresh temporary folder inside the cache (same filesystem: what is unpacked in it
-    can be renamed into place)."""
+    can be renamed into place); stale ones of killed processes are swept first."""
+    sweep()
     return Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=cache_dir()))
 
 

@@ -82,7 +82,7 @@ def check_newer(plugin_id: str, new: str, installed: str | None, allow_downgrade
 def _installed(plugin_id: str, *, lock: bool = False) -> Plugin | None:
     qs = Plugin.objects.annotate(key=Lower("plugin_id")).filter(key=plugin_id.lower())
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     return qs.select_related("current").first()
 
 
@@ -254,10 +254,21 @@ class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
     def cleanup(self, job_id: str) -> None:
         from adminapp.jobs.models import Job
 
-        job = Job.objects.filter(id=job_id).only("params").first()
-        name = (job.params or {}).get("input", "") if job else ""
+        job = Job.objects.filter(id=job_id).only("params", "checkpoint").first()
+        if job is None:
+            return
+        name = (job.params or {}).get("input", "")
         if name.startswith(UPLOADS + "/"):
             default_storage.delete(name)
+        # A version stored by step 1 that step 2 never switched to (the job failed or was
+        # aborted in between): its archive is nobody's.
+        new = ((job.checkpoint or {}).get("state") or {}).get("new") or {}
+        stored = new.get("archive", "")
+        if (
+            stored.startswith(ARCHIVES + "/")
+            and not PluginVersion.objects.filter(archive=stored).exists()
+        ):
+            default_storage.delete(stored)
 
 
 # --- delete -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from adminapp.client._version import __version__ as PORTAL_VERSION  # noqa: N812
 from adminapp.client.types.plugins import PluginManifest, version_in_range
 from adminapp.core.errors import ValidationFailed
+from adminapp.core.validation import clean_text
 from adminapp.plugins.archives import MANIFEST_NAME
 
 MANIFEST_MAX_BYTES = 256 * 1024
@@ -43,6 +44,27 @@ def parse(data: object) -> PluginManifest:
         ) from None
 
 
+def check_text(manifest: PluginManifest) -> None:
+    """The words people read (labels, descriptions, author, tags) hold no control,
+    invisible or direction-changing characters (``core.validation.clean_text``'s rule)."""
+    texts = [
+        ("manifest.meta.label", manifest.meta.label, True),
+        ("manifest.meta.description", manifest.meta.description, False),
+        ("manifest.meta.author", manifest.meta.author, False),
+        *((f"manifest.meta.tags.{i}", tag, True) for i, tag in enumerate(manifest.meta.tags)),
+    ]
+    for i, component in enumerate(manifest.components):
+        texts.append((f"manifest.components.{i}.label", component.label, True))
+        texts.append((f"manifest.components.{i}.description", component.description, False))
+    for field, value, required in texts:
+        try:
+            clean_text(value, field=field, max_length=10_000, required=required)
+        except ValidationFailed as exc:
+            raise ManifestInvalid(
+                f"plugin.json is not valid: {exc.message}", fields=exc.fields
+            ) from None
+
+
 def load(root: Path) -> PluginManifest:
     """Read ``root/plugin.json``, validate it, check that every component's entry is a
     regular file inside ``root`` and that the portal's version is in ``requires``."""
@@ -56,6 +78,7 @@ def load(root: Path) -> PluginManifest:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestInvalid(f"plugin.json is not valid JSON: {exc}.") from None
     manifest = parse(data)
+    check_text(manifest)
     if manifest.id.lower() in RESERVED_IDS:
         raise ManifestInvalid(
             f"The plugin id {manifest.id!r} is reserved.",

@@ -75,3 +75,18 @@ def test_usages_registry_asks_every_finder(tmp_path):
     finally:
         usages.unregister(running_jobs)
     assert usages.usages_of(pv.plugin) == []
+
+
+def test_folders_a_killed_install_left_in_the_cache_are_swept_after_a_day(tmp_path):
+    import os
+    import time
+
+    old = cache.cache_dir() / ".install-killed"
+    old.mkdir()
+    (old / "archive.zip").write_bytes(b"half")
+    recent = cache.cache_dir() / ".install-running"
+    recent.mkdir()
+    day_ago = time.time() - cache.STALE_AFTER_S - 60
+    os.utime(old, (day_ago, day_ago))
+    fresh = cache.workdir("install")
+    assert not old.exists() and recent.is_dir() and fresh.is_dir()

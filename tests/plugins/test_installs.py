@@ -3,15 +3,15 @@ process here; with a real worker that is SIGKILLed mid-way at the end)."""
 
 from __future__ import annotations
 
-import zipfile
-
 import pytest
 from django.core.files.storage import default_storage
 
 from adminapp.audit.models import AuditEvent
 from adminapp.core.errors import Conflict, NotFound, PermissionDenied
 from adminapp.jobs.models import Job
+from adminapp.jobs.services import job_abort, jobs_reap
 from adminapp.plugins import cache, selectors, services, usages
+from adminapp.plugins.archives import sha256_of
 from adminapp.plugins.models import Plugin, PluginVersion
 from tests.helpers import wait_for
 from tests.plugins.factories import (
@@ -197,13 +197,9 @@ def test_the_downloaded_zip_is_the_installed_version(tenant, tmp_path, client):
     assert b"".join(response.streaming_content) == path.read_bytes()
 
 
-@pytest.mark.worker
-def test_a_worker_killed_mid_update_leaves_the_old_version_working(
-    tenant, celery_workers, tmp_path, settings
-):
-    """The new version is unpacked and stored beside the old one (step 1), then the worker is
-    SIGKILLed before the switch: the old version stays current and runs, on this machine
-    too (materialized from the storage, another cache than the worker's)."""
+def kill_mid_update(tenant, celery_workers, tmp_path):
+    """demo 1.0.0 installed; an update to 2.0.0 whose worker is SIGKILLed once the new
+    version is unpacked and stored beside the old one (step 1), before the switch."""
     admin, _ = instance_admin(tenant)
     install_archive(admin, archive(tmp_path, version="1.0.0"))
     worker_cache = tmp_path / "worker-cache"
@@ -218,16 +214,34 @@ def test_a_worker_killed_mid_update_leaves_the_old_version_working(
         message="the new version unpacked",
     )
     celery_workers.kill(proc)
-    new_sha = zipfile_sha(tmp_path / "demo-2.0.0.zip")
+    new_sha = sha256_of(tmp_path / "demo-2.0.0.zip")
     assert (worker_cache / new_sha / "lines.py").read_text() == "VERSION = '2.0.0'\n"
-    plugin = Plugin.objects.get()
-    assert plugin.current.version == "1.0.0"
+    assert default_storage.exists(f"plugins/archives/{new_sha}.zip")
+    assert Plugin.objects.get().current.version == "1.0.0"
+    assert code_of() == "VERSION = '1.0.0'\n"  # materialized here from the storage
+    return admin, Job.objects.get(id=job.id), new_sha
+
+
+@pytest.mark.worker
+def test_a_worker_killed_mid_update_leaves_the_old_version_working(
+    tenant, celery_workers, tmp_path
+):
+    admin, job, new_sha = kill_mid_update(tenant, celery_workers, tmp_path)
+    job_abort(actor=admin, job_id=job.id)
+    jobs_reap(heartbeat_timeout=0)  # its worker is gone: aborted, and cleaned up
+    job.refresh_from_db()
+    assert job.state == "ABORTED"
+    assert Plugin.objects.get().current.version == "1.0.0"
     assert code_of() == "VERSION = '1.0.0'\n"
-    assert Job.objects.get(id=job.id).state == "RUNNING"  # the reaper's to re-run or fail
+    assert not default_storage.exists(f"plugins/archives/{new_sha}.zip")  # nobody's
+    assert default_storage.listdir("plugins/uploads")[1] == []
 
 
-def zipfile_sha(path):
-    from adminapp.plugins.archives import sha256_of
-
-    with zipfile.ZipFile(path):  # a real zip
-        return sha256_of(path)
+@pytest.mark.worker
+def test_a_killed_update_run_again_continues_with_the_switch(tenant, celery_workers, tmp_path):
+    _, job, new_sha = kill_mid_update(tenant, celery_workers, tmp_path)
+    jobs_reap(heartbeat_timeout=0)  # re-queued from its checkpoint
+    job = run(job)
+    assert (job.state, job.result["action"], job.attempts) == ("SUCCEEDED", "updated", 2)
+    assert Plugin.objects.get().current.sha256 == new_sha
+    assert code_of() == "VERSION = '2.0.0'\n"

@@ -85,3 +85,19 @@ def test_the_shipped_schema_is_the_models_and_checks_manifests():
     del broken["meta"]["label"]
     with pytest.raises(jsonschema.ValidationError, match="'label' is a required property"):
         jsonschema.validate(broken, schema)
+
+
+def test_labels_with_control_or_direction_changing_characters_are_refused(tmp_path):
+    files = plugin_files(meta={"label": "Safe\u202eexe.txt"})
+    with pytest.raises(manifests.ManifestInvalid, match="direction-changing") as caught:
+        manifests.load(write_dir(tmp_path / "a", files))
+    assert "manifest.meta.label" in caught.value.fields
+    m = manifest()
+    m["components"][0]["label"] = "Bell\x07"
+    with pytest.raises(manifests.ManifestInvalid, match="control characters"):
+        manifests.load(
+            write_dir(tmp_path / "b", {**plugin_files(), "plugin.json": json.dumps(m).encode()})
+        )
+    reserved = plugin_files("Store")
+    with pytest.raises(manifests.ManifestInvalid, match="'Store' is reserved"):
+        manifests.load(write_dir(tmp_path / "c", reserved))
