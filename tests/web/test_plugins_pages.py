@@ -39,6 +39,7 @@ EVERY_TYPE = {
         "overwrite": {"type": "boolean", "title": "Overwrite keys", "default": True},
         "mode": {"type": "string", "enum": ["fast", "safe"], "default": "safe"},
         "level": {"type": "integer", "enum": [1, 2, 3]},
+        "strict": {"type": "boolean", "enum": [True, False], "default": False},
     },
 }
 
@@ -209,6 +210,10 @@ def test_the_installed_list_disables_and_enables_without_javascript_and_with_htm
     assert body.lstrip().startswith('<tr id="plugin-tools"') and 'data-enabled="true"' in body
     assert "Enabled tools plugin." in body  # the toast, out of band
     assert Plugin.objects.get().enabled is True
+    # from the plugin's own page, back to it
+    back = admin.post(disable, {"next": "detail"})
+    assert back["Location"] == reverse("web:plugin_detail", args=["tools"])
+    assert 'id="plugin-state">Disabled' in admin.get(back["Location"]).content.decode()
 
 
 # --- upload and git -----------------------------------------------------------------------------
@@ -384,6 +389,9 @@ def test_each_parameter_type_becomes_its_form_field(tenant, owner, admin_user, t
     level = re.search(r'<select[^>]*name="params-level".*?</select>', html, re.S).group(0)
     assert re.findall(r'<option value="([^"]*)"', level) == ["", "1", "2", "3"]
     assert field_error_free_label(html, "tools-keys", "level") == "Level"  # no title: its name
+    strict = re.search(r'<select[^>]*name="params-strict".*?</select>', html, re.S).group(0)
+    assert re.findall(r'<option value="([^"]*)"', strict) == ["true", "false"]
+    assert re.search(r'<option value="false" selected>', strict)
     assert_no_inline(html)
 
 
@@ -435,7 +443,7 @@ def test_a_run_goes_to_its_job_with_the_params_typed_and_the_defaults(
     _tools(tenant, admin_user, tmp_path)
     response = owner.post(
         reverse("web:macro_run", args=["tools", "keys"]),
-        {**RUN, "params-level": "2", "idempotency_key": "macro-key-1"},
+        {**RUN, "params-level": "2", "params-strict": "true", "idempotency_key": "macro-key-1"},
     )
     job = Job.objects.get(kind="plugin_macro")
     assert response["Location"] == reverse("web:job_detail", args=[job.id])
@@ -448,6 +456,7 @@ def test_a_run_goes_to_its_job_with_the_params_typed_and_the_defaults(
         "overwrite": False,  # unticked: sent as false, not the default
         "mode": "safe",
         "level": 2,
+        "strict": True,
     }
     page = text_of(owner.get(response["Location"]).content.decode())
     assert "Keys from a template started" in page

@@ -179,6 +179,8 @@ def param_field(name: str, prop: dict[str, Any], *, required: bool) -> forms.Fie
         coerce = {"integer": int, "number": float, "boolean": _is_true}.get(kind, str)
         if not required and prop.get("default") is None:
             choices = [("", "—"), *choices]
+        if prop.get("default") is not None:
+            common["initial"] = _choice(prop["default"])[0]
         return forms.TypedChoiceField(
             choices=choices, coerce=coerce, required=required, empty_value=None, **common
         )
