@@ -82,7 +82,7 @@ def _tools(tenant, admin_user, tmp_path, params=EVERY_TYPE, plugin_id="tools"):
         tmp_path / f"{plugin_id}.zip", plugin_files(plugin_id, "1.0.0", components=components)
     )
     job = install_archive(principal_for(admin_user, tenant.org), path)
-    assert job.state == "SUCCEEDED", job.error
+    assert job.state == "SUCCEEDED", job.error_message
     return Plugin.objects.get(plugin_id=plugin_id)
 
 
@@ -96,7 +96,7 @@ def _store_install(admin, plugin_id: str) -> Job:
     assert response["Location"] == reverse("web:job_detail", args=[job.id])
     job_run(job_id=job.id)
     job.refresh_from_db()
-    assert job.state == "SUCCEEDED", job.error
+    assert job.state == "SUCCEEDED", job.error_message
     return job
 
 
