@@ -80,9 +80,13 @@ def check_newer(plugin_id: str, new: str, installed: str | None, allow_downgrade
 
 
 def _installed(plugin_id: str, *, lock: bool = False) -> Plugin | None:
+    """The installed plugin; with ``lock``, its row locked and nothing joined: on
+    PostgreSQL a row locked after waiting is re-read as committed, but a row joined to it
+    would be the one of the statement's older snapshot (a stale ``current``). ``current``
+    is then read by its own query, after the lock."""
     qs = Plugin.objects.annotate(key=Lower("plugin_id")).filter(key=plugin_id.lower())
     if lock:
-        qs = qs.select_for_update(of=("self",))
+        return qs.select_for_update().first()
     return qs.select_related("current").first()
 
 

@@ -42,6 +42,9 @@ from adminapp.plugins.runtime.sandbox import Limits, PluginFailed, PluginProcess
 from adminapp.plugins.selectors import component_get
 
 PROGRESS_EVERY = 0.5  # seconds between two saved progress steps
+# At least this often a step is saved while the macro runs, moved or not: the engine
+# heartbeats the job and checks for an abort or a lost permission between steps.
+CHECK_EVERY = 2.0
 LOG_LINES = 20  # the macro's last ctx.log() lines kept in the result
 
 
@@ -121,20 +124,24 @@ class MacroRun(JobKind[MacroJobParams, MacroRunResult]):
         percent, saved_at = 0, 0.0
         try:
             with PluginProcess(spec) as proc:
-                for message in proc.messages():
+                stage = ""
+                for message in proc.messages(idle_every=CHECK_EVERY):
                     kind = message.get("type")
                     if kind == "log":
                         logs = [*logs[-(LOG_LINES - 1) :], str(message.get("message", ""))]
-                    if kind != "progress":
-                        continue
-                    now_percent = _percent(message, percent)
-                    if now_percent <= percent or time.monotonic() - saved_at < PROGRESS_EVERY:
+                    now_percent = percent
+                    if kind == "progress":
+                        now_percent = _percent(message, percent)
+                        stage = str(message.get("message") or "")[:64] or stage
+                    since = time.monotonic() - saved_at
+                    moved = now_percent > percent and since >= PROGRESS_EVERY
+                    if not moved and since < CHECK_EVERY:
                         continue
                     yield Chunk(
                         payload=None,
                         after={"percent": now_percent},
                         size=now_percent - percent,
-                        stage=str(message.get("message") or "")[:64],
+                        stage=stage,
                     )
                     percent, saved_at = now_percent, time.monotonic()
                 file_name = None

@@ -35,7 +35,7 @@ The entry module (the manifest component's ``entry``) defines:
 - an **importer**: ``parse(ctx, path)`` — yields row dicts (``row_data`` required;
   ``external_id``, ``global_key``, ``metadata`` optional) read from the file at ``path``.
 
-``ctx`` (``Context`` below) has ``params``, ``client`` (an ``AdminClient`` logged in with
+``ctx`` (``Context`` below) has ``params``, ``client`` (macros: an ``AdminClient`` logged in with
 the job's credential), ``progress(done, total=None, message="")``, ``log(message)``,
 ``result_file(name="result.csv")`` (open for writing; the job's downloadable file) and
 ``workdir`` (a writable temporary directory).
@@ -299,16 +299,18 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
-        sys.path.insert(0, spec["sdk_root"])
-        # Loaded before the filesystem closes (with what the SDK loads on its first request).
-        import csv  # noqa: F401
-        import encodings.idna  # noqa: F401
-        import http.client  # noqa: F401
+        client = None
+        if spec["kind"] == "macro":  # an importer gets no client: it only reads its file
+            sys.path.insert(0, spec["sdk_root"])
+            # Loaded before the filesystem closes (with what the SDK loads on its first
+            # request).
+            import encodings.idna  # noqa: F401
+            import http.client  # noqa: F401
 
-        from adminapp.client import AdminClient
+            from adminapp.client import AdminClient
 
-        client = AdminClient(max_retries=1, timeout=spec.get("http_timeout", 30))
-        sys.path.remove(spec["sdk_root"])
+            client = AdminClient(max_retries=1, timeout=spec.get("http_timeout", 30))
+            sys.path.remove(spec["sdk_root"])
         confinement: dict[str, Any] = {"landlock_abi": 0}
         try:
             confinement = landlock(

@@ -213,10 +213,12 @@ class PluginProcess:
         text = b"".join(self.stderr_tail).decode("utf-8", "replace")
         return "\n".join(text.strip().splitlines()[-MESSAGE_TAIL_LINES:])
 
-    def messages(self) -> Iterator[dict[str, Any]]:
+    def messages(self, *, idle_every: float | None = None) -> Iterator[dict[str, Any]]:
         """The plugin's messages (``row``, ``progress``, ``log``) as they come; returns when
         it finished successfully (``self.result`` holds its ``done`` result), raises
-        ``PluginFailed`` otherwise. The caller may stop early: ``close()`` kills the rest."""
+        ``PluginFailed`` otherwise. The caller may stop early: ``close()`` kills the rest.
+        With ``idle_every``, an ``{"type": "idle"}`` comes after that many seconds without a
+        message, so the caller gets control back (to heartbeat, check for an abort)."""
         if self.proc is None:
             self.start()
         proc = self.proc
@@ -230,13 +232,18 @@ class PluginProcess:
         pending = b""
         final: dict[str, Any] | None = None
         open_fds = 2
+        last_message = time.monotonic()
         try:
             while open_fds:
-                remaining = self.deadline - time.monotonic()
+                now = time.monotonic()
+                remaining = self.deadline - now
                 if remaining <= 0:
                     self._killed_for_time = True
                     self.kill()
                     break
+                if idle_every is not None and now - last_message >= idle_every:
+                    last_message = now
+                    yield {"type": "idle"}
                 for key, _ in selector.select(timeout=min(remaining, 1.0)):
                     try:
                         data = os.read(key.fd, 1 << 16)
@@ -268,6 +275,7 @@ class PluginProcess:
                         elif kind in ("done", "error"):
                             final = message
                         else:
+                            last_message = time.monotonic()
                             yield message
         finally:
             selector.close()

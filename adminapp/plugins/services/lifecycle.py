@@ -15,9 +15,7 @@ from adminapp.plugins.services.common import installed, require_manage
 def plugin_set_enabled(*, actor: Principal, plugin_id: str, enabled: bool) -> Plugin:
     require_manage(actor)
     plugin = installed(plugin_id)
-    plugin = (
-        Plugin.objects.select_for_update(of=("self",)).select_related("current").get(id=plugin.id)
-    )
+    plugin = Plugin.objects.select_for_update().get(id=plugin.id)  # current: read after the lock
     if plugin.enabled != enabled:
         plugin.enabled = enabled
         plugin.save(update_fields=["enabled", "updated_at"])

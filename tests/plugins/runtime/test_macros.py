@@ -8,12 +8,13 @@ from __future__ import annotations
 import pytest
 
 from adminapp.accounts.models import ApiKey
+from adminapp.authz.vocabulary import ACCOUNT_ROLE_GRANTS
 from adminapp.client import AdminClient
-from adminapp.client.resources.plugin_runtime import PluginRuntime
 from adminapp.jobs.models import Job
 from adminapp.plugins.models import Plugin
 from adminapp.plugins.runtime import credential
 from adminapp.plugins.runtime.registry import running_jobs
+from tests.helpers import wait_for
 from tests.plugins.runtime.helpers import install, macro_plugin
 
 URL = "/api/v1/plugins/{}/macros/{}/run"
@@ -41,7 +42,7 @@ def run(ctx):
         writer.writerow(["email", "role"])
         writer.writerow([me.user.email, me.role])
     ctx.progress(2, 2, "wrote the file")
-    return {"email": me.user.email, "params": ctx.params}
+    return {"email": me.user.email, "params": ctx.params, "permissions": sorted(me.permissions)}
 """
 
 
@@ -144,11 +145,13 @@ def test_a_macro_runs_on_a_worker_as_its_owner_and_its_file_downloads(
         }
     )
     with AdminClient(api_key=tenant.keys["ADMIN"], base_url=live_server.url) as sdk:
-        job = PluginRuntime(sdk).run_macro("tools", "m", {"dataset_id": "dst_1"})
+        job = sdk.plugins.run_macro("tools", "m", {"dataset_id": "dst_1"})
         done = job.wait(timeout=60)
         assert done.state == "SUCCEEDED", done.error
         assert done.result["result"] == {
             "email": tenant.admin.email,
+            # The credential holds exactly what its owner (an org ADMIN) holds.
+            "permissions": sorted(ACCOUNT_ROLE_GRANTS["ADMIN"]),
             "params": {
                 "dataset_id": "dst_1",
                 "template": "{dataset}/{external_id}",
@@ -185,9 +188,46 @@ def test_a_failing_macro_fails_its_job_with_the_plugins_message(
     )
     celery_workers.start({"PLUGINS_API_BASE_URL": live_server.url})
     with AdminClient(api_key=tenant.keys["OWNER"], base_url=live_server.url) as sdk:
-        job = PluginRuntime(sdk).run_macro("broken", "m", {"dataset_id": "dst_nope"}).wait(60)
+        job = sdk.plugins.run_macro("broken", "m", {"dataset_id": "dst_nope"}).wait(60)
     assert job.state == "FAILED"
     assert job.error.code == "plugin_error"
     assert job.error.message.startswith("broken/m: failed with NotFoundError: ")
     assert "dst_nope" in job.error.message.splitlines()[0]
     assert ApiKey.objects.get(label=f"plugin job {job.id}").revoked_at is not None
+
+
+@pytest.mark.worker
+@pytest.mark.live
+def test_an_aborted_macro_is_stopped_and_its_credential_revoked(
+    live_server, tenant, tmp_path, celery_workers
+):
+    install(
+        tmp_path,
+        macro_plugin(
+            tmp_path / "slow",
+            """
+            import time
+            def run(ctx):
+                for i in range(1, 10_000):
+                    ctx.progress(i, 10_000, f"step {i}")
+                    time.sleep(0.2)
+            """,
+            plugin_id="slow",
+        ),
+    )
+    celery_workers.start({"PLUGINS_API_BASE_URL": live_server.url})
+    with AdminClient(api_key=tenant.keys["OWNER"], base_url=live_server.url) as sdk:
+        job = sdk.plugins.run_macro("slow", "m", {})
+        # A step is saved every 2 s at least, moved or not (here under 1 % in 20 s).
+        wait_for(
+            lambda: sdk.jobs.get(job.id).progress.stage.startswith("step "),
+            timeout=60,
+            message="the macro's first saved step",
+        )
+        key = ApiKey.objects.get(label=credential.credential_label(job.id))
+        assert key.revoked_at is None  # live while the macro runs
+        job.abort()
+        done = job.wait(timeout=60)
+    assert done.state == "ABORTED"
+    key.refresh_from_db()
+    assert key.revoked_at is not None

@@ -15,9 +15,9 @@ import pytest
 import adminapp
 from adminapp.catalog.models import DataRow
 from adminapp.client import AdminClient, UnprocessableEntityError
-from adminapp.client.resources.plugin_runtime import PluginRuntime
 from adminapp.plugins.models import Plugin
 from tests.catalog.factories import make_dataset
+from tests.factories import add_member, make_key, make_user
 from tests.plugins.runtime.helpers import install
 from tests.spaces.factories import join, make_space, predefined
 
@@ -156,7 +156,7 @@ def test_global_keys_are_assigned_from_a_template(portal, tenant, tmp_path):
     portal.data_rows.create(
         dataset=other.id, rows=[{"row_data": "https://y/1.jpg", "global_key": "arm/a5"}]
     )
-    job = PluginRuntime(portal).run_macro(
+    job = portal.plugins.run_macro(
         "global-key-template",
         "assign",
         {"dataset_id": dataset.id, "template": "{dataset}/{external_id}", "overwrite": True},
@@ -188,27 +188,30 @@ def test_a_template_with_an_unknown_field_fails_before_any_change(portal, tenant
     install(tmp_path, SRC / "global-key-template")
     dataset = make_dataset(space=make_space(tenant, "Robots"), name="arm")
     portal.data_rows.create(dataset=dataset.id, rows=[{"row_data": "x", "external_id": "a"}])
-    done = (
-        PluginRuntime(portal)
-        .run_macro(
-            "global-key-template",
-            "assign",
-            {"dataset_id": dataset.id, "template": "{dataset.__class__}/{external_id}"},
-        )
-        .wait(timeout=60)
-    )
+    done = portal.plugins.run_macro(
+        "global-key-template",
+        "assign",
+        {"dataset_id": dataset.id, "template": "{dataset.__class__}/{external_id}"},
+    ).wait(timeout=60)
     assert done.state == "FAILED"
     assert "The template field {dataset.__class__} is unknown" in done.error.message
     assert [r.global_key for r in portal.data_rows.list(dataset=dataset.id)] == [None]
 
 
-def test_the_membership_report_lists_every_space_membership(portal, tenant, tmp_path):
-    install(tmp_path, SRC / "membership-report")
+def test_the_membership_report_installs_from_the_store_and_lists_every_membership(
+    portal, tenant, live_server
+):
+    # An instance admin installs it from the shipped store (a job on the worker).
+    admin = make_user(superuser=True)
+    add_member(tenant.org, role="MEMBER", user=admin)
+    with AdminClient(api_key=make_key(admin, tenant.org), base_url=live_server.url) as root:
+        installed = root.plugins.install_from_store("membership-report", wait=True, timeout=60)
+        assert installed.state == "SUCCEEDED", installed.error
     research = make_space(tenant, "Research")
     ops = make_space(tenant, "=Ops")  # a name a spreadsheet would run as a formula
     join(tenant, research, tenant.member, predefined("MEMBER"))
     join(tenant, ops, tenant.annotator, predefined("ANNOTATOR"))
-    done = PluginRuntime(portal).run_macro("membership-report", "report", {}).wait(timeout=60)
+    done = portal.plugins.run_macro("membership-report", "report", {}).wait(timeout=60)
     assert done.state == "SUCCEEDED", done.error
     lines = list(csv.DictReader(io.StringIO(done.download().decode())))
     got = sorted((r["space_name"], r["email"], r["account_role"], r["space_role"]) for r in lines)
