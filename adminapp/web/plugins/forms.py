@@ -213,7 +213,11 @@ def param_field(name: str, prop: dict[str, Any], *, required: bool) -> forms.Fie
 class MacroForm(forms.Form):
     """A macro's parameters, one field per property of its ``params`` schema (in its
     order). The inputs are named ``params-<name>``; the API's ``params.<name>`` errors go
-    next to the field of that name."""
+    next to the field of that name (``api_prefix``: the API's names drop their
+    ``params.``), and one about a parameter the form does not have ("This macro has no such
+    parameter.") goes on top, named by that parameter."""
+
+    api_prefix = "params."
 
     def __init__(self, *args: Any, macro: PluginComponentRef, **kwargs: Any) -> None:
         self.macro = macro
@@ -226,7 +230,6 @@ class MacroForm(forms.Form):
         self.schema_properties: dict[str, dict[str, Any]] = dict(schema.get("properties") or {})
         for name, prop in self.schema_properties.items():
             self.fields[name] = param_field(name, prop, required=name in required)
-        self.api_fields = {f"params.{name}": name for name in self.schema_properties}
 
     @property
     def dom_id(self) -> str:
