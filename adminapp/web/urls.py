@@ -11,6 +11,8 @@ from adminapp.web.home import views as home
 from adminapp.web.instance import views as instance
 from adminapp.web.jobs import views as jobs
 from adminapp.web.organization import views as organization
+from adminapp.web.plugins import macros as plugin_macros
+from adminapp.web.plugins import views as plugins
 from adminapp.web.spaces import members, roles, tokens
 from adminapp.web.spaces import views as spaces
 from adminapp.web.storage import repos as storage_repos
@@ -166,6 +168,36 @@ urlpatterns = [
     # the organization
     path("organization/", organization.organization, name="organization"),
     path("organization/export/", organization.organization_export, name="organization_export"),
+    # plugins (instance admins) and their macros (org owners and admins)
+    path("plugins/", plugins.store, name="plugins"),
+    path(
+        "plugins/store/<str:plugin_id>/install/", plugins.store_install, name="plugin_store_install"
+    ),
+    path("plugins/installed/", plugins.installed, name="plugins_installed"),
+    path("plugins/upload/", plugins.upload, name="plugin_upload"),
+    path("plugins/git/", plugins.git, name="plugin_git"),
+    path("plugins/installed/<str:plugin_id>/", plugins.plugin_detail, name="plugin_detail"),
+    path(
+        "plugins/installed/<str:plugin_id>/enable/",
+        plugins.plugin_toggle,
+        {"enable": True},
+        name="plugin_enable",
+    ),
+    path(
+        "plugins/installed/<str:plugin_id>/disable/",
+        plugins.plugin_toggle,
+        {"enable": False},
+        name="plugin_disable",
+    ),
+    path("plugins/installed/<str:plugin_id>/update/", plugins.plugin_update, name="plugin_update"),
+    path("plugins/installed/<str:plugin_id>/remove/", plugins.plugin_remove, name="plugin_remove"),
+    path(
+        "plugins/installed/<str:plugin_id>/download/",
+        plugins.plugin_download,
+        name="plugin_download",
+    ),
+    path("macros/", plugin_macros.macros, name="macros"),
+    path("macros/<str:plugin_id>/<str:macro_id>/run/", plugin_macros.macro_run, name="macro_run"),
     # the instance-admin area
     path("instance/operations/", instance.operations, name="operations"),
 ]

@@ -59,6 +59,10 @@ def _organization(s3_server):
     )
     make_repo(tenant, "climate", prefix="climate")
     job = audit_export_start(actor=owner, filters=AuditFilterParams())
+    # A plugin from the store, for the Plugins pages and the Macros page's generated form.
+    from adminapp.plugins.services import plugin_install_from_store
+
+    installed = plugin_install_from_store(actor=owner, plugin_id="global-key-template")
     role = spaces.space_role_create(actor=owner, name="Curator", permissions=["dataset.read"])
     from adminapp.accounts.services.invitations import invitation_create
 
@@ -69,7 +73,7 @@ def _organization(s3_server):
         role="MEMBER",
         link_for=lambda token: token,
     )
-    for finished in (job, assigned):
+    for finished in (job, assigned, installed):
         wait_for(lambda j=finished: Job.objects.get(id=j.id).state == "SUCCEEDED", timeout=60)
     return tenant, space, dataset, [job, assigned], role, invitation_token
 
@@ -101,6 +105,12 @@ def _pages(space, dataset, jobs, role) -> list[str]:
         "/organization/",
         "/members/invitations/",
         "/account/password/",
+        "/plugins/",
+        "/plugins/installed/",
+        "/plugins/upload/",
+        "/plugins/git/",
+        "/plugins/installed/global-key-template/",
+        "/macros/",
     ]
 
 

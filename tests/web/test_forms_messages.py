@@ -50,6 +50,11 @@ from adminapp.client.types.accounts import (
     PasswordResetConfirmParams,
     PasswordResetParams,
 )
+from adminapp.client.types.plugins import (
+    PluginComponentRef,
+    PluginGitInstallParams,
+    PluginUpdateParams,
+)
 from adminapp.client.types.storage import (
     BucketConfig,
     BucketConfigCreateParams,
@@ -82,6 +87,13 @@ from adminapp.web.catalog.forms import (
 )
 from adminapp.web.flow import apply_api_errors
 from adminapp.web.jobs.forms import JobFilterForm
+from adminapp.web.plugins.forms import (
+    ArchiveForm,
+    GitForm,
+    MacroForm,
+    StoreSearchForm,
+    UpdateForm,
+)
 from adminapp.web.spaces.forms import RoleForm, SpaceForm, SpaceMemberForm, SpaceTokenForm
 from adminapp.web.storage.forms import (
     AUTH_FIELDS,
@@ -138,6 +150,26 @@ CONFIGS = [
     )
 ]
 DATASETS = [("ds_1", "Frames")]  # the page groups them by space
+# A macro whose form has a text, a checkbox and a select (numbers parse their text: a typed
+# "x@example.com" is no number).
+MACRO = PluginComponentRef(
+    plugin_id="tools",
+    plugin_label="Tools",
+    type="macro",
+    id="keys",
+    label="Keys",
+    params={
+        "type": "object",
+        "required": ["dataset_id"],
+        "properties": {
+            "dataset_id": {"type": "string"},
+            "overwrite": {"type": "boolean"},
+            "on_invalid": {"type": "string", "enum": ["reject", "sanitize"]},
+        },
+    },
+)
+# The multipart fields of an archive install or update.
+ARCHIVE_FIELDS = ("file", "allow_downgrade")
 FORMS = [
     pytest.param(LoginForm, names(LoginParams), (), id="login"),
     pytest.param(
@@ -209,6 +241,23 @@ FORMS = [
     ),
     pytest.param(
         partial(RepoImportForm, datasets=DATASETS), names(RepoImportParams), (), id="repo-import"
+    ),
+    # the store is searched by the page, not the API: no field of it is the API's
+    pytest.param(partial(StoreSearchForm, tags=["import"]), (), (), id="plugin-store"),
+    pytest.param(ArchiveForm, ARCHIVE_FIELDS, (), id="plugin-archive"),
+    pytest.param(GitForm, names(PluginGitInstallParams), (), id="plugin-git"),
+    pytest.param(
+        partial(UpdateForm, source="git"), names(PluginUpdateParams), (), id="plugin-update-git"
+    ),
+    pytest.param(
+        partial(UpdateForm, source="archive"), ARCHIVE_FIELDS, (), id="plugin-update-archive"
+    ),
+    # a parameter the macro does not have goes on top, named by that parameter
+    pytest.param(
+        partial(MacroForm, macro=MACRO, prefix=None),  # its inputs named as its fields
+        ("params.dataset_id", "params.overwrite", "params.on_invalid", "params.extra"),
+        ("params.extra",),
+        id="macro",
     ),
     pytest.param(
         partial(RoleForm, vocabulary=VOCABULARY),
