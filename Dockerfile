@@ -16,6 +16,11 @@ RUN groupadd --system --gid 10001 adminapp \
     && useradd --system --uid 10001 --gid adminapp --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin adminapp
 
+# git: plugin installs from git repositories (workers run it; see README "Plugins").
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends git \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 

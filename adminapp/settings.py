@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "adminapp.exports",
     "adminapp.catalog",
     "adminapp.storage",
+    "adminapp.plugins",
     "adminapp.web",
     "adminapp.ops",
 ]
@@ -302,6 +303,49 @@ IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 5000)
 # imported by the same job), and the body size that request may have.
 IMPORT_JSON_MAX_ROWS = env_int("IMPORT_JSON_MAX_ROWS", 100_000)
 IMPORT_JSON_MAX_BYTES = env_int("IMPORT_JSON_MAX_BYTES", 64 * 1024 * 1024)
+
+# --- plugins (README "Plugins") -----------------------------------------------------------
+# Where this machine unpacks installed versions (one folder per archive sha256); local to
+# each worker, never shared.
+PLUGINS_CACHE_DIR = Path(env_str("PLUGINS_CACHE_DIR", str(VAR_DIR / "plugin-cache")))
+# The store: a directory or an https:// URL holding index.json and the archives. Default:
+# the store shipped inside adminapp.
+PLUGINS_STORE_URL = env_str("PLUGINS_STORE_URL", str(BASE_DIR / "adminapp" / "plugins" / "store"))
+# Hostile archives: the largest upload or download, how many entries, how many bytes once
+# unpacked, how much one entry may grow, and how long unpacking may take.
+PLUGINS_MAX_ARCHIVE_BYTES = env_int("PLUGINS_MAX_ARCHIVE_BYTES", 50 * 1024 * 1024)
+PLUGINS_MAX_ENTRIES = env_int("PLUGINS_MAX_ENTRIES", 2000)
+PLUGINS_MAX_UNPACKED_BYTES = env_int("PLUGINS_MAX_UNPACKED_BYTES", 200 * 1024 * 1024)
+PLUGINS_MAX_RATIO = env_int("PLUGINS_MAX_RATIO", 100)
+PLUGINS_EXTRACT_TIMEOUT_S = env_int("PLUGINS_EXTRACT_TIMEOUT_S", 60)
+# Downloads from an https store: seconds per connect/read, and the whole download.
+PLUGINS_DOWNLOAD_TIMEOUT_S = env_int("PLUGINS_DOWNLOAD_TIMEOUT_S", 60)
+PLUGINS_STORE_CA_BUNDLE = env_str("PLUGINS_STORE_CA_BUNDLE")  # a CA file for a private https store
+# Git installs: the URL schemes accepted (file:// only with PLUGINS_ALLOW_FILE_GIT, for
+# tests and air-gapped installs), and the time limit of each git command.
+PLUGINS_GIT_SCHEMES = env_list("PLUGINS_GIT_SCHEMES", ["https"])
+PLUGINS_ALLOW_FILE_GIT = env_bool("PLUGINS_ALLOW_FILE_GIT", False)
+PLUGINS_GIT_TIMEOUT_S = env_int("PLUGINS_GIT_TIMEOUT_S", 120)
+
+# --- plugin runtime (adminapp/plugins/runtime: the sandbox plugin code runs in) ------------
+# Each run of a plugin's code: wall-clock seconds, address space, CPU seconds, the largest
+# file it may write, open files. See docs/plugins-runtime.md.
+PLUGINS_TIMEOUT = env_int("PLUGINS_TIMEOUT", 600)
+PLUGINS_MEMORY_MB = env_int("PLUGINS_MEMORY_MB", 1024)
+PLUGINS_CPU_SECONDS = env_int("PLUGINS_CPU_SECONDS", 300)
+PLUGINS_FILE_SIZE_MB = env_int("PLUGINS_FILE_SIZE_MB", 1024)
+PLUGINS_OPEN_FILES = env_int("PLUGINS_OPEN_FILES", 64)
+# An importer's wall-clock limit: it streams while the import job inserts its rows.
+PLUGINS_IMPORT_TIMEOUT = env_int("PLUGINS_IMPORT_TIMEOUT", 3600)
+# Refuse to run plugin code where the kernel has no Landlock (filesystem and network
+# confinement); false runs it with limits and a scrubbed environment only.
+PLUGINS_REQUIRE_CONFINEMENT = env_bool("PLUGINS_REQUIRE_CONFINEMENT", True)
+# The portal's API as plugin code reaches it (over HTTP, with its job's credential).
+PLUGINS_API_BASE_URL = env_str("PLUGINS_API_BASE_URL", "http://127.0.0.1:8000")
+# Where each run's temporary working directory is made (None: the system's).
+PLUGINS_TMP = env_str("PLUGINS_TMP") or None
+# How long a job's credential lives at most (it is revoked when the job ends anyway).
+PLUGINS_CREDENTIAL_TTL = env_int("PLUGINS_CREDENTIAL_TTL", 3600)
 
 # --- API --------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 10 * 1024 * 1024)

@@ -19,7 +19,9 @@ LAYERS = [
     {"jobs"},
     {"spaces", "exports"},  # the domains: independent of each other
     {"catalog"},  # datasets live in spaces (and are purged with them)
-    {"storage"},  # bucket configs and repos; imports into and exports of the catalog's datasets
+    # bucket configs and repos (imports into and exports of the catalog's datasets); plugins
+    # (their importers feed the catalog's import)
+    {"storage", "plugins"},
     {"api"},
     {"web", "ops", "urls", "wsgi", "celery_app"},  # the top: wiring and the dashboard
 ]

@@ -13,6 +13,8 @@ from adminapp.catalog.api import data_rows_router, datasets_router, global_keys_
 from adminapp.exports.api import audit_exports_router, org_exports_router
 from adminapp.jobs.api import instance_router
 from adminapp.jobs.api import router as jobs_router
+from adminapp.plugins.api import router as plugins_router
+from adminapp.plugins.runtime.api import router as plugin_runtime_router
 from adminapp.spaces.api import roles_router
 from adminapp.spaces.api import router as spaces_router
 from adminapp.storage.api import router as storage_router
@@ -47,3 +49,5 @@ api.add_router("/storage", storage_router)
 api.add_router("/instance", instance_router)
 api.add_router("/instance", accounts_instance_router)  # organizations and users
 api.add_router("/organizations", org_exports_router)  # beside accounts' /organizations/…
+api.add_router("/plugins", plugins_router)
+api.add_router("/plugins", plugin_runtime_router)  # macros run (issue 11, runtime side)

@@ -35,6 +35,13 @@ MULTIPART_OVERHEAD = 64 * 1024  # the form's other fields and boundaries, beside
 LARGE_BODIES = (
     (
         "POST",
+        re.compile(r"/api/v1/plugins/(install/archive|[^/]+/update/archive)"),
+        "PLUGINS_MAX_ARCHIVE_BYTES",
+        MULTIPART_OVERHEAD,
+        " for a plugin archive (PLUGINS_MAX_ARCHIVE_BYTES)",
+    ),
+    (
+        "POST",
         re.compile(r"/api/v1/datasets/[^/]+/imports"),
         "IMPORT_MAX_BYTES",
         MULTIPART_OVERHEAD,

@@ -35,6 +35,10 @@ VOCABULARY: Mapping[P, PermissionInfo] = {
     info.permission: info
     for info in (
         _info(P.ORGANIZATION_CREATE, instance="Create organizations and name their first owner."),
+        _info(
+            P.PLUGIN_MANAGE,
+            instance="Install, update, enable, disable and delete plugins; see the store.",
+        ),
         _info(P.ORG_READ, org="See the organization."),
         _info(
             P.MEMBER_READ,
@@ -62,6 +66,7 @@ VOCABULARY: Mapping[P, PermissionInfo] = {
             P.STORAGE_MANAGE,
             org="Create, change, check and delete bucket configs and repos.",
         ),
+        _info(P.PLUGIN_MACRO_RUN, org="Run the installed plugins' macros in the organization."),
         _info(P.SPACE_READ, space="See the space (implied by every membership)."),
         _info(P.SPACE_UPDATE, space="Rename the space and change its description."),
         _info(P.SPACE_DELETE, space="Delete the space and everything in it."),
@@ -100,6 +105,7 @@ _ADMIN = _MEMBER | {
     P.SPACE_ADMIN,
     P.ROLE_MANAGE,
     P.STORAGE_MANAGE,
+    P.PLUGIN_MACRO_RUN,
 }
 ACCOUNT_ROLE_GRANTS: Mapping[str, frozenset[P]] = {
     "OWNER": _ADMIN | {P.OWNER_MANAGE, P.ORG_EXPORT},

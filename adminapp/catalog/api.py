@@ -15,7 +15,7 @@ from adminapp.catalog import selectors, services
 from adminapp.catalog.schemas import data_row_out, data_rows_created_out, dataset_out
 from adminapp.catalog.services import global_keys, imports, rows_bulk
 from adminapp.client import types as wire
-from adminapp.client.types.catalog import ImportFormat, OnInvalid
+from adminapp.client.types.catalog import OnInvalid
 from adminapp.core.pagination import PageParams
 from adminapp.jobs.schemas import job_out
 
@@ -68,6 +68,15 @@ def create_dataset(request: HttpRequest, payload: wire.DatasetCreateParams):
         description=payload.description,
     )
     return Status(201, dataset_out(dataset))
+
+
+@datasets_router.get(
+    "/import-formats",
+    response=wire.ImportFormatList,
+    summary="The import's formats: csv, jsonl and the enabled plugins' importers",
+)
+def list_import_formats(request: HttpRequest):
+    return selectors.import_formats_list(actor=request.auth)
 
 
 @datasets_router.get("/{dataset_id}", response=wire.Dataset, summary="Get a dataset")
@@ -199,7 +208,8 @@ def delete_data_row(request: HttpRequest, data_row_id: str):
     summary="Import data rows from an uploaded CSV or JSONL file (a job)",
     description=(
         "multipart/form-data: `file` (CSV with a header row, or JSON Lines), `format` "
-        "(`csv` | `jsonl`; default from the file name), `on_invalid` (`reject` | "
+        "(`csv` | `jsonl` | an importer `<plugin id>/<importer id>` listed by "
+        "GET /datasets/import-formats; default csv or jsonl from the file name), `on_invalid` (`reject` | "
         "`sanitize`). At most IMPORT_MAX_BYTES bytes (413 above, before it is read) and "
         "IMPORT_MAX_ROWS rows. Answers 202 with the job: poll it under /jobs; its items are "
         "the rows refused, by line."
@@ -209,7 +219,7 @@ def import_data_rows_file(
     request: HttpRequest,
     dataset_id: str,
     file: File[UploadedFile],
-    format: Form[ImportFormat | None] = None,
+    format: Form[str | None] = None,
     on_invalid: Form[OnInvalid] = OnInvalid.REJECT,
 ):
     job = imports.data_rows_import_file(

@@ -20,8 +20,10 @@ from django.db.models.functions import Lower
 
 from adminapp import authz
 from adminapp.authz import Permission
+from adminapp.catalog import importers
 from adminapp.catalog.keys import KEY_MAX, fold
 from adminapp.catalog.models import DataRow, Dataset
+from adminapp.client.types.catalog import ImportFormatInfo, ImportFormatList
 from adminapp.core.errors import NotFound, ValidationFailed
 from adminapp.core.pagination import (
     Page,
@@ -219,3 +221,36 @@ def data_row_in_org(data_row_id: str, org_id: str) -> bool:
     return DataRow.objects.filter(
         id=data_row_id, organization_id=org_id, dataset__deleted_at__isnull=True
     ).exists()
+
+
+# --- import formats ---------------------------------------------------------------------------
+BUILT_IN_FORMATS = (
+    (
+        "csv",
+        "CSV",
+        "A header row (row_data, external_id, global_key, metadata), then rows.",
+        [".csv"],
+    ),
+    ("jsonl", "JSON Lines", "One JSON object a line, with the same fields.", [".jsonl", ".ndjson"]),
+)
+
+
+def import_formats_list(*, actor: Principal) -> ImportFormatList:
+    """What an import's ``format`` may be: the built-in formats, then the importers a higher
+    layer registered (``catalog.importers``; the enabled plugins' importers). Anyone who can
+    call the API may read it: it is the instance's configuration, no organization's data."""
+    formats = [
+        ImportFormatInfo(id=key, label=label, description=text, extensions=exts)
+        for key, label, text, exts in BUILT_IN_FORMATS
+    ]
+    formats += [
+        ImportFormatInfo(
+            id=found.key,
+            label=found.label,
+            description=found.description,
+            extensions=list(found.extensions),
+            importer=True,
+        )
+        for found in importers.importers_list()
+    ]
+    return ImportFormatList(formats=formats)

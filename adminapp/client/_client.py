@@ -34,6 +34,7 @@ from adminapp.client.resources.jobs import Jobs
 from adminapp.client.resources.me import MeResource
 from adminapp.client.resources.organizations import Organizations
 from adminapp.client.resources.permissions import Permissions
+from adminapp.client.resources.plugins import Plugins
 from adminapp.client.resources.roles import Roles
 from adminapp.client.resources.spaces import Spaces
 from adminapp.client.resources.storage import Storage
@@ -170,6 +171,10 @@ class AdminClient:
     @cached_property
     def storage(self) -> Storage:
         return Storage(self)
+
+    @cached_property
+    def plugins(self) -> Plugins:
+        return Plugins(self)
 
     # --- lifecycle ------------------------------------------------------------------
     def close(self) -> None:

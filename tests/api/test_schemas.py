@@ -16,6 +16,8 @@ UPLOADS = {
     ("post", "/api/v1/global-keys/assign/file"),
     ("post", "/api/v1/global-keys/clear/file"),
     ("post", "/api/v1/global-keys/lookup/file"),
+    ("post", "/api/v1/plugins/install/archive"),
+    ("post", "/api/v1/plugins/{plugin_id}/update/archive"),
 }
 
 

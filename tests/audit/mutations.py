@@ -557,6 +557,102 @@ def _transfer(path, body):
 
 
 # --- the table ------------------------------------------------------------------------------
+
+
+# --- plugins (instance admins: the tenant's ADMIN is made one for these calls) ----------------
+def _instance_admin(tenant) -> None:
+    from adminapp.accounts.models import User
+
+    User.objects.filter(id=tenant.admin.id).update(is_superuser=True)
+
+
+def _plugin_store() -> str:
+    """A store (a folder) with plugin "demo" 2.0.0, built by the store's build tool."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from adminapp.plugins.store import build
+
+    # in the run's own folder, which the run removes when it ends
+    root = Path(tempfile.mkdtemp(prefix="audit-store-", dir=settings.TEST_RUN_DIR))
+    src = root / "src" / "demo"
+    src.mkdir(parents=True)
+    manifest = {"id": "demo", "version": "2.0.0", "meta": {"label": "Demo"}, "components": []}
+    (src / "plugin.json").write_text(json.dumps(manifest))
+    build.build(root / "src", root / "store")
+    return str(root / "store")
+
+
+def _installed_plugin(**source):
+    from adminapp.plugins.models import Plugin, PluginVersion
+
+    plugin = Plugin.objects.create(plugin_id="demo", source=source or {"kind": "archive"})
+    version = PluginVersion.objects.create(
+        plugin=plugin, version="1.0.0", manifest={}, sha256="0" * 64, archive="plugins/none.zip"
+    )
+    Plugin.objects.filter(id=plugin.id).update(current=version)
+    return plugin
+
+
+def _install_plugin_from(path: str, body=None, **settings):
+    def call(client, tenant):
+        from django.test import override_settings
+
+        _instance_admin(tenant)
+        store = _plugin_store()
+        with override_settings(PLUGINS_STORE_URL=store, PLUGINS_ALLOW_FILE_GIT=True, **settings):
+            if path == "archive":
+                import io
+                import zipfile
+
+                buffer = io.BytesIO()
+                with zipfile.ZipFile(buffer, "w") as zf:
+                    zf.writestr("plugin.json", "{}")
+                buffer.seek(0)
+                buffer.name = "demo.zip"
+                r = client.post(
+                    f"{API}/plugins/install/archive", {"file": buffer}, **_admin(tenant)
+                )
+                _forget_plugin_upload(r)
+            elif path == "update":
+                plugin = _installed_plugin(kind="store", store=store)
+                r = _post(client, tenant, f"/plugins/{plugin.plugin_id}/update", {})
+            else:
+                r = _post(client, tenant, f"/plugins/install/{path}", body)
+        return r, r.json()["id"]
+
+    return call
+
+
+def _forget_plugin_upload(response) -> None:
+    from django.core.files.storage import default_storage
+
+    from adminapp.jobs.models import Job
+
+    if response.status_code == 202:
+        default_storage.delete(Job.objects.get(id=response.json()["id"]).params["input"])
+
+
+def _delete_plugin(client, tenant):
+    _instance_admin(tenant)
+    plugin = _installed_plugin()
+    return _delete(client, tenant, "/plugins/demo"), plugin.id
+
+
+def _set_plugin_enabled(action):
+    def call(client, tenant):
+        _instance_admin(tenant)
+        plugin = _installed_plugin()
+        if action == "enable":
+            type(plugin).objects.filter(id=plugin.id).update(enabled=False)
+        return _post(client, tenant, f"/plugins/demo/{action}"), plugin.id
+
+    return call
+
+
 AUDITED: dict[str, list[Audited]] = {
     "accounts.services.organizations.organization_create": [
         Audited("organization.create", "organization", _create_organization, via="command")
@@ -713,6 +809,31 @@ AUDITED: dict[str, list[Audited]] = {
     "storage.services.transfers.repo_import_rows": [
         Audited("repo.import", "repo", _transfer("imports", {"prefix": "in"}))
     ],
+    "plugins.services.installs.plugin_install_from_store": [
+        Audited(
+            "plugin.install_requested", "job", _install_plugin_from("store", {"plugin_id": "demo"})
+        )
+    ],
+    "plugins.services.installs.plugin_install_from_archive": [
+        Audited("plugin.install_requested", "job", _install_plugin_from("archive"))
+    ],
+    "plugins.services.installs.plugin_install_from_git": [
+        Audited(
+            "plugin.install_requested",
+            "job",
+            _install_plugin_from("git", {"url": "file:///srv/plugins/demo.git"}),
+        )
+    ],
+    "plugins.services.installs.plugin_update": [
+        Audited("plugin.install_requested", "job", _install_plugin_from("update"))
+    ],
+    "plugins.services.installs.plugin_delete": [
+        Audited("plugin.delete_requested", "plugin", _delete_plugin)
+    ],
+    "plugins.services.lifecycle.plugin_set_enabled": [
+        Audited("plugin.disable", "plugin", _set_plugin_enabled("disable")),
+        Audited("plugin.enable", "plugin", _set_plugin_enabled("enable")),
+    ],
 }
 
 _ROWS_HELPER = "a helper of the data-row services (validation); no API calls it alone"
@@ -806,6 +927,8 @@ NOT_AUDITED: dict[str, str] = {
     "storage.services.transfers.start_once": (
         "a helper: job_create (job.create) with the Idempotency-Key rule; its callers' rows"
     ),
+    "plugins.services.common.installed": "a read: the installed plugin by its id (404 if none)",
+    "plugins.services.common.require_manage": "not a mutation: the plugin.manage check",
     "storage.services.repos.repos_purge_start": (
         "beat's maintenance: starts repo_purge jobs as the system (job.create is recorded by "
         "job_create; each purged repo by the job as repo.purge)"

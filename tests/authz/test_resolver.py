@@ -21,7 +21,7 @@ def test_every_permission_says_what_it_means_in_each_scope_it_is_granted_in():
         assert info.scopes, permission
         assert all(authz.describe(permission, scope) for scope in info.scopes)
     instance_only = authz.INSTANCE_PERMISSIONS
-    assert instance_only == {Permission.ORGANIZATION_CREATE}
+    assert instance_only == {Permission.ORGANIZATION_CREATE, Permission.PLUGIN_MANAGE}
     assert Permission.MEMBER_MANAGE in authz.ORG_PERMISSIONS & authz.SPACE_PERMISSIONS
 
 

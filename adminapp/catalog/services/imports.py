@@ -30,7 +30,7 @@ from django.db import transaction
 
 from adminapp.audit.services import audit_record
 from adminapp.authz import Permission
-from adminapp.catalog import selectors
+from adminapp.catalog import importers, selectors
 from adminapp.catalog.imports import DataRowsImport, ImportFormat, ImportParams
 from adminapp.catalog.keys import OnInvalid
 from adminapp.core.errors import PayloadTooLarge, ValidationFailed
@@ -74,14 +74,21 @@ class _Hashing:
         return getattr(self.raw, name)
 
 
-def import_format(format: str | None, filename: str) -> ImportFormat:
-    """The format given, or the one the file's name says."""
+def import_format(format: str | None, filename: str) -> tuple[ImportFormat, str]:
+    """The format given, or the one the file's name says; with the key of the importer
+    (``catalog.importers``) when ``format`` names one (``<plugin id>/<importer id>``)."""
     if format:
+        text = format.strip()
+        if importers.is_importer_key(text):
+            # The rows an importer yields are records like a JSON Lines file's.
+            return ImportFormat.JSONL, importers.importer_get(text).key
         try:
-            return ImportFormat(format.strip().lower())
+            return ImportFormat(text.lower()), ""
         except ValueError:
             raise ValidationFailed(
-                f"Unknown format {format!r}: csv or jsonl.", fields={"format": ["csv or jsonl."]}
+                f"Unknown format {format!r}: csv, jsonl, or an importer "
+                "(<plugin id>/<importer id>, listed by GET /datasets/import-formats).",
+                fields={"format": ["csv, jsonl or an importer."]},
             ) from None
     found = SUFFIXES.get(PurePosixPath(filename or "").suffix.lower())
     if found is None:
@@ -90,7 +97,7 @@ def import_format(format: str | None, filename: str) -> ImportFormat:
             "not end in .csv, .jsonl or .ndjson.",
             fields={"format": ["csv or jsonl."]},
         )
-    return found
+    return found, ""
 
 
 def _too_large(size: int) -> PayloadTooLarge:
@@ -127,6 +134,7 @@ def _start(
     on_invalid: OnInvalid | str,
     idempotency_key: str | None,
     source: str,
+    importer: str = "",
 ) -> Job:
     if size > settings.IMPORT_MAX_BYTES:
         raise _too_large(size)
@@ -140,12 +148,14 @@ def _start(
         ) from None
     dataset = selectors.dataset_get(actor=actor, dataset_id=dataset_id)
     selectors.require_dataset(actor, dataset, Permission.DATASET_WRITE)
-    _sniff(file, fmt)
+    if not importer:  # an importer reads its own format, binary or not
+        _sniff(file, fmt)
+    ext = fmt.value if not importer else "bin"
 
     hashing = _Hashing(file)
-    content = File(hashing, name=filename or f"upload.{fmt.value}")
+    content = File(hashing, name=filename or f"upload.{ext}")
     content.size = size
-    stored = default_storage.save(f"imports/{actor.org_id}/{uuid.uuid4().hex}.{fmt.value}", content)
+    stored = default_storage.save(f"imports/{actor.org_id}/{uuid.uuid4().hex}.{ext}", content)
     params = ImportParams(
         dataset_id=dataset.id,
         file=stored,
@@ -154,6 +164,7 @@ def _start(
         filename=filename,
         size=hashing.copied,
         sha256=hashing.sha256.hexdigest(),
+        importer=importer,
     )
     try:
         key = (idempotency_key or "").strip()
@@ -177,7 +188,7 @@ def _start(
                 details={
                     "job_id": job.id,
                     "source": source,
-                    "format": fmt.value,
+                    "format": importer or fmt.value,
                     "filename": filename,
                     "bytes": params.size,
                 },
@@ -206,7 +217,7 @@ def data_rows_import_file(
     file name's (.csv, .jsonl, .ndjson). Returns the QUEUED job (the API answers 202)."""
     filename = PurePosixPath((filename or getattr(file, "name", "") or "").replace("\\", "/"))
     filename = filename.name[:FILENAME_MAX]
-    fmt = import_format(format, filename)
+    fmt, importer = import_format(format, filename)
     if size is None:
         size = getattr(file, "size", None)
     if size is None:
@@ -223,6 +234,7 @@ def data_rows_import_file(
         on_invalid=on_invalid,
         idempotency_key=idempotency_key,
         source="file",
+        importer=importer,
     )
 
 

@@ -24,6 +24,8 @@ from adminapp.client.types.catalog import (
     DatasetPage,
     DatasetUpdateParams,
     ImportFormat,
+    ImportFormatInfo,
+    ImportFormatList,
     OnInvalid,
 )
 
@@ -66,6 +68,11 @@ class Datasets(Resource):
         case-insensitive substring."""
         params = {"space": space, "name": name, "limit": limit, "cursor": cursor}
         return self._page("/datasets", DatasetPage, params)
+
+    def import_formats(self) -> list[ImportFormatInfo]:
+        """What ``client.data_rows.import_file(format=...)`` accepts: csv, jsonl, then the
+        enabled plugins' importers (``id`` = ``<plugin id>/<importer id>``)."""
+        return self._get("/datasets/import-formats", ImportFormatList).formats
 
     def get(self, dataset_id: str) -> Dataset:
         return self._get(f"/datasets/{seg(dataset_id)}", Dataset)
@@ -217,7 +224,8 @@ class DataRows(Resource):
         """Import the rows of a CSV (header row: ``row_data``, ``external_id``,
         ``global_key``, ``metadata``) or JSON Lines file into ``dataset`` (its id, or a
         ``Dataset``), as a job. The file is streamed, never read whole; ``format`` defaults
-        to the file name's (.csv, .jsonl, .ndjson). Give its ``path``, or an open binary,
+        to the file name's (.csv, .jsonl, .ndjson). A plugin's importer reads other formats:
+        ``format="coco-importer/coco"`` (``client.datasets.import_formats()`` lists them). Give its ``path``, or an open binary,
         seekable ``file`` (and the ``filename`` to show, e.g. a web upload's).
 
         Returns the ``Job`` at once; ``wait=True`` waits for it to finish (``timeout``
@@ -228,8 +236,9 @@ class DataRows(Resource):
         if (path is None) == (file is None):
             raise TypeError("Give either path or file.")
         fields = {"on_invalid": str(OnInvalid(on_invalid).value)}
-        if format is not None:
-            fields["format"] = str(ImportFormat(format).value)
+        if format is not None:  # a plugin's importer is "<plugin id>/<importer id>"
+            text = str(format)
+            fields["format"] = text if "/" in text else str(ImportFormat(format).value)
         source: str | os.PathLike[str] | IO[bytes] = file if file is not None else path
         upload = FileUpload(source, filename=filename, fields=fields)
         response = self._client.request(

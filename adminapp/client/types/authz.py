@@ -21,6 +21,7 @@ __all__ = [
 class Permission(StrEnum):
     # --- instance: held by instance admins only -----------------------------------------
     ORGANIZATION_CREATE = "organization.create"
+    PLUGIN_MANAGE = "plugin.manage"  # install, update, enable, disable and delete plugins
 
     # --- organization -------------------------------------------------------------------
     ORG_READ = "org.read"
@@ -39,6 +40,7 @@ class Permission(StrEnum):
     ROLE_MANAGE = "role.manage"  # define, change and delete custom space roles
     STORAGE_READ = "storage.read"  # bucket configs (secrets masked) and repos
     STORAGE_MANAGE = "storage.manage"  # create, change, check and delete them
+    PLUGIN_MACRO_RUN = "plugin.macro.run"  # run plugin macros in the org (issue 11)
 
     # --- space: granted inside one space by a space role or a space token ---------------
     SPACE_READ = "space.read"

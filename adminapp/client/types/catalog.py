@@ -165,7 +165,13 @@ class DataRowUpdateParams(ParamsModel):
 
 
 # --- datasets and data rows: imports -------------------------------------------------------
-__all__ += ["DataRowsImportParams", "DataRowsImportResult", "ImportFormat"]
+__all__ += [
+    "DataRowsImportParams",
+    "DataRowsImportResult",
+    "ImportFormat",
+    "ImportFormatInfo",
+    "ImportFormatList",
+]
 
 
 class ImportFormat(StrEnum):
@@ -198,6 +204,25 @@ class DataRowsImportResult(WireModel):
     bytes: int = Field(description="Bytes read.")
     format: ImportFormat
     filename: str = ""
+    importer: str | None = Field(
+        None, description="The plugin importer that read the file (<plugin id>/<importer id>)."
+    )
+
+
+class ImportFormatInfo(WireModel):
+    """A choice of the import's ``format``: built in (csv, jsonl) or a plugin's importer."""
+
+    id: str = Field(description="What to send as format: csv, jsonl or <plugin id>/<importer id>.")
+    label: str
+    description: str = ""
+    extensions: list[str] = Field(default_factory=list, description="File names it reads.")
+    importer: bool = Field(False, description="A plugin's importer (not built in).")
+
+
+class ImportFormatList(WireModel):
+    """``GET /datasets/import-formats``: the built-in formats, then the enabled importers."""
+
+    formats: list[ImportFormatInfo]
 
 
 # --- global keys ----------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""Each worker's local copy of installed versions, keyed by the archive's sha256.
+
+A version's archive lives in Django's default storage (a shared folder or an S3 bucket), so
+workers on other machines run the same code: ``materialize`` copies it into
+``PLUGINS_CACHE_DIR/<sha256>/`` once per worker — downloaded to a temporary file while its
+hash is checked, unpacked with the archive checks into a temporary folder beside the final
+one, then renamed into place in one step (two processes racing both unpack; the first
+rename wins, the other's copy is dropped). A half-made copy is never seen under the final
+name."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+from adminapp.core.errors import ApplicationError
+from adminapp.plugins import archives
+
+_CHUNK = 256 * 1024
+
+
+class CacheCorrupt(ApplicationError):
+    status_code = 500
+    code = "plugin_archive_corrupt"
+
+
+def cache_dir() -> Path:
+    path = Path(settings.PLUGINS_CACHE_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def materialize(version) -> Path:
+    """The plugin root of ``version`` (a PluginVersion) on this machine."""
+    base = cache_dir()
+    final = base / version.sha256
+    if final.is_dir():
+        return archives.find_root(final)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{version.sha256[:12]}-", dir=base))
+    try:
+        zip_path = tmp / "archive.zip"
+        digest = hashlib.sha256()
+        with default_storage.open(version.archive, "rb") as src, open(zip_path, "wb") as out:
+            while block := src.read(_CHUNK):
+                digest.update(block)
+                out.write(block)
+        if digest.hexdigest() != version.sha256:
+            raise CacheCorrupt(
+                f"The stored archive of {version.plugin_id} {version.version} does not match "
+                "its sha256."
+            )
+        archives.extract(zip_path, tmp / "files")
+        try:
+            os.rename(tmp / "files", final)
+        except OSError:
+            if not final.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return archives.find_root(final)
+
+
+def evict(sha256: str) -> None:
+    """Drop a version's local copy (a deleted plugin's)."""
+    shutil.rmtree(cache_dir() / sha256, ignore_errors=True)
+
+
+STALE_AFTER_S = 24 * 3600
+
+
+def sweep() -> None:
+    """Remove temporary folders a killed process left in the cache (older than a day)."""
+    now = time.time()
+    for path in cache_dir().glob(".*"):
+        try:
+            if now - path.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def workdir(prefix: str) -> Path:
+    """A fresh temporary folder inside the cache (same filesystem: what is unpacked in it
+    can be renamed into place); stale ones of killed processes are swept first."""
+    sweep()
+    return Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=cache_dir()))
+
+
+def adopt(sha256: str, directory: Path) -> Path:
+    """Move an unpacked and validated copy into place under its hash, in one rename (an
+    existing copy of the same content wins). Returns the plugin root."""
+    final = cache_dir() / sha256
+    if not final.is_dir():
+        try:
+            os.rename(directory, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+    return archives.find_root(final)

@@ -1,0 +1,360 @@
+"""Plugin job kinds: install (store, uploaded archive or git — an update is an install of a
+newer version of an installed id) and delete.
+
+An install runs in two steps, each a chunk the engine checkpoints:
+
+1. ``unpacked`` — outside any transaction: fetch the archive (a copy of the upload, the
+   store's file with its sha256 checked, or a git checkout zipped deterministically), unpack
+   it with the archive checks into a folder of the worker's cache, validate its manifest
+   (and the store's id and version, and that it is newer than the installed one), put the
+   archive into Django's storage under its sha256 and rename the unpacked folder into the
+   cache under that hash — beside the version in use, which nothing has touched;
+2. ``switched`` — one transaction: the version row, ``current`` pointed at it, the source,
+   the audit event. Readers see the old version until it commits, the new one after.
+
+A worker killed anywhere before the commit of step 2 leaves the old version current and
+working; a re-run continues from step 1's checkpoint (its archive is in the storage).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import semver
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from pydantic import BaseModel
+
+from adminapp.audit.services import audit_record
+from adminapp.core.errors import Conflict, NotFound
+from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Queue, register
+from adminapp.plugins import archives, cache, gitsource, manifest, store, usages
+from adminapp.plugins.models import Plugin, PluginVersion
+
+ARCHIVES = "plugins/archives"
+UPLOADS = "plugins/uploads"
+
+
+class PluginInstallParams(BaseModel):
+    source: Literal["store", "archive", "git"]
+    input: str = ""  # archive: the uploaded file's name in the storage
+    filename: str = ""
+    store: str = ""  # store: where the store was when the install was asked
+    plugin_id: str = ""  # store: the id asked; an update: the installed plugin's id
+    version: str | None = None
+    url: str = ""
+    checkout: str | None = None
+    subpath: str | None = None
+    allow_downgrade: bool = False
+    update: bool = False  # the manifest's id must be an installed plugin's (plugin_id)
+
+
+class PluginInstallResult(BaseModel):
+    plugin_id: str
+    version: str
+    previous_version: str | None = None
+    action: Literal["installed", "updated", "downgraded", "reinstalled"]
+    sha256: str
+
+
+def version_order(new: str, old: str) -> int:
+    return semver.Version.parse(new).compare(semver.Version.parse(old))
+
+
+def check_newer(plugin_id: str, new: str, installed: str | None, allow_downgrade: bool) -> None:
+    if installed is None or allow_downgrade:
+        return
+    if version_order(new, installed) <= 0:
+        raise Conflict(
+            f"{plugin_id} {installed} is installed; {new} is not newer (allow_downgrade "
+            "installs an older or the same version).",
+            code="plugin_version_not_newer",
+            details={"installed": installed, "offered": new},
+        )
+
+
+def _installed(plugin_id: str, *, lock: bool = False) -> Plugin | None:
+    """The installed plugin; with ``lock``, its row locked and nothing joined: on
+    PostgreSQL a row locked after waiting is re-read as committed, but a row joined to it
+    would be the one of the statement's older snapshot (a stale ``current``). ``current``
+    is then read by its own query, after the lock."""
+    qs = Plugin.objects.annotate(key=Lower("plugin_id")).filter(key=plugin_id.lower())
+    if lock:
+        return qs.select_for_update().first()
+    return qs.select_related("current").first()
+
+
+def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, dict]:
+    """The archive to install as a local zip, and its source (no credentials)."""
+    zip_path = work / "archive.zip"
+    if params.source == "archive":
+        with default_storage.open(params.input, "rb") as src, open(zip_path, "wb") as out:
+            shutil.copyfileobj(src, out, 256 * 1024)
+        return zip_path, {"kind": "archive", "filename": params.filename}
+    if params.source == "store":
+        index = store.read_index(params.store)
+        entry = store.entry_for(index, params.plugin_id, params.version)
+        store.fetch_archive(entry, zip_path, params.store)
+        source = {"kind": "store", "store": params.store, "expect": [entry.id, entry.version]}
+        return zip_path, source
+    fetched = gitsource.fetch(params.url, params.checkout, params.subpath, work / "git")
+    archives.deterministic_zip(fetched.directory, zip_path)
+    source = {
+        "kind": "git",
+        "url": params.url,
+        "checkout": params.checkout,
+        "commit": fetched.commit,
+        "subpath": params.subpath or None,
+    }
+    return zip_path, source
+
+
+def prepare(params: PluginInstallParams) -> dict:
+    """Step 1 (see the module's docstring): the new version stored and unpacked beside the
+    old one, and what step 2 needs to switch to it."""
+    work = cache.workdir("install")
+    try:
+        zip_path, source = _fetch(params, work)
+        size = zip_path.stat().st_size
+        if size > settings.PLUGINS_MAX_ARCHIVE_BYTES:
+            raise archives.ArchiveRefused(
+                f"The archive is {size} bytes; at most {settings.PLUGINS_MAX_ARCHIVE_BYTES}."
+            )
+        sha = archives.sha256_of(zip_path)
+        root = archives.extract(zip_path, work / "files")
+        m = manifest.load(root)
+        expect = source.pop("expect", None)
+        if expect and (m.id.lower() != expect[0].lower() or m.version != expect[1]):
+            raise store.StoreRefused(
+                f"The store's index says {expect[0]} {expect[1]}; the archive's plugin.json "
+                f"says {m.id} {m.version}: refused.",
+                code="plugin_store_mismatch",
+            )
+        if params.update and m.id.lower() != params.plugin_id.lower():
+            raise Conflict(
+                f"This is plugin {m.id!r}, not {params.plugin_id!r}: an update must be a "
+                "version of the same plugin.",
+                code="plugin_id_mismatch",
+            )
+        installed = _installed(m.id)
+        if params.update and installed is None:
+            raise NotFound(f"No plugin {params.plugin_id!r} is installed.", code="plugin_not_found")
+        current = installed.current.version if installed and installed.current else None
+        check_newer(m.id, m.version, current, params.allow_downgrade)
+        name = f"{ARCHIVES}/{sha}.zip"
+        if not default_storage.exists(name):
+            with open(zip_path, "rb") as fh:
+                name = default_storage.save(name, File(fh, name=f"{sha}.zip"))
+        cache.adopt(sha, work / "files")
+        return {
+            "plugin_id": m.id,
+            "version": m.version,
+            "manifest": m.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "sha256": sha,
+            "archive": name,
+            "size": size,
+            "source": source,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def switch(ctx: JobContext[PluginInstallParams], new: dict) -> PluginInstallResult:
+    """Step 2: one transaction (the engine's chunk transaction)."""
+    params = ctx.params
+    plugin = _installed(new["plugin_id"], lock=True)
+    previous = plugin.current.version if plugin and plugin.current else None
+    check_newer(new["plugin_id"], new["version"], previous, params.allow_downgrade)
+    if plugin is None:
+        if params.update:
+            raise NotFound(f"No plugin {params.plugin_id!r} is installed.", code="plugin_not_found")
+        try:
+            with transaction.atomic():
+                plugin = Plugin.objects.create(plugin_id=new["plugin_id"], enabled=True)
+        except IntegrityError:
+            raise Conflict(
+                f"Plugin {new['plugin_id']!r} was installed by another job meanwhile.",
+                code="plugin_install_conflict",
+            ) from None
+    version = PluginVersion.objects.create(
+        plugin=plugin,
+        version=new["version"],
+        manifest=new["manifest"],
+        sha256=new["sha256"],
+        archive=new["archive"],
+        size=new["size"],
+    )
+    plugin.current = version
+    plugin.plugin_id = new["plugin_id"]  # the manifest's spelling
+    plugin.source = new["source"]
+    plugin.save(update_fields=["current", "plugin_id", "source", "updated_at"])
+    if previous is None:
+        action = "installed"
+    else:
+        order = version_order(new["version"], previous)
+        action = "updated" if order > 0 else ("reinstalled" if order == 0 else "downgraded")
+    audit_record(
+        actor=ctx.principal,
+        action="plugin.install" if previous is None else "plugin.update",
+        target_type="plugin",
+        target_id=plugin.id,
+        details={
+            "plugin_id": plugin.plugin_id,
+            "version": new["version"],
+            "previous_version": previous,
+            "sha256": new["sha256"],
+            "source": new["source"],
+            "job": ctx.job_id,
+        },
+    )
+    return PluginInstallResult(
+        plugin_id=plugin.plugin_id,
+        version=new["version"],
+        previous_version=previous,
+        action=action,
+        sha256=new["sha256"],
+    )
+
+
+@register
+class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
+    name = "plugin_install"
+    label = "Plugin install"
+    queue = Queue.IO
+    unit = "steps"
+    permission = "plugin.manage"
+
+    def plan(self, ctx: JobContext[PluginInstallParams]) -> int:
+        return 2
+
+    def chunks(self, ctx: JobContext[PluginInstallParams], after) -> Iterator[Chunk]:
+        if after is None:
+            yield Chunk(
+                payload=prepare(ctx.params), after="unpacked", stage="unpacked and validated"
+            )
+        if after in (None, "unpacked"):
+            yield Chunk(payload=None, after="switched", stage="switched")
+
+    def apply(self, ctx: JobContext[PluginInstallParams], chunk: Chunk) -> list[ItemOutcome]:
+        if chunk.after == "unpacked":
+            ctx.state["new"] = chunk.payload
+            new = chunk.payload
+            return [
+                ItemOutcome.success(key=f"{new['plugin_id']} {new['version']}", step="unpacked")
+            ]
+        result = switch(ctx, ctx.state["new"])
+        ctx.state["result"] = result.model_dump(mode="json")
+        return [ItemOutcome.success(key=f"{result.plugin_id} {result.version}", step="switched")]
+
+    def result(self, ctx: JobContext[PluginInstallParams]) -> PluginInstallResult:
+        return PluginInstallResult.model_validate(ctx.state["result"])
+
+    def cleanup(self, job_id: str) -> None:
+        from adminapp.jobs.models import Job
+
+        job = Job.objects.filter(id=job_id).only("params", "checkpoint").first()
+        if job is None:
+            return
+        name = (job.params or {}).get("input", "")
+        if name.startswith(UPLOADS + "/"):
+            default_storage.delete(name)
+        # A version stored by step 1 that step 2 never switched to (the job failed or was
+        # aborted in between): its archive is nobody's.
+        new = ((job.checkpoint or {}).get("state") or {}).get("new") or {}
+        stored = new.get("archive", "")
+        if (
+            stored.startswith(ARCHIVES + "/")
+            and not PluginVersion.objects.filter(archive=stored).exists()
+        ):
+            default_storage.delete(stored)
+
+
+# --- delete -------------------------------------------------------------------------------
+class PluginDeleteParams(BaseModel):
+    plugin: str  # the Plugin row's id
+    plugin_id: str
+    force: bool = False
+
+
+class PluginDeleteResult(BaseModel):
+    plugin_id: str
+    versions_removed: int
+    forced_past: list[dict] = []
+
+
+def usages_conflict(plugin: Plugin, found: list[usages.Usage]) -> Conflict:
+    listed = [{"kind": u.kind, "id": u.id, "label": u.label} for u in found]
+    return Conflict(
+        f"Plugin {plugin.plugin_id!r} is in use ({len(listed)} usage"
+        f"{'' if len(listed) == 1 else 's'}); delete it with force to remove it anyway.",
+        code="plugin_in_use",
+        details={"usages": listed},
+    )
+
+
+def remove_files(archive_names: list[str], hashes: list[str]) -> None:
+    for name in archive_names:
+        if not PluginVersion.objects.filter(archive=name).exists():
+            default_storage.delete(name)
+    for sha in hashes:
+        if not PluginVersion.objects.filter(sha256=sha).exists():
+            cache.evict(sha)
+
+
+@register
+class PluginDelete(JobKind[PluginDeleteParams, PluginDeleteResult]):
+    name = "plugin_delete"
+    label = "Plugin delete"
+    queue = Queue.IO
+    unit = "plugins"
+    permission = "plugin.manage"
+
+    def plan(self, ctx: JobContext[PluginDeleteParams]) -> int:
+        return 1
+
+    def chunks(self, ctx: JobContext[PluginDeleteParams], after) -> Iterator[Chunk]:
+        if after is None:
+            yield Chunk(payload=None, after="deleted", stage="deleted")
+
+    def apply(self, ctx: JobContext[PluginDeleteParams], chunk: Chunk) -> list[ItemOutcome]:
+        plugin = Plugin.objects.select_for_update().filter(id=ctx.params.plugin).first()
+        if plugin is None:
+            raise NotFound(
+                f"Plugin {ctx.params.plugin_id!r} is not installed (deleted meanwhile).",
+                code="plugin_not_found",
+            )
+        found = usages.usages_of(plugin)
+        if found and not ctx.params.force:
+            raise usages_conflict(plugin, found)
+        versions = list(plugin.versions.values_list("archive", "sha256"))
+        names, hashes = [v[0] for v in versions], [v[1] for v in versions]
+        Plugin.objects.filter(id=plugin.id).update(current=None)
+        plugin.delete()
+        audit_record(
+            actor=ctx.principal,
+            action="plugin.delete",
+            target_type="plugin",
+            target_id=ctx.params.plugin,
+            details={
+                "plugin_id": ctx.params.plugin_id,
+                "force": ctx.params.force,
+                "usages": [{"kind": u.kind, "id": u.id} for u in found],
+                "job": ctx.job_id,
+            },
+        )
+        transaction.on_commit(lambda: remove_files(names, hashes))
+        ctx.state["result"] = {
+            "plugin_id": ctx.params.plugin_id,
+            "versions_removed": len(versions),
+            "forced_past": [{"kind": u.kind, "id": u.id, "label": u.label} for u in found],
+        }
+        return [ItemOutcome.success(key=ctx.params.plugin_id)]
+
+    def result(self, ctx: JobContext[PluginDeleteParams]) -> PluginDeleteResult:
+        return PluginDeleteResult.model_validate(ctx.state["result"])

@@ -1,0 +1,94 @@
+"""The plugins' importers as the catalog's import formats, without a worker: the upload
+takes ``format=<plugin id>/<importer id>`` and queues an import that is a usage of the
+plugin; the importer's rows, read by a real child process, resume after a checkpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from adminapp.plugins.runtime.importers import PLUGIN_IMPORTERS
+from adminapp.plugins.runtime.registry import running_jobs
+from tests.catalog.factories import make_dataset
+from tests.plugins.runtime.helpers import install, write_plugin
+from tests.spaces.factories import make_space
+
+LINES = """
+def parse(ctx, path):
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            yield {"row_data": line.strip(), "external_id": f"line-{n}"}
+"""
+
+
+def lines_plugin(tmp_path: Path):
+    root = write_plugin(tmp_path / "lines", LINES, entry="lines.py")
+    (root / "plugin.json").write_text(
+        json.dumps(
+            {
+                "id": "lines",
+                "version": "1.0.0",
+                "meta": {"label": "Lines"},
+                "components": [
+                    {
+                        "type": "importer",
+                        "id": "txt",
+                        "label": "Text lines",
+                        "entry": "lines.py",
+                        "extensions": [".txt"],
+                    }
+                ],
+            }
+        )
+    )
+    return install(tmp_path, root)
+
+
+def test_an_import_through_an_importer_is_queued_and_is_a_usage_of_its_plugin(
+    client, tenant, tmp_path
+):
+    version = lines_plugin(tmp_path)
+    dataset = make_dataset(space=make_space(tenant, "Docs"), name="lines")
+    response = client.post(
+        f"/api/v1/datasets/{dataset.id}/imports",
+        {"file": SimpleUploadedFile("a.txt", b"one\ntwo\n"), "format": "LINES/txt"},
+        **tenant.auth("OWNER"),
+    )
+    assert response.status_code == 202
+    job = response.json()
+    assert (job["kind"], job["params"]["importer"], job["params"]["format"]) == (
+        "data_rows_import",
+        "lines/txt",  # the installed plugin's own id, whatever case the caller used
+        "jsonl",
+    )
+    assert [u.id for u in running_jobs(version.plugin)] == [job["id"]]
+
+
+def test_an_importer_that_is_not_one_is_refused_on_format(client, tenant, tmp_path):
+    lines_plugin(tmp_path)
+    dataset = make_dataset(space=make_space(tenant, "Docs"), name="lines")
+    response = client.post(
+        f"/api/v1/datasets/{dataset.id}/imports",
+        {"file": SimpleUploadedFile("a.txt", b"one\n"), "format": "lines/nope"},
+        **tenant.auth("OWNER"),
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "format": [
+            "No enabled importer 'lines/nope': csv, jsonl, or an importer listed by "
+            "GET /datasets/import-formats."
+        ]
+    }
+
+
+def test_a_resumed_import_reads_on_after_the_rows_already_imported(db, tmp_path):
+    lines_plugin(tmp_path)
+    source = tmp_path / "input.txt"
+    source.write_text("a\nb\nc\nd\n")
+    with PLUGIN_IMPORTERS.rows(key="lines/txt", path=source, job_id="job_x", skip=2) as rows:
+        assert list(rows) == [
+            {"row_data": "c", "external_id": "line-3"},
+            {"row_data": "d", "external_id": "line-4"},
+        ]
