@@ -3,6 +3,8 @@ invitations, API keys and the permission check. Each endpoint: input schema → 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.conf import settings
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
@@ -17,6 +19,8 @@ from adminapp import authz
 from adminapp.accounts import principals, selectors, services
 from adminapp.accounts.schemas import (
     api_key_out,
+    instance_organization_out,
+    instance_user_out,
     invitation_out,
     invitation_preview_out,
     member_out,
@@ -30,6 +34,7 @@ from adminapp.core.pagination import PageParams
 from adminapp.core.principal import Principal
 
 router = Router(tags=["identity"])
+instance_router = Router(tags=["instance"])  # mounted at /instance beside jobs' health
 
 
 class MemberListParams(PageParams):
@@ -37,6 +42,12 @@ class MemberListParams(PageParams):
     search: str | None = Field(
         None, max_length=255, description="Substring of the email or the name (typeahead)."
     )
+    sort: wire.MemberSort = Field(wire.MemberSort.JOINED, description="The column to sort by.")
+    order: Literal["asc", "desc"] = Field("asc", description="Ascending or descending.")
+
+
+class SearchPageParams(PageParams):
+    search: str | None = Field(None, max_length=255, description="A substring to look for.")
 
 
 def _me(principal: Principal, request: HttpRequest) -> wire.Me:
@@ -121,6 +132,29 @@ def get_organization(request: HttpRequest, org_id: str):
     return organization_out(org, membership.account_role if membership else principal.role)
 
 
+@router.patch(
+    "/organizations/{org_id}",
+    response=wire.Organization,
+    summary="Rename the organization (owners)",
+)
+def update_organization(request: HttpRequest, org_id: str, payload: wire.OrganizationUpdateParams):
+    principal: Principal = request.auth
+    org = services.organization_rename(actor=principal, org_id=org_id, name=payload.name)
+    return organization_out(org, principal.role)
+
+
+@router.post(
+    "/organizations/{org_id}/transfer-ownership",
+    response=wire.OrgMember,
+    summary="Hand OWNER to another member; you become ADMIN (owners)",
+)
+def transfer_ownership(request: HttpRequest, org_id: str, payload: wire.OwnershipTransferParams):
+    membership = services.organization_transfer_ownership(
+        actor=request.auth, org_id=org_id, user_id=payload.user_id
+    )
+    return member_out(membership)
+
+
 @router.get("/organizations/{org_id}/members", response=wire.OrgMemberPage)
 def list_members(request: HttpRequest, org_id: str, params: Query[MemberListParams]):
     result = selectors.org_member_list(
@@ -128,6 +162,8 @@ def list_members(request: HttpRequest, org_id: str, params: Query[MemberListPara
         org_id=org_id,
         email=params.email,
         search=params.search,
+        sort=params.sort.value,
+        descending=params.order == "desc",
         limit=params.limit,
         cursor=params.cursor,
     )
@@ -160,6 +196,32 @@ def update_member(
         actor=request.auth, org_id=org_id, user_id=user_id, role=payload.role.value
     )
     return member_out(membership)
+
+
+@router.post(
+    "/organizations/{org_id}/members/{user_id}/deactivate",
+    response=wire.OrgMember,
+    summary="Deactivate a member's account: no sign-in, sessions or API keys (history kept)",
+)
+def deactivate_member(request: HttpRequest, org_id: str, user_id: str):
+    return member_out(
+        services.org_member_set_active(
+            actor=request.auth, org_id=org_id, user_id=user_id, active=False
+        )
+    )
+
+
+@router.post(
+    "/organizations/{org_id}/members/{user_id}/reactivate",
+    response=wire.OrgMember,
+    summary="Reactivate a deactivated member's account",
+)
+def reactivate_member(request: HttpRequest, org_id: str, user_id: str):
+    return member_out(
+        services.org_member_set_active(
+            actor=request.auth, org_id=org_id, user_id=user_id, active=True
+        )
+    )
 
 
 @router.delete("/organizations/{org_id}/members/{user_id}", response={204: None})
@@ -372,9 +434,18 @@ def accept_invitation(request: HttpRequest, payload: wire.InvitationAcceptParams
 
 
 @router.get("/api-keys", response=wire.ApiKeyPage, tags=["api keys"])
-def list_api_keys(request: HttpRequest, page: Query[PageParams], include_revoked: bool = False):
+def list_api_keys(
+    request: HttpRequest,
+    page: Query[PageParams],
+    include_revoked: bool = False,
+    user_id: str | None = Query(None, max_length=40, description="Only this person's keys."),
+):
     result = selectors.api_key_list(
-        actor=request.auth, include_revoked=include_revoked, limit=page.limit, cursor=page.cursor
+        actor=request.auth,
+        include_revoked=include_revoked,
+        user_id=user_id,
+        limit=page.limit,
+        cursor=page.cursor,
     )
     return page.response([api_key_out(k) for k in result.items], result)
 
@@ -411,3 +482,85 @@ def check_permission(
             actor=request.auth, principal_ref=principal, action=action, resource=resource
         )
     }
+
+
+# --- the instance (instance admins; mounted at /instance) -------------------------------------
+@instance_router.get(
+    "/organizations",
+    response=wire.InstanceOrganizationPage,
+    summary="Every organization with its member count (instance admins)",
+)
+def instance_list_organizations(request: HttpRequest, params: Query[SearchPageParams]):
+    result = selectors.instance_organization_list(
+        actor=request.auth, search=params.search, limit=params.limit, cursor=params.cursor
+    )
+    items = [instance_organization_out(o, o.member_count) for o in result.items]
+    return params.response(items, result)
+
+
+@instance_router.post(
+    "/organizations",
+    response={201: wire.InstanceOrganizationCreated},
+    summary="Create an organization with its first owner (an account, or invited by email)",
+)
+def instance_create_organization(
+    request: HttpRequest, payload: wire.InstanceOrganizationCreateParams
+):
+    created = services.organization_create_with_owner(
+        actor=request.auth,
+        name=payload.name,
+        owner_email=payload.owner_email,
+        link_for=_link_for(request),
+    )
+    return Status(
+        201,
+        wire.InstanceOrganizationCreated(
+            organization=instance_organization_out(created.organization, 1 if created.owner else 0),
+            owner=user_out(created.owner) if created.owner else None,
+            invitation=invitation_out(created.invitation) if created.invitation else None,
+        ),
+    )
+
+
+@instance_router.get(
+    "/users", response=wire.InstanceUserPage, summary="Every account (instance admins)"
+)
+def instance_list_users(request: HttpRequest, params: Query[SearchPageParams]):
+    result = selectors.instance_user_list(
+        actor=request.auth, search=params.search, limit=params.limit, cursor=params.cursor
+    )
+    return params.response([instance_user_out(u) for u in result.items], result)
+
+
+@instance_router.get(
+    "/users/{user_id}",
+    response=wire.InstanceUserDetail,
+    summary="One account and its organizations (instance admins)",
+)
+def instance_get_user(request: HttpRequest, user_id: str):
+    user, memberships = selectors.instance_user_get(actor=request.auth, user_id=user_id)
+    return instance_user_out(user, memberships)
+
+
+def _instance_user_set_active(request: HttpRequest, user_id: str, active: bool):
+    services.instance_user_set_active(actor=request.auth, user_id=user_id, active=active)
+    user, memberships = selectors.instance_user_get(actor=request.auth, user_id=user_id)
+    return instance_user_out(user, memberships)
+
+
+@instance_router.post(
+    "/users/{user_id}/deactivate",
+    response=wire.InstanceUserDetail,
+    summary="Deactivate an account: no sign-in, sessions or API keys (instance admins)",
+)
+def instance_deactivate_user(request: HttpRequest, user_id: str):
+    return _instance_user_set_active(request, user_id, False)
+
+
+@instance_router.post(
+    "/users/{user_id}/reactivate",
+    response=wire.InstanceUserDetail,
+    summary="Reactivate an account (instance admins)",
+)
+def instance_reactivate_user(request: HttpRequest, user_id: str):
+    return _instance_user_set_active(request, user_id, True)

@@ -33,6 +33,7 @@ __all__ = [
     "for_space_token",
     "for_user",
     "for_visitor",
+    "is_member",
     "owner_of",
     "register_owner_resolver",
     "resolve_owner",
@@ -168,6 +169,15 @@ def forget_session_memo(request: HttpRequest) -> None:
     user = getattr(request, "user", None)
     if user is not None:
         user.__dict__.pop(MEMBERSHIP_MEMO_ATTR, None)
+
+
+def is_member(*, org_id: str | None, user_id: str) -> bool:
+    """Whether ``user_id`` belongs to ``org_id`` (for the domains above, e.g. a member's
+    spaces)."""
+    return (
+        bool(org_id)
+        and OrgMembership.objects.filter(organization_id=org_id, user_id=user_id).exists()
+    )
 
 
 def _key_is_live(key: ApiKey) -> bool:

@@ -23,6 +23,36 @@ def member_out(membership: OrgMembership) -> wire.OrgMember:
         user=user_out(membership.user),
         role=membership.account_role,
         joined_at=membership.created_at,
+        is_active=membership.user.is_active,
+        last_login=membership.user.last_login,
+    )
+
+
+def instance_organization_out(org, member_count: int) -> wire.InstanceOrganization:
+    return wire.InstanceOrganization(
+        id=org.id,
+        name=org.name,
+        slug=org.slug,
+        created_at=org.created_at,
+        member_count=member_count,
+    )
+
+
+def instance_user_out(user, memberships=None):
+    data = dict(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        is_active=user.is_active,
+        is_instance_admin=user.is_superuser,
+        last_login=user.last_login,
+        created_at=user.created_at,
+    )
+    if memberships is None:
+        return wire.InstanceUser(**data)
+    return wire.InstanceUserDetail(
+        **data,
+        organizations=[organization_out(m.organization, m.account_role) for m in memberships],
     )
 
 

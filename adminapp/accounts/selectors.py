@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from datetime import UTC, datetime
+
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower
 
 from adminapp import authz
 from adminapp.accounts import principals
 from adminapp.accounts.models import (
+    AccountRole,
     ApiKey,
     ApiKeyKind,
     Invitation,
@@ -15,8 +29,8 @@ from adminapp.accounts.models import (
     User,
 )
 from adminapp.authz import Permission
-from adminapp.core.errors import NotFound, ValidationFailed
-from adminapp.core.pagination import Page, paginate
+from adminapp.core.errors import NotFound, PermissionDenied, ValidationFailed
+from adminapp.core.pagination import Page, paginate, paginate_sorted
 from adminapp.core.principal import Principal
 
 
@@ -55,27 +69,62 @@ def membership_get(*, user_id: str, org_id: str) -> OrgMembership | None:
     return OrgMembership.objects.filter(user_id=user_id, organization_id=org_id).first()
 
 
+MEMBER_SORTS = ("joined", "name", "email", "role", "last_login")
+_ROLE_RANK = Case(
+    *(When(account_role=role, then=Value(rank)) for rank, role in enumerate(AccountRole.values)),
+    default=Value(len(AccountRole.values)),
+    output_field=IntegerField(),
+)
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # "never signed in" sorts before any sign-in
+
+
+def _member_sort_key(sort: str):
+    return {
+        "joined": F("created_at"),
+        "name": Lower("user__name"),
+        "email": F("user__email"),
+        "role": _ROLE_RANK,  # OWNER, ADMIN, MEMBER, ANNOTATOR
+        "last_login": Coalesce("user__last_login", Value(_NEVER), output_field=DateTimeField()),
+    }[sort]
+
+
 def org_member_list(
     *,
     actor: Principal,
     org_id: str,
     email: str | None = None,
     search: str | None = None,
+    sort: str = "joined",
+    descending: bool = False,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page:
-    """Oldest first; ``email`` is a substring of the email, ``search`` of the email or the
-    name (a picker's typeahead)."""
+    """Oldest first by default, or by ``sort`` (one of ``MEMBER_SORTS``), each a keyset on
+    (that column, id); ``email`` is a substring of the email, ``search`` of the email or the
+    name (a picker's typeahead, the members table's search)."""
     if org_id != actor.org_id:
         raise NotFound(f"Organization {org_id} not found.")
     authz.require(actor, Permission.MEMBER_READ)
+    if sort not in MEMBER_SORTS:
+        raise ValidationFailed(
+            f"Unknown sort {sort!r}.", fields={"sort": [f"One of {', '.join(MEMBER_SORTS)}."]}
+        )
     qs = OrgMembership.objects.filter(organization_id=org_id).select_related("user")
     if email:
         qs = qs.filter(user__email__icontains=email.strip())
     if search and search.strip():
         term = search.strip()
         qs = qs.filter(Q(user__email__icontains=term) | Q(user__name__icontains=term))
-    return paginate(qs, limit=limit, cursor=cursor, newest_first=False)
+    if sort == "joined" and not descending:
+        return paginate(qs, limit=limit, cursor=cursor, newest_first=False)
+    return paginate_sorted(
+        qs,
+        key=_member_sort_key(sort),
+        name=sort,
+        descending=descending,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def org_member_get(*, actor: Principal, org_id: str, user_id: str) -> OrgMembership:
@@ -101,9 +150,17 @@ def api_key_queryset(*, actor: Principal) -> QuerySet[ApiKey]:
 
 
 def api_key_list(
-    *, actor: Principal, include_revoked: bool = False, limit: int = 50, cursor: str | None = None
+    *,
+    actor: Principal,
+    include_revoked: bool = False,
+    user_id: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
 ) -> Page:
+    """``user_id``: only that person's personal keys (a member's page)."""
     qs = api_key_queryset(actor=actor)
+    if user_id:
+        qs = qs.filter(kind=ApiKeyKind.PERSONAL, user_id=user_id.strip())
     if not include_revoked:
         qs = qs.filter(revoked_at__isnull=True)
     return paginate(qs, limit=limit, cursor=cursor)
@@ -154,3 +211,54 @@ def invitation_get(*, actor: Principal, org_id: str, invitation_id: str) -> Invi
     if invitation is None:
         raise NotFound(f"Invitation {invitation_id} not found.")
     return invitation
+
+
+# --- the instance (instance admins only) ------------------------------------------------------
+def _require_instance_admin(actor: Principal) -> None:
+    if not actor.is_superuser:
+        raise PermissionDenied(
+            "Only instance admins can see the instance's organizations and users."
+        )
+
+
+def instance_organization_list(
+    *, actor: Principal, search: str | None = None, limit: int = 50, cursor: str | None = None
+) -> Page:
+    """Every organization, newest first, each with its member count (counted for the rows
+    of the page only); ``search`` is a substring of the name or the slug."""
+    _require_instance_admin(actor)
+    qs = Organization.objects.all()
+    if search and search.strip():
+        term = search.strip()
+        qs = qs.filter(Q(name__icontains=term) | Q(slug__icontains=term))
+    page = paginate(qs, limit=limit, cursor=cursor)
+    counts = dict(
+        OrgMembership.objects.filter(organization_id__in=[o.id for o in page.items])
+        .values("organization_id")
+        .annotate(n=Count("id"))
+        .values_list("organization_id", "n")
+    )
+    for org in page.items:
+        org.member_count = counts.get(org.id, 0)
+    return page
+
+
+def instance_user_list(
+    *, actor: Principal, search: str | None = None, limit: int = 50, cursor: str | None = None
+) -> Page:
+    """Every account, newest first; ``search`` is a substring of the email or the name."""
+    _require_instance_admin(actor)
+    qs = User.objects.all()
+    if search and search.strip():
+        term = search.strip()
+        qs = qs.filter(Q(email__icontains=term) | Q(name__icontains=term))
+    return paginate(qs, limit=limit, cursor=cursor)
+
+
+def instance_user_get(*, actor: Principal, user_id: str) -> tuple[User, list[OrgMembership]]:
+    """One account and its organizations (with its role in each)."""
+    _require_instance_admin(actor)
+    user = User.objects.filter(id=(user_id or "").strip()).first()
+    if user is None:
+        raise NotFound(f"User {user_id} not found.")
+    return user, organizations_for_user(user_id=user.id)

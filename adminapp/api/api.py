@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adminapp.accounts.api import instance_router as accounts_instance_router
 from adminapp.accounts.api import router as accounts_router
 from adminapp.api.auth import AUTH, SPACE_AUTH
 from adminapp.api.errors import JsonParser, install_error_handlers
@@ -46,6 +47,7 @@ api.add_router("/data-rows", data_rows_router, auth=SPACE_AUTH)
 api.add_router("/global-keys", global_keys_router, auth=SPACE_AUTH)
 api.add_router("/storage", storage_router)
 api.add_router("/instance", instance_router)
+api.add_router("/instance", accounts_instance_router)  # organizations and users
 api.add_router("/organizations", org_exports_router)  # beside accounts' /organizations/…
 api.add_router("/plugins", plugins_router)
 api.add_router("/plugins", plugin_runtime_router)  # macros run (issue 11, runtime side)

@@ -19,6 +19,7 @@ from adminapp.jobs.schemas import job_out
 from adminapp.spaces import selectors, services
 from adminapp.spaces.schemas import (
     member_out,
+    member_space_out,
     role_choice,
     space_out,
     space_role_out,
@@ -55,6 +56,18 @@ def all_spaces(request: HttpRequest):
     """Sorted by name, unpaginated, streamed (100,000 spaces in well under a second). For a
     picker, prefer ``GET /spaces?name=`` as the user types."""
     return json_refs_stream("spaces", selectors.space_all(actor=request.auth))
+
+
+@router.get(
+    "/memberships/{user_id}",
+    response=wire.MemberSpacePage,
+    summary="The spaces one member belongs to, with their role in each (org admins, or yourself)",
+)
+def member_spaces(request: HttpRequest, user_id: str, page: Query[PageParams]):
+    result = selectors.member_space_list(
+        actor=request.auth, user_id=user_id, limit=page.limit, cursor=page.cursor
+    )
+    return page.response([member_space_out(m) for m in result.items], result)
 
 
 @router.post("", response={201: wire.Space}, summary="Create a space")

@@ -53,6 +53,15 @@ def member_out(membership: SpaceMembership) -> wire.SpaceMembership:
     )
 
 
+def member_space_out(membership: SpaceMembership) -> wire.MemberSpace:
+    return wire.MemberSpace(
+        space_id=membership.space_id,
+        space_name=membership.space.name,
+        role=role_assignment_out(membership),
+        joined_at=membership.created_at,
+    )
+
+
 def space_role_out(role: SpaceRole) -> wire.SpaceRole:
     return wire.SpaceRole(
         id=role.id,

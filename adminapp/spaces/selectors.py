@@ -115,6 +115,23 @@ def space_member_list(
     return found, paginate(qs, limit=limit, cursor=cursor, newest_first=False)
 
 
+def member_space_list(
+    *, actor: Principal, user_id: str, limit: int = 50, cursor: str | None = None
+) -> Page:
+    """The spaces one member of the actor's organization belongs to, with their role in
+    each, oldest membership first: for those who manage members, or the member themselves.
+    Someone outside the organization is a 404."""
+    user_id = (user_id or "").strip()
+    if user_id != actor.user_id:
+        authz.require(actor, Permission.MEMBER_MANAGE, "Only org admins see another's spaces.")
+    if not principals.is_member(org_id=actor.org_id, user_id=user_id):
+        raise NotFound(f"User {user_id} is not a member of this organization.")
+    qs = SpaceMembership.objects.filter(
+        org_membership__organization_id=actor.org_id, org_membership__user_id=user_id
+    ).select_related("space", "custom_role")
+    return paginate(qs, limit=limit, cursor=cursor, newest_first=False)
+
+
 def space_member_get(*, actor: Principal, space: str, user_id: str) -> SpaceMembership:
     """One member of the space (404 when the user is not one)."""
     found = space_get(actor=actor, space=space)

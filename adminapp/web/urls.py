@@ -47,6 +47,10 @@ urlpatterns = [
         passwords.password_reset_confirm,
         name="password_reset_confirm",
     ),
+    path("members/<str:user_id>/", accounts.member_detail, name="member_detail"),
+    path("members/<str:user_id>/deactivate/", accounts.member_deactivate, name="member_deactivate"),
+    path("members/<str:user_id>/reactivate/", accounts.member_reactivate, name="member_reactivate"),
+    path("members/<str:user_id>/transfer/", accounts.member_transfer, name="member_transfer"),
     path("members/<str:user_id>/role/", accounts.member_role, name="member_role"),
     path("members/<str:user_id>/remove/", accounts.member_remove, name="member_remove"),
     # spaces
@@ -200,4 +204,17 @@ urlpatterns = [
     path("macros/<str:plugin_id>/<str:macro_id>/run/", plugin_macros.macro_run, name="macro_run"),
     # the instance-admin area
     path("instance/operations/", instance.operations, name="operations"),
+    path("instance/organizations/", instance.organizations, name="instance_organizations"),
+    path("instance/users/", instance.users, name="instance_users"),
+    path("instance/users/<str:user_id>/", instance.user_detail, name="instance_user"),
+    path(
+        "instance/users/<str:user_id>/deactivate/",
+        instance.user_deactivate,
+        name="instance_user_deactivate",
+    ),
+    path(
+        "instance/users/<str:user_id>/reactivate/",
+        instance.user_reactivate,
+        name="instance_user_reactivate",
+    ),
 ]

@@ -100,3 +100,35 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner():
         other.join()
     owners = OrgMembership.objects.filter(organization=tenant.org, account_role="OWNER")
     assert list(owners.values_list("user_id", flat=True)) == [tenant.admin.id]
+
+
+def test_two_owners_deactivating_each_other_at_once_leave_one_owner():
+    """Each sees the other as an active owner up front; the owner rows' locks queue them, and
+    the second, counting again after the first committed, hears last_owner."""
+    tenant = make_tenant()
+    second = make_user()
+    OrgMembership.objects.create(organization=tenant.org, user=second, account_role="OWNER")
+    second_principal = principal_of(tenant, second)
+    other = _concurrently(
+        lambda: services.org_member_set_active(
+            actor=tenant.principal("OWNER"), org_id=tenant.org.id, user_id=second.id, active=False
+        )
+    )
+    try:
+        with pytest.raises(Conflict) as exc:
+            services.org_member_set_active(
+                actor=second_principal, org_id=tenant.org.id, user_id=tenant.owner.id, active=False
+            )
+    finally:
+        other.join()
+    assert exc.value.code == "last_owner"
+    active = dict(
+        User.objects.filter(id__in=[tenant.owner.id, second.id]).values_list("id", "is_active")
+    )
+    assert active == {tenant.owner.id: True, second.id: False}
+
+
+def principal_of(tenant, user):
+    from tests.factories import principal_for
+
+    return principal_for(user, tenant.org)

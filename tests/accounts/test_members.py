@@ -323,9 +323,9 @@ def test_admin_cannot_demote_or_remove_an_owner(client, tenant):
 
 
 def test_last_owner_cannot_be_demoted_or_removed(client, tenant):
-    error = api_error(_patch(client, tenant, tenant.owner.id, "ADMIN", "OWNER"), 409, "conflict")
+    error = api_error(_patch(client, tenant, tenant.owner.id, "ADMIN", "OWNER"), 409, "last_owner")
     assert "owner" in error["message"]
-    api_error(_delete(client, tenant, tenant.owner.id, "OWNER"), 409, "conflict")
+    api_error(_delete(client, tenant, tenant.owner.id, "OWNER"), 409, "last_owner")
     assert _role(tenant, tenant.owner) == "OWNER"
 
 
@@ -341,7 +341,7 @@ def test_with_two_owners_one_may_step_down(client, tenant):
         content_type="application/json",
         **second_owner_auth,
     )
-    api_error(response, 409, "conflict")
+    api_error(response, 409, "last_owner")
 
 
 def test_removing_a_member_revokes_their_personal_keys_in_that_org_only(

@@ -127,6 +127,62 @@ def _remove_member(client, tenant):
     return _delete(client, tenant, path), tenant.annotator.id
 
 
+def _admin_made_owner(tenant):
+    from adminapp.accounts import services as accounts
+
+    accounts.org_member_update_role(
+        actor=tenant.principal("OWNER"), org_id=tenant.org.id, user_id=tenant.admin.id, role="OWNER"
+    )
+
+
+def _deactivate_member(client, tenant):
+    path = f"/organizations/{tenant.org.id}/members/{tenant.annotator.id}/deactivate"
+    return _post(client, tenant, path), tenant.annotator.id
+
+
+def _reactivate_member(client, tenant):
+    from adminapp.accounts import services as accounts
+
+    accounts.org_member_set_active(
+        actor=tenant.principal("OWNER"),
+        org_id=tenant.org.id,
+        user_id=tenant.annotator.id,
+        active=False,
+    )
+    path = f"/organizations/{tenant.org.id}/members/{tenant.annotator.id}/reactivate"
+    return _post(client, tenant, path), tenant.annotator.id
+
+
+def _transfer_ownership(client, tenant):
+    _admin_made_owner(tenant)  # owners only: the ADMIN is made one first
+    path = f"/organizations/{tenant.org.id}/transfer-ownership"
+    return _post(client, tenant, path, {"user_id": tenant.member.id}), tenant.member.id
+
+
+def _rename_organization(client, tenant):
+    _admin_made_owner(tenant)
+    return _patch(client, tenant, f"/organizations/{tenant.org.id}", {"name": "Renamed"}), (
+        tenant.org.id
+    )
+
+
+def _instance_user_set_active(active: bool) -> Call:
+    def call(client, tenant):
+        from adminapp.accounts import services as accounts
+        from adminapp.accounts.models import User
+
+        User.objects.filter(id=tenant.admin.id).update(is_superuser=True)  # an instance admin
+        if active:
+            User.objects.filter(id=tenant.annotator.id).update(is_active=False)
+        verb = "reactivate" if active else "deactivate"
+        assert accounts  # the service the endpoint calls
+        return _post(client, tenant, f"/instance/users/{tenant.annotator.id}/{verb}"), (
+            tenant.annotator.id
+        )
+
+    return call
+
+
 def _create_key(client, tenant):
     r = _post(client, tenant, "/api-keys", {"label": "k"})
     return r, r.json()["id"]
@@ -204,12 +260,7 @@ def _start_export(client, tenant):
 
 
 def _start_org_export(client, tenant):
-    from adminapp.accounts.models import OrgMembership
-
-    # Owners only: the acting ADMIN is made an owner first.
-    OrgMembership.objects.filter(user=tenant.admin, organization=tenant.org).update(
-        account_role="OWNER"
-    )
+    _admin_made_owner(tenant)  # owners only
     r = _post(client, tenant, f"/organizations/{tenant.org.id}/export")
     return r, r.json()["id"]
 
@@ -613,6 +664,20 @@ AUDITED: dict[str, list[Audited]] = {
     "accounts.services.members.org_member_remove": [
         Audited("member.remove", "user", _remove_member)
     ],
+    "accounts.services.members.org_member_set_active": [
+        Audited("user.deactivate", "user", _deactivate_member),
+        Audited("user.reactivate", "user", _reactivate_member),
+    ],
+    "accounts.services.members.organization_transfer_ownership": [
+        Audited("organization.transfer_ownership", "user", _transfer_ownership)
+    ],
+    "accounts.services.organizations.organization_rename": [
+        Audited("organization.rename", "organization", _rename_organization)
+    ],
+    "accounts.services.organizations.instance_user_set_active": [
+        Audited("user.deactivate", "user", _instance_user_set_active(False)),
+        Audited("user.reactivate", "user", _instance_user_set_active(True)),
+    ],
     "accounts.services.keys.api_key_create": [Audited("api_key.create", "api_key", _create_key)],
     "accounts.services.invitations.invitation_create": [
         Audited("invitation.create", "invitation", _invite)
@@ -778,6 +843,15 @@ _ROWS_INSERT = (
 )
 _NAMING_HELPER = "a helper of the spaces services (names and locks); no API calls it alone"
 NOT_AUDITED: dict[str, str] = {
+    "accounts.services.members.user_set_active": (
+        "a helper of org_member_set_active and instance_user_set_active, which name the "
+        "organizations it records user.deactivate / user.reactivate in"
+    ),
+    "accounts.services.organizations.organization_create_with_owner": (
+        "audited as organization.create (and invitation.create) in the organization it "
+        "creates, which the acting instance admin is no member of: "
+        "tests/accounts/test_instance_admin.py"
+    ),
     "accounts.services.keys.api_key_authenticate": (
         "a read: resolves a bearer key (last_used_at is refreshed at most once a minute)"
     ),

@@ -78,7 +78,7 @@ def _organization(s3_server):
     return tenant, space, dataset, [job, assigned], role, invitation_token
 
 
-def _pages(space, dataset, jobs, role) -> list[str]:
+def _pages(space, dataset, jobs, role, member_id) -> list[str]:
     return [
         "/",
         "/api-keys/",
@@ -111,6 +111,11 @@ def _pages(space, dataset, jobs, role) -> list[str]:
         "/plugins/git/",
         "/plugins/installed/global-key-template/",
         "/macros/",
+        "/members/?sort=last_login&order=desc",
+        f"/members/{member_id}/",
+        "/instance/organizations/",
+        "/instance/users/",
+        f"/instance/users/{member_id}/",
     ]
 
 
@@ -137,7 +142,7 @@ def test_every_dashboard_page_has_no_serious_or_critical_axe_violation(
         if found := _violations(page):
             failures[url] = found
     sign_in(page, tenant.owner.email, PASSWORD)
-    for url in _pages(space, dataset, jobs, role):
+    for url in _pages(space, dataset, jobs, role, tenant.member.id):
         response = page.goto(url)
         assert response is not None and response.status == 200, (url, response)
         wait_htmx_idle(page)

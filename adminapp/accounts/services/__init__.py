@@ -24,11 +24,21 @@ from adminapp.accounts.services.keys import (
     api_key_revoke,
 )
 from adminapp.accounts.services.members import (
+    LAST_OWNER,
     org_member_add,
     org_member_remove,
+    org_member_set_active,
     org_member_update_role,
+    organization_transfer_ownership,
+    user_set_active,
 )
-from adminapp.accounts.services.organizations import organization_create
+from adminapp.accounts.services.organizations import (
+    OrganizationCreated,
+    instance_user_set_active,
+    organization_create,
+    organization_create_with_owner,
+    organization_rename,
+)
 from adminapp.accounts.services.passwords import (
     password_change,
     password_reset_confirm,
@@ -39,6 +49,14 @@ from adminapp.accounts.services.signin import seed_user, session_record, user_lo
 
 __all__ = [
     "API_KEY_PREFIX",
+    "LAST_OWNER",
+    "OrganizationCreated",
+    "instance_user_set_active",
+    "org_member_set_active",
+    "organization_create_with_owner",
+    "organization_rename",
+    "organization_transfer_ownership",
+    "user_set_active",
     "LAST_USED_RESOLUTION",
     "api_key_authenticate",
     "api_key_create",

@@ -18,10 +18,21 @@ from adminapp.client.types.accounts import (
 
 class ApiKeys(Resource):
     def list(
-        self, *, include_revoked: bool = False, limit: int = 50, cursor: str | None = None
+        self,
+        *,
+        include_revoked: bool = False,
+        user_id: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> CursorPage[ApiKey]:
-        """Your personal keys; org admins also see the organization's service keys."""
-        params = {"include_revoked": include_revoked, "limit": limit, "cursor": cursor}
+        """Your personal keys; org admins also see the organization's service keys.
+        ``user_id``: only that person's personal keys (org admins: anyone's)."""
+        params = {
+            "include_revoked": include_revoked,
+            "user_id": user_id,
+            "limit": limit,
+            "cursor": cursor,
+        }
         return self._page("/api-keys", ApiKeyPage, params)
 
     def get(self, key_id: str) -> ApiKey:

@@ -11,11 +11,14 @@ from adminapp.client.resources.jobs import Job
 from adminapp.client.types.accounts import (
     AccountRole,
     MemberAddParams,
+    MemberSort,
     MemberUpdateParams,
     Organization,
     OrganizationPage,
+    OrganizationUpdateParams,
     OrgMember,
     OrgMemberPage,
+    OwnershipTransferParams,
 )
 
 
@@ -32,18 +35,47 @@ class Organizations(Resource):
     def get(self, org_id: str) -> Organization:
         return self._get(f"/organizations/{seg(org_id)}", Organization)
 
+    def update(self, org_id: str, *, name: str) -> Organization:
+        """Rename the organization (owners; a name another organization has is a
+        ``ConflictError`` with code ``organization_name_taken``)."""
+        return self._send(
+            "PATCH",
+            f"/organizations/{seg(org_id)}",
+            Organization,
+            body(OrganizationUpdateParams, name=name),
+        )
+
+    def transfer_ownership(self, org_id: str, *, user_id: str) -> OrgMember:
+        """Hand OWNER to another member; you become ADMIN, both in one step (owners)."""
+        return self._send(
+            "POST",
+            f"/organizations/{seg(org_id)}/transfer-ownership",
+            OrgMember,
+            body(OwnershipTransferParams, user_id=user_id),
+        )
+
     def list_members(
         self,
         org_id: str,
         *,
         email: str | None = None,
         search: str | None = None,
+        sort: MemberSort | str = MemberSort.JOINED,
+        order: str = "asc",
         limit: int = 50,
         cursor: str | None = None,
     ) -> CursorPage[OrgMember]:
-        """Members, oldest first (iterate for all of them); ``email`` is a substring of the
-        email, ``search`` of the email or the name."""
-        params = {"email": email, "search": search, "limit": limit, "cursor": cursor}
+        """Members, oldest first (iterate for all of them), or by ``sort`` (``name``,
+        ``email``, ``role``, ``joined``, ``last_login``) in ``order`` (``asc``/``desc``);
+        ``email`` is a substring of the email, ``search`` of the email or the name."""
+        params = {
+            "email": email,
+            "search": search,
+            "sort": str(sort),
+            "order": order,
+            "limit": limit,
+            "cursor": cursor,
+        }
         return self._page(f"/organizations/{seg(org_id)}/members", OrgMemberPage, params)
 
     def get_member(self, org_id: str, user_id: str) -> OrgMember:
@@ -73,6 +105,20 @@ class Organizations(Resource):
             f"/organizations/{seg(org_id)}/members/{seg(user_id)}",
             OrgMember,
             body(MemberUpdateParams, role=role),
+        )
+
+    def deactivate_member(self, org_id: str, user_id: str) -> OrgMember:
+        """Deactivate a member's account (kept with its history): their sign-in, sessions
+        and API keys stop at once. Only for someone in this organization alone (an instance
+        admin deactivates anyone: ``client.instance.users``); never the last owner
+        (``ConflictError``, code ``last_owner``)."""
+        return self._send(
+            "POST", f"/organizations/{seg(org_id)}/members/{seg(user_id)}/deactivate", OrgMember
+        )
+
+    def reactivate_member(self, org_id: str, user_id: str) -> OrgMember:
+        return self._send(
+            "POST", f"/organizations/{seg(org_id)}/members/{seg(user_id)}/reactivate", OrgMember
         )
 
     def remove_member(self, org_id: str, user_id: str) -> None:

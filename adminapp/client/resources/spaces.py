@@ -13,6 +13,8 @@ from adminapp.client.resources._base import Resource, body, seg
 from adminapp.client.resources.jobs import Job
 from adminapp.client.types.spaces import (
     CustomSpaceRole,
+    MemberSpace,
+    MemberSpacePage,
     PredefinedSpaceRole,
     Space,
     SpaceCreateParams,
@@ -119,6 +121,14 @@ class Spaces(Resource):
         case-insensitive substring."""
         params = {"organization_id": organization_id, "name": name, "limit": limit}
         return self._page("/spaces", SpacePage, {**params, "cursor": cursor}, items="spaces")
+
+    def of_member(
+        self, user_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> CursorPage[MemberSpace]:
+        """The spaces one member of your organization belongs to, with their role in each
+        (org admins, or yourself)."""
+        params = {"limit": limit, "cursor": cursor}
+        return self._page(f"/spaces/memberships/{seg(user_id)}", MemberSpacePage, params)
 
     def all(self) -> builtins.list[SpaceRef]:
         """Every space you can see, id and name only, sorted by name (unpaginated: pickers)."""

@@ -11,6 +11,16 @@ from adminapp.client.types.common import Page, ParamsModel, WireModel
 
 __all__ = [
     "AccountRole",
+    "InstanceOrganization",
+    "InstanceOrganizationCreateParams",
+    "InstanceOrganizationCreated",
+    "InstanceOrganizationPage",
+    "InstanceUser",
+    "InstanceUserDetail",
+    "InstanceUserPage",
+    "MemberSort",
+    "OrganizationUpdateParams",
+    "OwnershipTransferParams",
     "ApiKey",
     "ApiKeyCreateParams",
     "ApiKeyCreated",
@@ -89,6 +99,18 @@ class OrgMember(WireModel):
     user: User
     role: AccountRole
     joined_at: datetime
+    is_active: bool = Field(True, description="False once the account is deactivated.")
+    last_login: datetime | None = Field(None, description="Their last sign-in (None: never).")
+
+
+class MemberSort(StrEnum):
+    """The columns the members list sorts by (``sort=``; ``order=asc|desc``)."""
+
+    JOINED = "joined"
+    NAME = "name"
+    EMAIL = "email"
+    ROLE = "role"  # OWNER, ADMIN, MEMBER, ANNOTATOR
+    LAST_LOGIN = "last_login"
 
 
 class OrgMemberPage(Page[OrgMember]):
@@ -231,3 +253,57 @@ class PasswordResetInspectParams(ParamsModel):
 class PasswordResetConfirmParams(ParamsModel):
     token: str = Field(max_length=300, description="The token of the mailed reset link.")
     new_password: str = Field(max_length=1024)
+
+
+class OrganizationUpdateParams(ParamsModel):
+    name: str = Field(min_length=1, max_length=255)
+
+
+class OwnershipTransferParams(ParamsModel):
+    user_id: str = Field(min_length=1, max_length=40, description="The member who becomes OWNER.")
+
+
+# --- the instance (instance admins) -----------------------------------------------------------
+class InstanceOrganization(WireModel):
+    id: str
+    name: str
+    slug: str
+    created_at: datetime
+    member_count: int
+
+
+class InstanceOrganizationPage(Page[InstanceOrganization]):
+    pass
+
+
+class InstanceOrganizationCreateParams(ParamsModel):
+    name: str = Field(min_length=1, max_length=255)
+    owner_email: str = Field(min_length=1, max_length=254)
+
+
+class InstanceOrganizationCreated(WireModel):
+    organization: InstanceOrganization
+    owner: User | None = Field(None, description="The existing account made OWNER at once.")
+    invitation: Invitation | None = Field(
+        None, description="Or the invitation mailed to an email with no account yet."
+    )
+
+
+class InstanceUser(WireModel):
+    id: str
+    email: str
+    name: str = ""
+    is_active: bool
+    is_instance_admin: bool
+    last_login: datetime | None = None
+    created_at: datetime
+
+
+class InstanceUserPage(Page[InstanceUser]):
+    pass
+
+
+class InstanceUserDetail(InstanceUser):
+    organizations: list[Organization] = Field(
+        default_factory=list, description="Their organizations, with their role in each."
+    )

@@ -13,6 +13,8 @@ from adminapp.client.types.common import Page, Pagination, ParamsModel, WireMode
 
 __all__ = [
     "CustomSpaceRole",
+    "MemberSpace",
+    "MemberSpacePage",
     "CustomSpaceRoleParams",
     "PredefinedSpaceRole",
     "PredefinedSpaceRoleParams",
@@ -113,6 +115,19 @@ class SpaceMembership(WireModel):
 
 
 class SpaceMembershipPage(Page[SpaceMembership]):
+    pass
+
+
+class MemberSpace(WireModel):
+    """One space a member belongs to, with their role in it (a member's page)."""
+
+    space_id: str
+    space_name: str
+    role: SpaceRoleAssignment
+    joined_at: datetime
+
+
+class MemberSpacePage(Page[MemberSpace]):
     pass
 
 

@@ -31,6 +31,15 @@ from adminapp.web.flow import FORM_ERRORS, after_removal, after_success, in_word
 
 API_KEYS = "web/accounts/api_keys.html"
 MEMBERS = "web/accounts/members.html"
+MEMBER = "web/accounts/member.html"
+# The members table's sortable columns, in their order on the page.
+MEMBER_SORT_LABELS = {
+    "name": "Member",
+    "email": "Email",
+    "role": "Role",
+    "joined": "Joined",
+    "last_login": "Last sign-in",
+}
 
 
 def _cursor(request: HttpRequest) -> str | None:
@@ -192,8 +201,26 @@ def members(request: HttpRequest) -> HttpResponse:
                 return response
             form = MemberAddForm(allow_owner=context["allow_owner"])
     query = request.GET.get("q", "").strip()
-    page = client.organizations.list_members(org_id, email=query or None, cursor=_cursor(request))
-    context.update({"form": form, "page": page, "q": query})
+    sort = request.GET.get("sort", "joined")
+    if sort not in MEMBER_SORT_LABELS:
+        sort = "joined"
+    order = "desc" if request.GET.get("order") == "desc" else "asc"
+    page = client.organizations.list_members(
+        org_id, search=query or None, sort=sort, order=order, cursor=_cursor(request)
+    )
+    columns = [
+        {
+            "sort": key,
+            "label": text,
+            "active": key == sort,
+            "aria": ("descending" if order == "desc" else "ascending") if key == sort else "",
+            "next_order": "desc" if key == sort and order == "asc" else "asc",
+        }
+        for key, text in MEMBER_SORT_LABELS.items()
+    ]
+    context.update(
+        {"form": form, "page": page, "q": query, "sort": sort, "order": order, "columns": columns}
+    )
     partials = {
         "members-content": "members-content",
         "member-results": "member-results",
@@ -253,3 +280,112 @@ def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
         danger=True,
         cancel=reverse("web:members"),
     )
+
+
+# --- a member's page --------------------------------------------------------------------------
+@render.dashboard_view
+def member_detail(request: HttpRequest, user_id: str) -> HttpResponse:
+    client = sdk(request)
+    current = me(request)
+    member = client.organizations.get_member(current.organization.id, user_id)
+    own = current.user is not None and current.user.id == member.user.id
+    manage = can(request, Permission.MEMBER_MANAGE)
+    spaces = client.spaces.of_member(member.user.id, limit=100) if manage or own else None
+    keys = (
+        client.api_keys.list(user_id=member.user.id, include_revoked=True, limit=100)
+        if can(request, Permission.API_KEY_MANAGE) or own
+        else None
+    )
+    allow_owner = can(request, Permission.OWNER_MANAGE)
+    context = {
+        "member": member,
+        "own": own,
+        "manage": manage and not own and (member.role != "OWNER" or allow_owner),
+        "can_transfer": allow_owner
+        and current.role == "OWNER"
+        and not own
+        and member.role != "OWNER"
+        and member.is_active
+        and current.user is not None,
+        "spaces": spaces,
+        "keys": keys,
+    }
+    return render.page(request, MEMBER, context)
+
+
+def _member_action(request: HttpRequest, user_id: str, *, action: str) -> HttpResponse:
+    """Deactivate / reactivate / transfer ownership: a confirm page on GET (no JavaScript),
+    the SDK call on POST; a refusal is a toast on the member's page."""
+    org = me(request).organization
+    back = reverse("web:member_detail", args=[user_id])
+    client = sdk(request).organizations
+    if request.method == "POST":
+        try:
+            if action == "deactivate":
+                member = client.deactivate_member(org.id, user_id)
+                message = f"Deactivated {member.user.email}: their sign-in and API keys stopped."
+            elif action == "reactivate":
+                member = client.reactivate_member(org.id, user_id)
+                message = f"Reactivated {member.user.email}."
+            else:
+                member = client.transfer_ownership(org.id, user_id=user_id)
+                message = f"{member.user.email} now owns {org.name}; you are an admin."
+        except FORM_ERRORS as exc:
+            messages.error(request, in_words(exc))
+        else:
+            messages.success(request, message)
+        return render.redirect(request, back)
+    member = _member(request, user_id)
+    if member is None:
+        raise NotFoundError(f"User {user_id} is not a member of this organization.")
+    who = member.user.email
+    texts = {
+        "deactivate": (
+            f"Deactivate {who}?",
+            "They can no longer sign in, their open sessions end and their API keys stop "
+            "working at once. Everything they did stays; you can reactivate them later.",
+            "Deactivate",
+            True,
+        ),
+        "reactivate": (
+            f"Reactivate {who}?",
+            "They can sign in again and their API keys that are not revoked work again.",
+            "Reactivate",
+            False,
+        ),
+        "transfer": (
+            f"Make {who} the owner of {org.name}?",
+            f"{who} becomes an owner and you become an admin, in one step. Only an owner "
+            "can make you an owner again.",
+            "Transfer ownership",
+            True,
+        ),
+    }
+    title, text, button, danger = texts[action]
+    return render.confirm(
+        request,
+        title=title,
+        message=text,
+        action=reverse(f"web:member_{action}", args=[user_id]),
+        button=button,
+        danger=danger,
+        cancel=back,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@render.dashboard_view
+def member_deactivate(request: HttpRequest, user_id: str) -> HttpResponse:
+    return _member_action(request, user_id, action="deactivate")
+
+
+@require_http_methods(["GET", "POST"])
+@render.dashboard_view
+def member_reactivate(request: HttpRequest, user_id: str) -> HttpResponse:
+    return _member_action(request, user_id, action="reactivate")
+
+
+@require_http_methods(["GET", "POST"])
+@render.dashboard_view
+def member_transfer(request: HttpRequest, user_id: str) -> HttpResponse:
+    return _member_action(request, user_id, action="transfer")
