@@ -377,3 +377,17 @@ def test_without_javascript_a_running_jobs_page_reloads_itself_until_it_ends(
     page.locator('[data-job-state="SUCCEEDED"]').wait_for(timeout=10_000)
     assert "reloads every" not in page.locator("#job-progress").inner_text()
     context.close()
+
+
+def test_an_instance_admin_owners_main_nav_fits_at_1280_px(page, tenant):
+    """The owner of an organization who is also an instance admin has the most links (Roles,
+    Storage, Macros, Instance, ...): every one of them shows without scrolling the nav."""
+    type(tenant.owner).objects.filter(id=tenant.owner.id).update(is_superuser=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, tenant.owner.email, PASSWORD)
+    nav = page.locator("nav.nav")
+    assert nav.get_by_role("link", name="Instance").is_visible()
+    assert nav.get_by_role("link", name="Macros").is_visible()
+    assert nav.evaluate("el => el.scrollWidth <= el.clientWidth"), nav.evaluate(
+        "el => [el.scrollWidth, el.clientWidth]"
+    )

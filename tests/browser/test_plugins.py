@@ -37,7 +37,8 @@ def test_install_from_the_store_then_run_the_macro_and_download_its_csv(
 
     # The instance admin installs the plugin from the store.
     sign_in(page, admin.email, PASSWORD)
-    page.get_by_role("navigation", name="Main").first.get_by_role("link", name="Plugins").click()
+    page.get_by_role("navigation", name="Main").first.get_by_role("link", name="Instance").click()
+    page.get_by_role("navigation", name="Instance").get_by_role("link", name="Plugins").click()
     expect(page.locator("#store-table tbody tr")).to_have_count(3)
     page.get_by_role("searchbox", name="Search").fill("membership")
     page.get_by_role("button", name="Search").click()

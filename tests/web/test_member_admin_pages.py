@@ -175,9 +175,11 @@ def test_only_instance_admins_get_the_instance_pages_and_their_nav_links(tenant,
     for url in pages:
         assert owner.get(url).status_code == 403
         assert root.get(url).status_code == 200
-    nav = root.get(reverse("web:overview")).content.decode()
-    assert pages[0] in nav and pages[1] in nav
-    assert pages[0] not in owner.get(reverse("web:overview")).content.decode()
+    # One "Instance" link in the nav; its sections are tabs on every instance page.
+    assert reverse("web:operations") in root.get(reverse("web:overview")).content.decode()
+    assert reverse("web:operations") not in owner.get(reverse("web:overview")).content.decode()
+    tabs = root.get(reverse("web:operations")).content.decode()
+    assert pages[0] in tabs and pages[1] in tabs
 
 
 def test_an_instance_admin_creates_an_organization_and_sees_it_listed(tenant, root):
