@@ -18,6 +18,7 @@ working; a re-run continues from step 1's checkpoint (its archive is in the stor
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,21 +91,25 @@ def _installed(plugin_id: str, *, lock: bool = False) -> Plugin | None:
     return qs.select_related("current").first()
 
 
-def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, dict]:
-    """The archive to install as a local zip, and its source (no credentials)."""
+def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, str, dict]:
+    """The archive to install as a local zip, its sha256 (taken as it was written: the
+    archive is not read a second time for it) and its source (no credentials)."""
     zip_path = work / "archive.zip"
     if params.source == "archive":
+        digest = hashlib.sha256()
         with default_storage.open(params.input, "rb") as src, open(zip_path, "wb") as out:
-            shutil.copyfileobj(src, out, 256 * 1024)
-        return zip_path, {"kind": "archive", "filename": params.filename}
+            while block := src.read(256 * 1024):
+                digest.update(block)
+                out.write(block)
+        return zip_path, digest.hexdigest(), {"kind": "archive", "filename": params.filename}
     if params.source == "store":
         index = store.read_index(params.store)
         entry = store.entry_for(index, params.plugin_id, params.version)
-        store.fetch_archive(entry, zip_path, params.store)
+        sha = store.fetch_archive(entry, zip_path, params.store)
         source = {"kind": "store", "store": params.store, "expect": [entry.id, entry.version]}
-        return zip_path, source
+        return zip_path, sha, source
     fetched = gitsource.fetch(params.url, params.checkout, params.subpath, work / "git")
-    archives.deterministic_zip(fetched.directory, zip_path)
+    sha = archives.deterministic_zip(fetched.directory, zip_path)
     source = {
         "kind": "git",
         "url": params.url,
@@ -112,7 +117,7 @@ def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, dict]:
         "commit": fetched.commit,
         "subpath": params.subpath or None,
     }
-    return zip_path, source
+    return zip_path, sha, source
 
 
 def prepare(params: PluginInstallParams) -> dict:
@@ -120,13 +125,12 @@ def prepare(params: PluginInstallParams) -> dict:
     old one, and what step 2 needs to switch to it."""
     work = cache.workdir("install")
     try:
-        zip_path, source = _fetch(params, work)
+        zip_path, sha, source = _fetch(params, work)
         size = zip_path.stat().st_size
         if size > settings.PLUGINS_MAX_ARCHIVE_BYTES:
             raise archives.ArchiveRefused(
                 f"The archive is {size} bytes; at most {settings.PLUGINS_MAX_ARCHIVE_BYTES}."
             )
-        sha = archives.sha256_of(zip_path)
         root = archives.extract(zip_path, work / "files")
         m = manifest.load(root)
         expect = source.pop("expect", None)

@@ -3,6 +3,9 @@ process here; with a real worker that is SIGKILLed mid-way at the end)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import pytest
 from django.core.files.storage import default_storage
 
@@ -40,6 +43,20 @@ def archive(tmp_path, plugin_id="demo", version="1.0.0", **overrides):
 def code_of(plugin_id="demo") -> str:
     found = selectors.component_get(plugin_id=plugin_id, component_id="lines", type="importer")
     return (found.path() / "lines.py").read_text()
+
+
+def test_the_recorded_sha256_is_the_whole_archives(admin, tmp_path):
+    """The sha256 is taken while the archive is copied (one read): over every block of an
+    archive several read blocks long, and the stored archive has exactly those bytes."""
+    files = {**plugin_files(), "data/noise.bin": os.urandom(700_000)}
+    path = zip_of(tmp_path / "demo-1.0.0.zip", files)
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    job = install_archive(admin, path)
+    assert (job.state, job.result["sha256"]) == ("SUCCEEDED", expected)
+    version = PluginVersion.objects.get()
+    assert version.sha256 == expected
+    with default_storage.open(version.archive, "rb") as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == expected
 
 
 def test_an_archive_installs_as_a_job_and_its_components_appear(admin, tmp_path):

@@ -160,12 +160,24 @@ def entry_for(index: StoreIndex, plugin_id: str, version: str | None = None) -> 
     return max(matches, key=order)
 
 
+class _Hashing:
+    """A binary file's ``write`` that also feeds a sha256 of what it wrote."""
+
+    def __init__(self, fh):
+        self.fh, self.digest = fh, hashlib.sha256()
+
+    def write(self, block: bytes) -> None:
+        self.digest.update(block)
+        self.fh.write(block)
+
+
 def fetch_archive(entry: StoreEntry, dest: Path, where: str | None = None) -> str:
     """Copy or download ``entry``'s archive to ``dest``; StoreRefused unless its sha256 is
     the index's. Returns the sha256."""
     where = where or location()
     limit = settings.PLUGINS_MAX_ARCHIVE_BYTES
-    with open(dest, "wb") as out:
+    with open(dest, "wb") as fh:
+        out = _Hashing(fh)  # hashed as it is written: the archive is read once
         if _is_url(where) and not where.startswith("file://"):
             _check_url(where)
             _download(where.rstrip("/") + "/" + entry.archive, out, limit=limit, what=entry.archive)
@@ -175,14 +187,10 @@ def fetch_archive(entry: StoreEntry, dest: Path, where: str | None = None) -> st
                 raise StoreUnavailable(f"The store has no file {entry.archive}.")
             if src.stat().st_size > limit:
                 raise StoreRefused(f"{entry.archive} is larger than {limit} bytes.")
-            with open(src, "rb") as fh:
-                while block := fh.read(_CHUNK):
+            with open(src, "rb") as source:
+                while block := source.read(_CHUNK):
                     out.write(block)
-    digest = hashlib.sha256()
-    with open(dest, "rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-    sha = digest.hexdigest()
+    sha = out.digest.hexdigest()
     if sha != entry.sha256:
         raise StoreRefused(
             f"{entry.archive}'s sha256 is {sha}, not the {entry.sha256} the store's index "
