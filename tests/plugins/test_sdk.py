@@ -80,6 +80,11 @@ def test_the_whole_lifecycle_through_the_sdk(world, tmp_path):
     repo.commit(plugin_files("from-git", "1.0.0"))
     job = plugins.install_from_git(repo.url, wait=True, timeout=60)
     assert job.state == "SUCCEEDED", job.error
+    # Two installed: page through them one at a time with the cursor.
+    first = plugins.list(limit=1)
+    assert [p.plugin_id for p in first.items] == ["demo"] and first.pagination.has_more
+    rest = plugins.list(limit=1, cursor=first.pagination.next_cursor)
+    assert [p.plugin_id for p in rest.items] == ["from-git"]
     repo.commit(plugin_files("from-git", "1.0.1"), "fix")
     job = plugins.update("from-git", wait=True, timeout=60)
     assert (job.state, plugins.get("from-git").source.commit) == ("SUCCEEDED", repo_head(repo))

@@ -47,9 +47,10 @@ class Plugins(_RuntimeHalf):  # type: ignore[misc,valid-type]
         return job.wait(timeout=timeout) if wait else job
 
     # --- reading ------------------------------------------------------------------------------
-    def list(self, *, limit: int = 50) -> CursorPage[Plugin]:
-        """The installed plugins, oldest first (iterate the page for all of them)."""
-        return self._page("/plugins", PluginPage, {"limit": limit})
+    def list(self, *, limit: int = 50, cursor: str | None = None) -> CursorPage[Plugin]:
+        """The installed plugins, oldest first (iterate the page for all of them, or page
+        with ``cursor=page.pagination.next_cursor``)."""
+        return self._page("/plugins", PluginPage, {"limit": limit, "cursor": cursor})
 
     def get(self, plugin_id: str) -> Plugin:
         """One plugin: its manifest, components, installed version, source and whether it
