@@ -465,6 +465,15 @@ def two_factor_setup(request: HttpRequest):
     return mfa.enrolment_start(actor=request.auth)
 
 
+@router.get(
+    "/me/two-factor/setup",
+    response=wire.TwoFactorSetup,
+    summary="The setup waiting for its first code (its secret and QR code again)",
+)
+def two_factor_pending(request: HttpRequest):
+    return mfa.enrolment_pending(actor=request.auth)
+
+
 @router.post(
     "/me/two-factor/confirm",
     response=wire.RecoveryCodes,
@@ -505,16 +514,6 @@ def list_sessions(request: HttpRequest):
     return {"items": [browser_session_out(r, current_id=current) for r in rows]}
 
 
-@router.delete(
-    "/me/sessions/{session_id}", response={204: None}, summary="Sign one of your sessions out"
-)
-def end_session(request: HttpRequest, session_id: str):
-    sessions.session_end(
-        actor=request.auth, session_id=session_id, current_id=_current_session_id(request)
-    )
-    return Status(204, None)
-
-
 @router.post(
     "/me/sessions/end-others",
     response=wire.SessionsEnded,
@@ -525,6 +524,16 @@ def end_other_sessions(request: HttpRequest):
         actor=request.auth, current_id=_current_session_id(request)
     )
     return {"ended": ended}
+
+
+@router.delete(
+    "/me/sessions/{session_id}", response={204: None}, summary="Sign one of your sessions out"
+)
+def end_session(request: HttpRequest, session_id: str):
+    sessions.session_end(
+        actor=request.auth, session_id=session_id, current_id=_current_session_id(request)
+    )
+    return Status(204, None)
 
 
 @router.patch("/me/profile", response=wire.User, summary="Change your name")

@@ -172,6 +172,20 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff")
 
 
+def _setup_out(secret: str, user: User) -> dict:
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return {"secret": secret, "otpauth_uri": uri, "qr_svg": qr_svg(uri)}
+
+
+def enrolment_pending(*, actor: Principal) -> dict:
+    """The secret waiting for its first code (to show its QR code again)."""
+    user = _session_user(actor)
+    pending = TwoFactor.objects.filter(user=user, confirmed_at__isnull=True).first()
+    if pending is None:
+        raise NotFound("No two-factor setup is waiting for a code.", code="two_factor_not_started")
+    return _setup_out(crypto.decrypt(pending.secret_encrypted), user)
+
+
 @transaction.atomic
 def enrolment_start(*, actor: Principal) -> dict:
     """A new secret waiting for its first code (any earlier unconfirmed one is replaced)."""
@@ -185,8 +199,7 @@ def enrolment_start(*, actor: Principal) -> dict:
     existing.secret_encrypted = crypto.encrypt(secret)
     existing.last_step = 0
     existing.save()
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
-    return {"secret": secret, "otpauth_uri": uri, "qr_svg": qr_svg(uri)}
+    return _setup_out(secret, user)
 
 
 def enrolment_confirm(*, actor: Principal, code: str) -> list[str]:
@@ -332,6 +345,15 @@ def org_require_set(*, actor: Principal, org_id: str, required: bool) -> Organiz
     if org_id != actor.org_id:
         raise NotFound(f"Organization {org_id} not found.")
     authz.require(actor, Permission.OWNER_MANAGE, "Only an owner can change this rule.")
+    if (
+        required
+        and actor.user_id
+        and not TwoFactor.objects.filter(user_id=actor.user_id, confirmed_at__isnull=False).exists()
+    ):
+        raise Conflict(
+            "Turn on two-factor sign-in for yourself first (your Security page).",
+            code="two_factor_disabled",
+        )
     org = Organization.objects.select_for_update().get(id=org_id)
     if org.require_two_factor != required:
         org.require_two_factor = required

@@ -44,6 +44,11 @@ class MeResource(Resource):
         """A new TOTP secret (and its QR code) waiting for a first code."""
         return self._send("POST", "/me/two-factor/setup", TwoFactorSetup)
 
+    def two_factor_pending(self) -> TwoFactorSetup:
+        """The setup started earlier and waiting for its first code (``NotFoundError``
+        ``two_factor_not_started`` when none is)."""
+        return self._get("/me/two-factor/setup", TwoFactorSetup)
+
     def two_factor_confirm(self, code: str) -> list[str]:
         """Turn two-factor on with a code from the app; the ten recovery codes (shown once)."""
         response = self._client.request(
