@@ -140,7 +140,7 @@ def _use_code(user: User, code: str) -> str | None:
     return None
 
 
-def is_enabled(user: User) -> bool:
+def _is_enabled(user: User) -> bool:
     return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 
@@ -167,14 +167,14 @@ def two_factor_status(*, actor: Principal) -> dict:
     }
 
 
-def qr_svg(uri: str) -> str:
+def _qr_svg(uri: str) -> str:
     """The otpauth:// URI as an inline SVG QR code (no script, no style attribute)."""
     return segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff")
 
 
 def _setup_out(secret: str, user: User) -> dict:
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
-    return {"secret": secret, "otpauth_uri": uri, "qr_svg": qr_svg(uri)}
+    return {"secret": secret, "otpauth_uri": uri, "qr_svg": _qr_svg(uri)}
 
 
 def enrolment_pending(*, actor: Principal) -> dict:
@@ -234,7 +234,7 @@ def disable(*, actor: Principal, code: str = "", password: str = "") -> None:
     """Turn two-factor off, proven with a current code (or a recovery code) or the password.
     Refused while one of the user's organizations requires it."""
     user = _session_user(actor)
-    if not is_enabled(user):
+    if not _is_enabled(user):
         raise Conflict("Two-factor sign-in is not on.", code="two_factor_disabled")
     requiring = _requiring_orgs(user)
     if requiring:
@@ -264,7 +264,7 @@ def disable(*, actor: Principal, code: str = "", password: str = "") -> None:
 def recovery_codes_regenerate(*, actor: Principal, code: str) -> list[str]:
     """Ten new recovery codes (the old ones stop working), proven with a current code."""
     user = _session_user(actor)
-    if not is_enabled(user):
+    if not _is_enabled(user):
         raise Conflict("Two-factor sign-in is not on.", code="two_factor_disabled")
     _limit(user)
     with transaction.atomic():
@@ -287,7 +287,7 @@ def challenge_issue(user: User) -> str:
     )
 
 
-def challenge_user(token: str) -> User:
+def _challenge_user(token: str) -> User:
     invalid = AuthenticationFailed(
         "This sign-in has expired; enter your email and password again.",
         code=CHALLENGE_INVALID,
@@ -309,7 +309,7 @@ def challenge_user(token: str) -> User:
 def challenge_complete(*, token: str, code: str, visitor: Principal) -> tuple[User, str]:
     """The user whose challenge ``token`` is, once ``code`` is right (a TOTP code, or a
     recovery code, which then stops working); and which kind it was."""
-    user = challenge_user(token)
+    user = _challenge_user(token)
     _limit(user)
     if not _normalize(code):
         raise ValidationFailed("Enter the code.", code=INVALID_CODE, fields={"code": ["Required."]})
@@ -327,7 +327,7 @@ def challenge_complete(*, token: str, code: str, visitor: Principal) -> tuple[Us
 def login_password_step(user: User) -> None:
     """After the password was right: raise ``mfa_required`` (401, with the challenge in
     ``details``) when the user has two-factor on."""
-    if is_enabled(user):
+    if _is_enabled(user):
         raise AuthenticationFailed(
             "Enter the code from your authenticator app.",
             code=MFA_REQUIRED,
