@@ -263,6 +263,17 @@ def _start_export(client, tenant):
     return r, r.json()["id"]
 
 
+def _start_org_export(client, tenant):
+    from adminapp.accounts.models import OrgMembership
+
+    # Owners only: the acting ADMIN is made an owner first.
+    OrgMembership.objects.filter(user=tenant.admin, organization=tenant.org).update(
+        account_role="OWNER"
+    )
+    r = _post(client, tenant, f"/organizations/{tenant.org.id}/export")
+    return r, r.json()["id"]
+
+
 def _abort_job(client, tenant):
     job_id = _post(client, tenant, "/audit/exports").json()["id"]
     return _post(client, tenant, f"/jobs/{job_id}/abort"), job_id
@@ -629,6 +640,7 @@ AUDITED: dict[str, list[Audited]] = {
         Audited("data_rows.import", "dataset", _import_json_rows)
     ],
     "exports.services.audit_export_start": [Audited("job.create", "job", _start_export)],
+    "exports.services.org_data_export_start": [Audited("job.create", "job", _start_org_export)],
     "jobs.services.job_create": [Audited("job.create", "job", _start_export)],
     "jobs.services.job_abort": [Audited("job.abort", "job", _abort_job)],
     "catalog.services.global_keys.global_keys_assign": [
