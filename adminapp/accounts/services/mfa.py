@@ -281,9 +281,14 @@ def recovery_codes_regenerate(*, actor: Principal, code: str) -> list[str]:
 
 
 # --- the second step of sign-in -------------------------------------------------------------
+def _password_mark(user: User) -> str:
+    """Changes when the password does (a digest of the session auth hash, not the hash)."""
+    return crypto.digest(user.get_session_auth_hash())[:32]
+
+
 def challenge_issue(user: User) -> str:
     return signing.dumps(
-        {"u": user.id, "h": user.get_session_auth_hash()}, salt=CHALLENGE_SALT, compress=True
+        {"u": user.id, "h": _password_mark(user)}, salt=CHALLENGE_SALT, compress=True
     )
 
 
@@ -299,9 +304,7 @@ def _challenge_user(token: str) -> User:
     except signing.BadSignature:
         raise invalid from None
     user = User.objects.filter(id=data.get("u"), is_active=True).first()
-    if user is None or not hmac.compare_digest(
-        user.get_session_auth_hash(), str(data.get("h", ""))
-    ):
+    if user is None or not hmac.compare_digest(_password_mark(user), str(data.get("h", ""))):
         raise invalid
     return user
 
