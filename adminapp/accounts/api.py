@@ -393,7 +393,11 @@ def accept_invitation(request: HttpRequest, payload: wire.InvitationAcceptParams
         visitor=_visitor(request),
     )
     if may_sign_in:
-        if not (user is not None and user.is_authenticated):
+        # A password alone never opens the session of someone with two-factor on: they join,
+        # then sign in with their code.
+        if not (user is not None and user.is_authenticated) and not mfa.has_two_factor(
+            accepted.user
+        ):
             django_login(
                 request, accepted.user, backend="django.contrib.auth.backends.ModelBackend"
             )

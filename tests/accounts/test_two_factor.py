@@ -271,3 +271,24 @@ def test_when_required_a_member_without_it_is_stopped_until_set_up_but_keys_work
     # And it cannot be turned off while the organization requires it.
     off = post(session, "/me/two-factor/disable", {"password": PASSWORD})
     assert off.status_code == 409 and off.json()["error"]["code"] == "two_factor_required"
+
+
+def test_accepting_an_invitation_with_the_password_alone_joins_without_signing_in(
+    tenant, other_tenant
+):
+    from adminapp.accounts.models import OrgMembership
+    from adminapp.accounts.services import invitation_create
+
+    enrol(other_tenant.member)
+    _, token = invitation_create(
+        actor=tenant.principal(),
+        org_id=tenant.org.id,
+        email=other_tenant.member.email,
+        role="MEMBER",
+        link_for=lambda token: token,
+    )
+    browser = Client()
+    joined = post(browser, "/invitations/accept", {"token": token, "password": PASSWORD})
+    assert joined.status_code == 200, joined.content
+    assert OrgMembership.objects.filter(user=other_tenant.member, organization=tenant.org).exists()
+    assert browser.get(f"{API}/me").status_code == 401  # the code is still to come

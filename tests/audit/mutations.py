@@ -759,6 +759,7 @@ NOT_AUDITED: dict[str, str] = {
     ),
     "accounts.services.mfa.audit_user": "the audit write of the user's own events above",
     "accounts.services.mfa.two_factor_status": "a read: whether two-factor is on",
+    "accounts.services.mfa.has_two_factor": "a read: whether sign-in takes a code",
     "accounts.services.mfa.enrolment_pending": "a read: the setup waiting for its first code",
     "accounts.services.mfa.enrolment_start": (
         "a secret waiting for its first code, not in force: turning it on is audited as "

@@ -144,6 +144,11 @@ def _is_enabled(user: User) -> bool:
     return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 
+def has_two_factor(user: User) -> bool:
+    """Whether signing in as ``user`` takes a code after the password."""
+    return _is_enabled(user)
+
+
 def _requiring_orgs(user: User) -> list[Organization]:
     return [
         m.organization
