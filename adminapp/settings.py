@@ -141,6 +141,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "adminapp.accounts.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -353,6 +354,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 RATE_LIMIT_LOGIN = env_str("RATE_LIMIT_LOGIN", "10/60")  # attempts per seconds, per IP+email
 RATE_LIMIT_LOGIN_IP = env_str("RATE_LIMIT_LOGIN_IP", "50/300")  # per IP, whatever the emails
 RATE_LIMIT_KEY_CREATE = env_str("RATE_LIMIT_KEY_CREATE", "20/60")  # per user or key
+# Two-factor codes tried per user (sign-in's second step, setup, turning it off).
+RATE_LIMIT_TWO_FACTOR = env_str("RATE_LIMIT_TWO_FACTOR", "10/300")
+# How long sign-in's second step waits for the code after the password was right.
+TWO_FACTOR_CHALLENGE_SECONDS = env_int("TWO_FACTOR_CHALLENGE_SECONDS", 300)
 # Trust X-Forwarded-For for the client IP only behind a proxy you control.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 

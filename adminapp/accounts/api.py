@@ -19,6 +19,7 @@ from adminapp import authz
 from adminapp.accounts import principals, selectors, services
 from adminapp.accounts.schemas import (
     api_key_out,
+    browser_session_out,
     instance_organization_out,
     instance_user_out,
     invitation_out,
@@ -27,7 +28,9 @@ from adminapp.accounts.schemas import (
     organization_out,
     user_out,
 )
+from adminapp.accounts.services import mfa, profile, sessions
 from adminapp.client import types as wire
+from adminapp.core import ratelimit
 from adminapp.core.errors import BadRequest, NotFound, PermissionDenied
 from adminapp.core.http import is_inprocess
 from adminapp.core.pagination import PageParams
@@ -82,10 +85,39 @@ def login(request: HttpRequest, payload: wire.LoginParams):
     user = services.user_login_check(
         email=payload.email, password=payload.password, ip=getattr(request, "client_ip", None)
     )
+    # Two-factor on: a 401 mfa_required with a challenge; the session opens at /two-factor.
+    mfa.login_password_step(user)
+    return _open_session(request, user)
+
+
+def _open_session(request: HttpRequest, user) -> wire.Me:
     django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     principal = principals.for_session(request)
     services.session_record(actor=principal, action="auth.login")
     return _me(principal, request)
+
+
+@router.post(
+    "/auth/login/two-factor",
+    response=wire.Me,
+    auth=None,
+    summary="Sign in, second step: the code for an mfa_required challenge",
+)
+def login_two_factor(request: HttpRequest, payload: wire.LoginTwoFactorParams):
+    if not is_inprocess(request):
+        csrf_error = check_csrf(request)
+        if csrf_error:
+            raise PermissionDenied("CSRF check failed: send the X-CSRFToken header.")
+    ratelimit.hit(
+        "login_ip",
+        f"{getattr(request, 'client_ip', None)}",
+        settings.RATE_LIMIT_LOGIN_IP,
+        message="Too many sign-in attempts from your address; wait a few minutes and try again.",
+    )
+    user, _kind = mfa.challenge_complete(
+        token=payload.challenge, code=payload.code, visitor=_visitor(request)
+    )
+    return _open_session(request, user)
 
 
 @router.post("/auth/logout", response={204: None}, summary="Sign out (browser session)")
@@ -251,6 +283,11 @@ def change_password(request: HttpRequest, payload: wire.PasswordChangeParams):
     )
     # This session stays signed in; the user's other sessions no longer match and end.
     update_session_auth_hash(request, user)
+    # Their rows go too (and the sessions themselves); this one's row takes the new key.
+    sessions.touch(request, force=True)
+    sessions.sessions_end_others(
+        actor=request.auth, current_id=_current_session_id(request), audit=False
+    )
     return Status(204, None)
 
 
@@ -418,7 +455,11 @@ def accept_invitation(request: HttpRequest, payload: wire.InvitationAcceptParams
         visitor=_visitor(request),
     )
     if may_sign_in:
-        if not (user is not None and user.is_authenticated):
+        # A password alone never opens the session of someone with two-factor on: they join,
+        # then sign in with their code.
+        if not (user is not None and user.is_authenticated) and not mfa.has_two_factor(
+            accepted.user
+        ):
             django_login(
                 request, accepted.user, backend="django.contrib.auth.backends.ModelBackend"
             )
@@ -564,3 +605,104 @@ def instance_deactivate_user(request: HttpRequest, user_id: str):
 )
 def instance_reactivate_user(request: HttpRequest, user_id: str):
     return _instance_user_set_active(request, user_id, True)
+
+
+# --- two-factor sign-in, sessions, profile ----------------------------------------------------
+@router.get("/me/two-factor", response=wire.TwoFactorStatus, summary="Your two-factor sign-in")
+def two_factor_status(request: HttpRequest):
+    return mfa.two_factor_status(actor=request.auth)
+
+
+@router.post(
+    "/me/two-factor/setup",
+    response=wire.TwoFactorSetup,
+    summary="Start two-factor setup: a new secret and its QR code (confirm with a code)",
+)
+def two_factor_setup(request: HttpRequest):
+    return mfa.enrolment_start(actor=request.auth)
+
+
+@router.get(
+    "/me/two-factor/setup",
+    response=wire.TwoFactorSetup,
+    summary="The setup waiting for its first code (its secret and QR code again)",
+)
+def two_factor_pending(request: HttpRequest):
+    return mfa.enrolment_pending(actor=request.auth)
+
+
+@router.post(
+    "/me/two-factor/confirm",
+    response=wire.RecoveryCodes,
+    summary="Turn two-factor on with a first code; the recovery codes, shown once",
+)
+def two_factor_confirm(request: HttpRequest, payload: wire.TwoFactorCodeParams):
+    return {"codes": mfa.enrolment_confirm(actor=request.auth, code=payload.code)}
+
+
+@router.post(
+    "/me/two-factor/disable",
+    response={204: None},
+    summary="Turn two-factor off (a current code, a recovery code or the password)",
+)
+def two_factor_disable(request: HttpRequest, payload: wire.TwoFactorDisableParams):
+    mfa.disable(actor=request.auth, code=payload.code, password=payload.password)
+    return Status(204, None)
+
+
+@router.post(
+    "/me/two-factor/recovery-codes",
+    response=wire.RecoveryCodes,
+    summary="Ten new recovery codes (a current code required; the old ones stop working)",
+)
+def two_factor_recovery_codes(request: HttpRequest, payload: wire.TwoFactorCodeParams):
+    return {"codes": mfa.recovery_codes_regenerate(actor=request.auth, code=payload.code)}
+
+
+def _current_session_id(request: HttpRequest) -> str | None:
+    session = getattr(request, "session", None)
+    return session.get(sessions.SESSION_ROW_KEY) if session is not None else None
+
+
+@router.get("/me/sessions", response=wire.BrowserSessionList, summary="Your browser sessions")
+def list_sessions(request: HttpRequest):
+    current = _current_session_id(request)
+    rows = sessions.session_list(actor=request.auth)
+    return {"items": [browser_session_out(r, current_id=current) for r in rows]}
+
+
+@router.post(
+    "/me/sessions/end-others",
+    response=wire.SessionsEnded,
+    summary="Sign out everywhere else (every session but this one)",
+)
+def end_other_sessions(request: HttpRequest):
+    ended = sessions.sessions_end_others(
+        actor=request.auth, current_id=_current_session_id(request)
+    )
+    return {"ended": ended}
+
+
+@router.delete(
+    "/me/sessions/{session_id}", response={204: None}, summary="Sign one of your sessions out"
+)
+def end_session(request: HttpRequest, session_id: str):
+    sessions.session_end(
+        actor=request.auth, session_id=session_id, current_id=_current_session_id(request)
+    )
+    return Status(204, None)
+
+
+@router.patch("/me/profile", response=wire.User, summary="Change your name")
+def update_profile(request: HttpRequest, payload: wire.ProfileUpdateParams):
+    return user_out(profile.profile_update(actor=request.auth, name=payload.name))
+
+
+@router.put(
+    "/organizations/{org_id}/two-factor-policy",
+    response=wire.Organization,
+    summary="Require two-factor sign-in of every member (owners)",
+)
+def set_two_factor_policy(request: HttpRequest, org_id: str, payload: wire.TwoFactorPolicyParams):
+    org = mfa.org_require_set(actor=request.auth, org_id=org_id, required=payload.required)
+    return organization_out(org, request.auth.role)

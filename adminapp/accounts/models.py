@@ -50,6 +50,8 @@ class Organization(BaseModel):
     name = models.CharField(max_length=255)
     name_key = models.CharField(max_length=NAME_KEY_MAX)  # core.validation.name_key(name)
     slug = models.SlugField(max_length=64, unique=True)
+    # Members must have two-factor sign-in to use the dashboard (API keys are unaffected).
+    require_two_factor = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -158,3 +160,46 @@ class Invitation(BaseModel):
             ),
         ]
         indexes = [models.Index(fields=["organization", "created_at", "id"])]
+
+
+class TwoFactor(BaseModel):
+    """A user's TOTP authenticator. The secret is encrypted with ``core.crypto`` (Fernet);
+    ``confirmed_at`` is None while enrolment waits for the first code. ``last_step`` is the
+    TOTP time step last accepted, so one code cannot be used twice."""
+
+    id = public_id("tfa")
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    secret_encrypted = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+
+
+class RecoveryCode(BaseModel):
+    """One single-use recovery code: only its SHA-256 digest is kept."""
+
+    id = public_id("rec")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "digest"], name="recovery_code_unique"),
+        ]
+
+
+class UserSession(BaseModel):
+    """A signed-in browser session, so a user can list and end theirs (Django's session
+    store is not indexed by user). The row's id is kept in the session itself; the session
+    key is stored encrypted (to delete that session) and as a digest (to find the row)."""
+
+    id = public_id("ses")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="browser_sessions")
+    key_digest = models.CharField(max_length=64, unique=True)
+    key_encrypted = models.TextField()
+    last_seen_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "last_seen_at"])]

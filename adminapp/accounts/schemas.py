@@ -14,7 +14,12 @@ def user_out(user) -> wire.User:
 
 def organization_out(org, role: str | None) -> wire.Organization:
     return wire.Organization(
-        id=org.id, name=org.name, slug=org.slug, role=role, created_at=org.created_at
+        id=org.id,
+        name=org.name,
+        slug=org.slug,
+        role=role,
+        created_at=org.created_at,
+        require_two_factor=org.require_two_factor,
     )
 
 
@@ -105,4 +110,15 @@ def invitation_preview_out(view) -> wire.InvitationPreview:
         invited_by=invitation.invited_by_label or invitation.organization.name,
         expires_at=invitation.expires_at,
         account_exists=view.account_exists,
+    )
+
+
+def browser_session_out(row, *, current_id: str | None) -> wire.BrowserSession:
+    return wire.BrowserSession(
+        id=row.id,
+        user_agent=row.user_agent,
+        ip=row.ip,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        current=row.id == current_id,
     )

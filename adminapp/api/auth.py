@@ -14,10 +14,40 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from adminapp.accounts import principals
 from adminapp.accounts import services as account_services
-from adminapp.core.errors import NotFound
+from adminapp.accounts.services import mfa
+from adminapp.core.errors import NotFound, PermissionDenied
 from adminapp.core.http import is_inprocess
 from adminapp.core.principal import Principal
 from adminapp.spaces.services import SPACE_TOKEN_PREFIX, space_token_authenticate
+
+# What a browser session may still call while its organization requires two-factor sign-in
+# and the user has not set it up: who am I, their own account (/me/...), sign out and in.
+_V1 = "/api/v1"
+TWO_FACTOR_SETUP_PREFIXES = (f"{_V1}/me/", f"{_V1}/auth/")
+TWO_FACTOR_SETUP_PATHS = frozenset({f"{_V1}/me", f"{_V1}/organizations"})
+
+
+def _session_principal(request: HttpRequest) -> Principal | None:
+    """The session's principal, or a 403 ``two_factor_setup_required`` when its
+    organization requires two-factor sign-in the user has not set up (API keys are not
+    affected: only sessions pass here)."""
+    principal = principals.for_session(request)
+    if principal is None:
+        return None
+    membership = principals.session_membership(request, principal)
+    organization = membership.organization if membership is not None else None
+    if organization is None or not organization.require_two_factor:
+        return principal
+    path = request.path_info
+    if path in TWO_FACTOR_SETUP_PATHS or path.startswith(TWO_FACTOR_SETUP_PREFIXES):
+        return principal
+    if mfa.setup_required(organization, principal.user_id):
+        raise PermissionDenied(
+            f"{organization.name} requires two-factor sign-in: set it up on your Security "
+            "page first.",
+            code=mfa.SETUP_REQUIRED,
+        )
+    return principal
 
 
 class InProcessAuth:
@@ -25,7 +55,7 @@ class InProcessAuth:
 
     def __call__(self, request: HttpRequest) -> Principal | None:
         if is_inprocess(request):
-            return principals.for_session(request)
+            return _session_principal(request)
         return None
 
 
@@ -82,7 +112,7 @@ class SessionAuth(APIKeyCookie):
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
-        return principals.for_session(request)
+        return _session_principal(request)
 
 
 AUTH = [InProcessAuth(), ApiKeyAuth(), SessionAuth()]

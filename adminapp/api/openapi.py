@@ -21,6 +21,19 @@ ALWAYS = (401, 403, 404, 422, 500)
 WRITES = (400, 409, 411, 413)
 # operationIds of the operations the rate limiter guards (RATE_LIMIT_LOGIN, _KEY_CREATE).
 RATE_LIMITED = {"adminapp_accounts_api_login", "adminapp_accounts_api_create_api_key"}
+# Two-factor codes (RATE_LIMIT_TWO_FACTOR).
+RATE_LIMITED |= {
+    "adminapp_accounts_api_login_two_factor",
+    "adminapp_accounts_api_two_factor_confirm",
+    "adminapp_accounts_api_two_factor_disable",
+    "adminapp_accounts_api_two_factor_recovery_codes",
+}
+# Reads of a browser session's own account: an API key gets 400 session_required.
+SESSION_ONLY_READS = {
+    "adminapp_accounts_api_two_factor_status",
+    "adminapp_accounts_api_two_factor_pending",
+    "adminapp_accounts_api_list_sessions",
+}
 _MEANING = {
     400: "The request cannot be carried out as asked.",
     401: "No credentials, or credentials that no longer work.",
@@ -41,6 +54,8 @@ def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
         statuses.update(WRITES)
     if operation.get("operationId") in RATE_LIMITED:
         statuses.add(429)
+    if operation.get("operationId") in SESSION_ONLY_READS:
+        statuses.add(400)
     return sorted(statuses)
 
 

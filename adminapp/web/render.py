@@ -207,6 +207,9 @@ def dashboard_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             messages.info(request, "Please sign in again.")
             return _to_login(request)
         except PermissionDeniedError as exc:
+            if exc.code == "two_factor_setup_required":  # the organization's rule
+                messages.info(request, exc.message)
+                return redirect(request, reverse("web:security"))
             return error(request, exc, status=403)
         except NotFoundError as exc:
             return error(request, exc, status=404)

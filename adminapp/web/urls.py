@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from adminapp.web.accounts import invitations, passwords
+from adminapp.web.accounts import invitations, passwords, security
 from adminapp.web.accounts import views as accounts
 from adminapp.web.audit import views as audit
 from adminapp.web.catalog import global_keys
@@ -41,6 +41,26 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("account/password/", passwords.password_change, name="password_change"),
+    path("login/two-factor/", security.login_two_factor, name="login_two_factor"),
+    path("account/security/", security.security, name="security"),
+    path("account/security/two-factor/start/", security.two_factor_start, name="two_factor_start"),
+    path("account/security/two-factor/", security.two_factor_setup, name="two_factor_setup"),
+    path(
+        "account/security/two-factor/disable/",
+        security.two_factor_disable,
+        name="two_factor_disable",
+    ),
+    path("account/security/recovery-codes/", security.recovery_codes, name="recovery_codes"),
+    path(
+        "account/security/sessions/end-others/",
+        security.sessions_end_others,
+        name="sessions_end_others",
+    ),
+    path(
+        "account/security/sessions/<str:session_id>/end/",
+        security.session_end,
+        name="session_end",
+    ),
     path("password-reset/", passwords.password_reset, name="password_reset"),
     path(
         "password-reset/<str:token>/",
@@ -202,6 +222,11 @@ urlpatterns = [
     ),
     path("macros/", plugin_macros.macros, name="macros"),
     path("macros/<str:plugin_id>/<str:macro_id>/run/", plugin_macros.macro_run, name="macro_run"),
+    path(
+        "organization/two-factor/",
+        organization.organization_two_factor,
+        name="organization_two_factor",
+    ),
     # the instance-admin area
     path("instance/operations/", instance.operations, name="operations"),
     path("instance/organizations/", instance.organizations, name="instance_organizations"),

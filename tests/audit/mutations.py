@@ -249,6 +249,66 @@ def _change_password(client, tenant):
     return r, tenant.admin.id
 
 
+def _two_factor_on(client, tenant):
+    """The ADMIN's session with two-factor on (through the API); their authenticator."""
+    import time
+
+    import pyotp
+
+    client.force_login(tenant.admin)  # a session: two-factor is a browser's own
+    setup = client.post(f"{API}/me/two-factor/setup").json()
+    totp = pyotp.TOTP(setup["secret"])
+    code = totp.now()
+    response = client.post(
+        f"{API}/me/two-factor/confirm", {"code": code}, content_type="application/json"
+    )
+    return response, totp, totp.at(time.time() + totp.interval)
+
+
+def _enable_two_factor(client, tenant):
+    response, _, _ = _two_factor_on(client, tenant)
+    return response, tenant.admin.id
+
+
+def _disable_two_factor(client, tenant):
+    _two_factor_on(client, tenant)
+    r = client.post(
+        f"{API}/me/two-factor/disable", {"password": PASSWORD}, content_type="application/json"
+    )
+    return r, tenant.admin.id
+
+
+def _new_recovery_codes(client, tenant):
+    _, _, next_code = _two_factor_on(client, tenant)
+    r = client.post(
+        f"{API}/me/two-factor/recovery-codes",
+        {"code": next_code},
+        content_type="application/json",
+    )
+    return r, tenant.admin.id
+
+
+def _update_profile(client, tenant):
+    client.force_login(tenant.admin)
+    r = client.patch(f"{API}/me/profile", {"name": "Renamed"}, content_type="application/json")
+    return r, tenant.admin.id
+
+
+def _end_session(client, tenant):
+    from adminapp.accounts.models import UserSession
+
+    Client().force_login(tenant.admin)  # another browser
+    other = UserSession.objects.get(user=tenant.admin)
+    client.force_login(tenant.admin)
+    return client.delete(f"{API}/me/sessions/{other.id}"), tenant.admin.id
+
+
+def _end_other_sessions(client, tenant):
+    Client().force_login(tenant.admin)
+    client.force_login(tenant.admin)
+    return client.post(f"{API}/me/sessions/end-others"), tenant.admin.id
+
+
 # --- audit, exports, jobs -----------------------------------------------------------------------
 def _custom_event(client, tenant):
     return _post(client, tenant, "/audit/custom/deploy", {"version": "1.2"}), ""
@@ -261,6 +321,12 @@ def _start_export(client, tenant):
 
 def _start_org_export(client, tenant):
     _admin_made_owner(tenant)  # owners only
+    from adminapp.accounts.models import OrgMembership
+
+    # Owners only: the acting ADMIN is made an owner first.
+    OrgMembership.objects.filter(user=tenant.admin, organization=tenant.org).update(
+        account_role="OWNER"
+    )
     r = _post(client, tenant, f"/organizations/{tenant.org.id}/export")
     return r, r.json()["id"]
 
@@ -692,6 +758,22 @@ AUDITED: dict[str, list[Audited]] = {
         Audited("user.password_change", "user", _change_password)
     ],
     "accounts.services.keys.api_key_revoke": [Audited("api_key.revoke", "api_key", _revoke_key)],
+    "accounts.services.mfa.enrolment_confirm": [
+        Audited("user.two_factor_enable", "user", _enable_two_factor)
+    ],
+    "accounts.services.mfa.disable": [
+        Audited("user.two_factor_disable", "user", _disable_two_factor)
+    ],
+    "accounts.services.mfa.recovery_codes_regenerate": [
+        Audited("user.recovery_codes_regenerate", "user", _new_recovery_codes)
+    ],
+    "accounts.services.profile.profile_update": [
+        Audited("user.profile_update", "user", _update_profile)
+    ],
+    "accounts.services.sessions.session_end": [Audited("auth.session_end", "user", _end_session)],
+    "accounts.services.sessions.sessions_end_others": [
+        Audited("auth.sessions_end_others", "user", _end_other_sessions)
+    ],
     "accounts.services.signin.session_record": [
         Audited("auth.login", "user", _sign_in),
         Audited("auth.logout", "user", _sign_out),
@@ -876,6 +958,31 @@ NOT_AUDITED: dict[str, str] = {
         "audited as user.password_reset, by a visitor who is not signed in "
         "(tests/accounts/test_passwords.py)"
     ),
+    "accounts.services.mfa.audit_user": "the audit write of the user's own events above",
+    "accounts.services.mfa.two_factor_status": "a read: whether two-factor is on",
+    "accounts.services.mfa.has_two_factor": "a read: whether sign-in takes a code",
+    "accounts.services.mfa.enrolment_pending": "a read: the setup waiting for its first code",
+    "accounts.services.mfa.enrolment_start": (
+        "a secret waiting for its first code, not in force: turning it on is audited as "
+        "user.two_factor_enable"
+    ),
+    "accounts.services.mfa.challenge_issue": "not a mutation: signs sign-in's second step",
+    "accounts.services.mfa.challenge_complete": (
+        "sign-in's second step: the session it opens is audited as auth.login, a wrong code "
+        "as auth.two_factor_failed by the visitor (tests/accounts/test_two_factor.py)"
+    ),
+    "accounts.services.mfa.login_password_step": "not a mutation: raises mfa_required",
+    "accounts.services.mfa.setup_required": "a read: whether the org's rule stops a session",
+    "accounts.services.mfa.org_require_set": (
+        "audited as org.two_factor_policy by an OWNER, the only role allowed "
+        "(tests/accounts/test_two_factor.py)"
+    ),
+    "accounts.services.sessions.opened": (
+        "the listing row of a session whose opening is audited as auth.login"
+    ),
+    "accounts.services.sessions.closed": "drops the row of a session audited as auth.logout",
+    "accounts.services.sessions.touch": "a session's last-seen time, at most once a minute",
+    "accounts.services.sessions.session_list": "a read: your sessions",
     "accounts.services.signin.seed_user": (
         "system setup of the demo seed, the CLI and tests; no API reaches it"
     ),

@@ -73,6 +73,9 @@ def _organization(s3_server):
         role="MEMBER",
         link_for=lambda token: token,
     )
+    from adminapp.accounts.services import mfa
+
+    mfa.enrolment_start(actor=owner)  # the setup page's QR code (not on until confirmed)
     for finished in (job, assigned, installed):
         wait_for(lambda j=finished: Job.objects.get(id=j.id).state == "SUCCEEDED", timeout=60)
     return tenant, space, dataset, [job, assigned], role, invitation_token
@@ -116,6 +119,8 @@ def _pages(space, dataset, jobs, role, member_id) -> list[str]:
         "/instance/organizations/",
         "/instance/users/",
         f"/instance/users/{member_id}/",
+        "/account/security/",
+        "/account/security/two-factor/",  # a setup waiting for its code (see _organization)
     ]
 
 

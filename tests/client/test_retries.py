@@ -36,6 +36,7 @@ ME = {
         "slug": "acme",
         "role": "OWNER",
         "created_at": NOW,
+        "require_two_factor": False,
     },
     "role": "OWNER",
     "is_instance_admin": False,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from adminapp.client.resources._base import Resource, body
 from adminapp.client.types.accounts import (
     LoginParams,
+    LoginTwoFactorParams,
     Me,
     PasswordChangeParams,
     PasswordResetConfirmParams,
@@ -18,6 +19,16 @@ class Auth(Resource):
         """Sign in with a password, opening a session (the dashboard's in-process client)."""
         return self._send(
             "POST", "/auth/login", Me, body(LoginParams, email=email, password=password)
+        )
+
+    def login_two_factor(self, *, challenge: str, code: str) -> Me:
+        """Sign in's second step: ``login`` raised ``AuthenticationError`` with code
+        ``mfa_required`` and ``details["challenge"]``; send it with a TOTP or recovery code."""
+        return self._send(
+            "POST",
+            "/auth/login/two-factor",
+            Me,
+            body(LoginTwoFactorParams, challenge=challenge, code=code),
         )
 
     def logout(self) -> None:

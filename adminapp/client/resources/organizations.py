@@ -137,3 +137,15 @@ class Organizations(Resource):
             idempotency_key=idempotency_key,
         )
         return Job.bind(response.json(), self._client)
+
+    def set_two_factor_required(self, org_id: str, required: bool) -> Organization:
+        """Require two-factor sign-in of every member for the dashboard (owners only; API
+        keys keep working)."""
+        from adminapp.client.types.accounts import TwoFactorPolicyParams
+
+        return self._send(
+            "PUT",
+            f"/organizations/{seg(org_id)}/two-factor-policy",
+            Organization,
+            body(TwoFactorPolicyParams, required=required),
+        )

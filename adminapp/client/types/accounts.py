@@ -77,6 +77,9 @@ class Organization(WireModel):
     slug: str
     role: AccountRole | None = Field(None, description="The caller's account role in it.")
     created_at: datetime
+    require_two_factor: bool = Field(
+        False, description="Members must use two-factor sign-in for the dashboard."
+    )
 
 
 class OrganizationPage(Page[Organization]):
@@ -307,3 +310,79 @@ class InstanceUserDetail(InstanceUser):
     organizations: list[Organization] = Field(
         default_factory=list, description="Their organizations, with their role in each."
     )
+
+
+# --- two-factor sign-in, sessions, profile ------------------------------------------------------
+class LoginTwoFactorParams(ParamsModel):
+    challenge: str = Field(
+        max_length=2000, description="details.challenge of the mfa_required answer."
+    )
+    code: str = Field(max_length=64, description="A TOTP code or an unused recovery code.")
+
+
+class TwoFactorStatus(WireModel):
+    enabled: bool
+    enabled_at: datetime | None = None
+    recovery_codes_left: int = 0
+    required_by: list[str] = Field(
+        default_factory=list, description="Your organizations that require two-factor sign-in."
+    )
+
+
+class TwoFactorSetup(WireModel):
+    secret: str = Field(description="The base32 secret, for typing into the app by hand.")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as an SVG QR code.")
+
+
+class TwoFactorCodeParams(ParamsModel):
+    code: str = Field(max_length=64)
+
+
+class TwoFactorDisableParams(ParamsModel):
+    code: str = Field("", max_length=64, description="A current code or a recovery code…")
+    password: str = Field("", max_length=1024, description="…or your password.")
+
+
+class RecoveryCodes(WireModel):
+    codes: list[str] = Field(description="Shown once; each works once.")
+
+
+class BrowserSession(WireModel):
+    id: str
+    user_agent: str = ""
+    ip: str | None = None
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool = Field(False, description="The session making this call.")
+
+
+class BrowserSessionList(WireModel):
+    items: list[BrowserSession]
+
+
+class SessionsEnded(WireModel):
+    ended: int
+
+
+class TwoFactorPolicyParams(ParamsModel):
+    required: bool
+
+
+class ProfileUpdateParams(ParamsModel):
+    name: str = Field(max_length=150)
+
+
+__all__ += [
+    "BrowserSession",
+    "BrowserSessionList",
+    "LoginTwoFactorParams",
+    "ProfileUpdateParams",
+    "RecoveryCodes",
+    "SessionsEnded",
+    "TwoFactorCodeParams",
+    "TwoFactorDisableParams",
+    "TwoFactorPolicyParams",
+    "TwoFactorSetup",
+    "TwoFactorStatus",
+]

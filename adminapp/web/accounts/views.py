@@ -25,6 +25,7 @@ from adminapp.client import (
     Permission,
 )
 from adminapp.web import render
+from adminapp.web.accounts import security
 from adminapp.web.accounts.forms import ROLE_CHOICES, ApiKeyCreateForm, LoginForm, MemberAddForm
 from adminapp.web.client import can, me, sdk
 from adminapp.web.flow import FORM_ERRORS, after_removal, after_success, in_words, submit
@@ -64,6 +65,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             # in the session this response saves.
             signed_in = submit(form, sdk(request).auth.login)
         except AuthenticationError as exc:  # a wrong password, or an account in no org
+            if exc.code == "mfa_required":  # the password was right: the code comes next
+                return security.begin_second_step(request, exc.details["challenge"], next_url)
             form.add_error(None, exc.message)
         else:
             if signed_in.ok:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adminapp.client import Permission
 from adminapp.web import render
 from adminapp.web.client import can, me, sdk
-from adminapp.web.flow import idempotency_key, submit
+from adminapp.web.flow import FORM_ERRORS, idempotency_key, in_words, submit
 
 ORGANIZATION = "web/organization/organization.html"
 
@@ -50,6 +50,7 @@ def organization(request: HttpRequest) -> HttpResponse:
         "rename_form": form,
         "form": form,
         "export_key": uuid.uuid4().hex,
+        "can_require_two_factor": can(request, Permission.OWNER_MANAGE),
     }
     return render.page(request, ORGANIZATION, context, status=status)
 
@@ -62,3 +63,22 @@ def organization_export(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, "Export started. The archive will be ready to download here.")
     return render.redirect(request, reverse("web:job_detail", args=[job.id]))
+
+
+@require_POST
+@render.dashboard_view
+def organization_two_factor(request: HttpRequest) -> HttpResponse:
+    """Owners turn "every member must use two-factor sign-in" on or off."""
+    required = request.POST.get("required") == "1"
+    try:
+        org = sdk(request).organizations.set_two_factor_required(
+            me(request).organization.id, required
+        )
+    except FORM_ERRORS as exc:
+        messages.error(request, in_words(exc))
+    else:
+        if org.require_two_factor:
+            messages.success(request, "Members must now use two-factor sign-in.")
+        else:
+            messages.success(request, "Two-factor sign-in is no longer required.")
+    return render.redirect(request, reverse("web:organization"))
