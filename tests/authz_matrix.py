@@ -49,3 +49,22 @@ def assert_row(row: tuple, principals: Sequence[str], call: Callable[[str, str],
         if got[who] != want
     }
     assert not wrong, f"{endpoint}: {wrong}"
+
+
+def account_keys(tenant, other_tenant) -> dict[str, str]:
+    """Bearer keys of the org-level principals the accounts matrices call as: another org's
+    owner, the tenant's four roles' personal keys, and an ADMIN and a MEMBER service key."""
+    from adminapp.accounts import services
+
+    keys = {
+        "other": other_tenant.keys["OWNER"],
+        "owner": tenant.keys["OWNER"],
+        "admin": tenant.keys["ADMIN"],
+        "mem": tenant.keys["MEMBER"],
+        "ann": tenant.keys["ANNOTATOR"],
+    }
+    for who, role in (("svcA", "ADMIN"), ("svcM", "MEMBER")):
+        _, keys[who] = services.api_key_create(
+            actor=tenant.principal(), label=who, kind="SERVICE", role=role
+        )
+    return keys

@@ -18,7 +18,13 @@ from __future__ import annotations
 import pytest
 
 from adminapp.accounts import services
-from tests.authz_matrix import assert_names_every_principal_once, assert_row, filled, status_of
+from tests.authz_matrix import (
+    account_keys,
+    assert_names_every_principal_once,
+    assert_row,
+    filled,
+    status_of,
+)
 from tests.factories import PASSWORD
 
 API = "/api/v1"
@@ -70,22 +76,7 @@ class World:
             link_for=lambda token: token,
         )
         self.reset = services.passwords._reset_token(tenant.member)
-        self.keys = {
-            "other": other_tenant.keys["OWNER"],
-            **{
-                who: tenant.keys[role]
-                for who, role in (
-                    ("owner", "OWNER"),
-                    ("admin", "ADMIN"),
-                    ("mem", "MEMBER"),
-                    ("ann", "ANNOTATOR"),
-                )
-            },
-        }
-        for who, role in (("svcA", "ADMIN"), ("svcM", "MEMBER")):
-            _, self.keys[who] = services.api_key_create(
-                actor=tenant.principal(), label=who, kind="SERVICE", role=role
-            )
+        self.keys = account_keys(tenant, other_tenant)
 
     def fill(self, text: str) -> str:
         return text.format(

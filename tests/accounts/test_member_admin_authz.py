@@ -17,8 +17,13 @@ from __future__ import annotations
 
 import pytest
 
-from adminapp.accounts import services
-from tests.authz_matrix import assert_names_every_principal_once, assert_row, filled, status_of
+from tests.authz_matrix import (
+    account_keys,
+    assert_names_every_principal_once,
+    assert_row,
+    filled,
+    status_of,
+)
 from tests.factories import make_key, make_org, make_user
 
 API = "/api/v1"
@@ -54,23 +59,8 @@ class World:
     def __init__(self, tenant, other_tenant):
         self.tenant = tenant
         root = make_user(superuser=True)
-        self.keys = {
-            "other": other_tenant.keys["OWNER"],
-            "root": make_key(root, make_org(owner=root)),
-            **{
-                who: tenant.keys[role]
-                for who, role in (
-                    ("owner", "OWNER"),
-                    ("admin", "ADMIN"),
-                    ("mem", "MEMBER"),
-                    ("ann", "ANNOTATOR"),
-                )
-            },
-        }
-        for who, role in (("svcA", "ADMIN"), ("svcM", "MEMBER")):
-            _, self.keys[who] = services.api_key_create(
-                actor=tenant.principal(), label=who, kind="SERVICE", role=role
-            )
+        self.keys = account_keys(tenant, other_tenant)
+        self.keys["root"] = make_key(root, make_org(owner=root))
 
     def fill(self, text: str) -> str:
         return text.format(

@@ -21,9 +21,14 @@ import time
 import pyotp
 import pytest
 
-from adminapp.accounts import services
 from adminapp.accounts.services import mfa
-from tests.authz_matrix import assert_names_every_principal_once, assert_row, filled, status_of
+from tests.authz_matrix import (
+    account_keys,
+    assert_names_every_principal_once,
+    assert_row,
+    filled,
+    status_of,
+)
 
 API = "/api/v1"
 PRINCIPALS = ("anon", "other", "owner", "admin", "mem", "ann", "svcA", "svcM")
@@ -64,22 +69,7 @@ class World:
         self.totp = pyotp.TOTP(setup["secret"])
         mfa.enrolment_confirm(actor=owner, code=self.totp.now())
         self.challenge = mfa.challenge_issue(tenant.owner)
-        self.keys = {
-            "other": other_tenant.keys["OWNER"],
-            **{
-                who: tenant.keys[role]
-                for who, role in (
-                    ("owner", "OWNER"),
-                    ("admin", "ADMIN"),
-                    ("mem", "MEMBER"),
-                    ("ann", "ANNOTATOR"),
-                )
-            },
-        }
-        for who, role in (("svcA", "ADMIN"), ("svcM", "MEMBER")):
-            _, self.keys[who] = services.api_key_create(
-                actor=owner, label=who, kind="SERVICE", role=role
-            )
+        self.keys = account_keys(tenant, other_tenant)
 
     def fill(self, text: str) -> str:
         return text.format(
