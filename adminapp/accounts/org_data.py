@@ -8,9 +8,12 @@ them — streamed, never built as one list."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import QuerySet
+from pydantic import BaseModel
 
 Rows = Callable[[str], Iterable[dict[str, Any]]]
 
@@ -36,8 +39,17 @@ def sections() -> list[Section]:
     return list(_SECTIONS.values())
 
 
-# --- the accounts domain's own sections -------------------------------------------------------
 STREAM_BATCH = 2000
+
+
+def records(queryset: QuerySet, out: Callable[[Any], BaseModel]) -> Iterator[dict[str, Any]]:
+    """A section's records: ``queryset``'s rows oldest first (``created_at``, ``id``), read in
+    batches, each as ``out`` (the domain's ``*_out``) puts it on the wire."""
+    for obj in queryset.order_by("created_at", "id").iterator(chunk_size=STREAM_BATCH):
+        yield out(obj).model_dump(mode="json")
+
+
+# --- the accounts domain's own sections -------------------------------------------------------
 
 
 def _organization(org_id: str):
@@ -51,22 +63,19 @@ def _members(org_id: str):
     from adminapp.accounts.models import OrgMembership
     from adminapp.accounts.schemas import member_out
 
-    memberships = (
-        OrgMembership.objects.filter(organization_id=org_id)
-        .select_related("user")
-        .order_by("created_at", "id")
+    return records(
+        OrgMembership.objects.filter(organization_id=org_id).select_related("user"), member_out
     )
-    for membership in memberships.iterator(chunk_size=STREAM_BATCH):
-        yield member_out(membership).model_dump(mode="json")
 
 
 def _api_keys(org_id: str):
     from adminapp.accounts.models import ApiKey
     from adminapp.accounts.schemas import api_key_out
 
-    keys = ApiKey.objects.filter(organization_id=org_id).select_related("user")
-    for key in keys.order_by("created_at", "id").iterator(chunk_size=STREAM_BATCH):
-        yield api_key_out(key).model_dump(mode="json")  # no secret: only its prefix
+    # No secret: a key is shown by its prefix.
+    return records(
+        ApiKey.objects.filter(organization_id=org_id).select_related("user"), api_key_out
+    )
 
 
 def register_accounts_sections() -> None:

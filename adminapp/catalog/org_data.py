@@ -4,15 +4,15 @@ their row counts. Data rows are not in it — millions of them belong in a datas
 
 from __future__ import annotations
 
-from adminapp.accounts.org_data import STREAM_BATCH, register_section
+from adminapp.accounts.org_data import records, register_section
 from adminapp.catalog.models import Dataset
 from adminapp.catalog.schemas import dataset_out
 
 
 def _datasets(org_id: str):
-    datasets = Dataset.objects.filter(organization_id=org_id, deleted_at__isnull=True)
-    for dataset in datasets.order_by("created_at", "id").iterator(chunk_size=STREAM_BATCH):
-        yield dataset_out(dataset).model_dump(mode="json")
+    return records(
+        Dataset.objects.filter(organization_id=org_id, deleted_at__isnull=True), dataset_out
+    )
 
 
 def register() -> None:

@@ -281,9 +281,7 @@ class OrgDataExport(JobKind[OrgDataExportParams, OrgDataExportResult]):
 
 
 def _audit_rows(org_id: str):
-    events = AuditEvent.objects.filter(organization_id=org_id).order_by("created_at", "id")
-    for event in events.iterator(chunk_size=org_data.STREAM_BATCH):
-        yield audit_event_out(event).model_dump(mode="json")
+    return org_data.records(AuditEvent.objects.filter(organization_id=org_id), audit_event_out)
 
 
 AUDIT_SECTION = org_data.Section(

@@ -3,43 +3,33 @@ spaces, their members with their roles, custom roles, and space tokens (never a 
 
 from __future__ import annotations
 
-from adminapp.accounts.org_data import STREAM_BATCH, register_section
+from adminapp.accounts.org_data import records, register_section
 from adminapp.spaces import schemas
 from adminapp.spaces.models import Space, SpaceMembership, SpaceRole, SpaceToken
 
 
 def _spaces(org_id: str):
-    spaces = Space.objects.filter(organization_id=org_id, deleted_at__isnull=True).order_by(
-        "created_at", "id"
+    return records(
+        Space.objects.filter(organization_id=org_id, deleted_at__isnull=True), schemas.space_out
     )
-    for space in spaces.iterator(chunk_size=STREAM_BATCH):
-        yield schemas.space_out(space).model_dump(mode="json")
 
 
 def _space_members(org_id: str):
-    memberships = (
-        SpaceMembership.objects.filter(
-            space__organization_id=org_id, space__deleted_at__isnull=True
-        )
-        .select_related("org_membership__user", "custom_role")
-        .order_by("created_at", "id")
-    )
-    for membership in memberships.iterator(chunk_size=STREAM_BATCH):
-        yield schemas.member_out(membership).model_dump(mode="json")
+    memberships = SpaceMembership.objects.filter(
+        space__organization_id=org_id, space__deleted_at__isnull=True
+    ).select_related("org_membership__user", "custom_role")
+    return records(memberships, schemas.member_out)
 
 
 def _roles(org_id: str):
-    roles = SpaceRole.objects.filter(organization_id=org_id).order_by("created_at", "id")
-    for role in roles.iterator(chunk_size=STREAM_BATCH):
-        yield schemas.space_role_out(role).model_dump(mode="json")
+    return records(SpaceRole.objects.filter(organization_id=org_id), schemas.space_role_out)
 
 
 def _tokens(org_id: str):
     tokens = SpaceToken.objects.filter(
         space__organization_id=org_id, space__deleted_at__isnull=True
-    ).order_by("created_at", "id")
-    for token in tokens.iterator(chunk_size=STREAM_BATCH):
-        yield schemas.token_out(token).model_dump(mode="json")
+    )
+    return records(tokens, schemas.token_out)
 
 
 def register() -> None:

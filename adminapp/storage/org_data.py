@@ -4,25 +4,18 @@ with their ``deleted_at``)."""
 
 from __future__ import annotations
 
-from adminapp.accounts.org_data import STREAM_BATCH, register_section
+from adminapp.accounts.org_data import records, register_section
 from adminapp.storage.models import BucketConfig, Repo
 from adminapp.storage.schemas import bucket_config_out, repo_out
 
 
 def _bucket_configs(org_id: str):
-    configs = BucketConfig.objects.filter(organization_id=org_id).order_by("created_at", "id")
-    for config in configs.iterator(chunk_size=STREAM_BATCH):
-        yield bucket_config_out(config).model_dump(mode="json")
+    return records(BucketConfig.objects.filter(organization_id=org_id), bucket_config_out)
 
 
 def _repos(org_id: str):
-    repos = (
-        Repo.objects.filter(organization_id=org_id)
-        .select_related("bucket_config")
-        .order_by("created_at", "id")
-    )
-    for repo in repos.iterator(chunk_size=STREAM_BATCH):
-        yield repo_out(repo).model_dump(mode="json")
+    repos = Repo.objects.filter(organization_id=org_id).select_related("bucket_config")
+    return records(repos, repo_out)
 
 
 def register() -> None:
