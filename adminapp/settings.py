@@ -251,6 +251,7 @@ AUDIT_EXPORT_CHUNK = env_int("AUDIT_EXPORT_CHUNK", 1000)
 # Items per chunk of a global key job (assign, clear, lookup, revert): each chunk is one
 # transaction with its outcomes and checkpoint; swaps succeed within one chunk.
 GLOBAL_KEYS_CHUNK = env_int("GLOBAL_KEYS_CHUNK", 20_000)
+GLOBAL_KEYS_LOOKUP_JOIN_CHUNK = env_int("GLOBAL_KEYS_LOOKUP_JOIN_CHUNK", 1_000_000)
 # The largest input file a global key job accepts (CSV or JSONL, up to 5,000,000 items).
 GLOBAL_KEYS_FILE_MAX_BYTES = env_int("GLOBAL_KEYS_FILE_MAX_BYTES", 1024 * 1024 * 1024)
 # Test/benchmark knob: sleep this many ms between job chunks (0 in production).

@@ -122,12 +122,12 @@ def seed_rows(
 
 def reset_jobs(org_id: str) -> None:
     """Forget the org's earlier jobs. Their items (millions per run here) go with a TRUNCATE
-    of ``jobs_jobitem``: in the bench database every job is disposable (``job_latency``
+    of ``jobs_jobitem`` (and their blocks): in the bench database every job is disposable (``job_latency``
     deletes its own each run) and a DELETE of millions of items would cost a minute."""
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE jobs_jobitem")
+        cur.execute("TRUNCATE jobs_jobitem, jobs_jobitemblock")
         cur.execute("DELETE FROM jobs_job WHERE organization_id = %s", [org_id])
 
 

@@ -9,6 +9,8 @@ the input, the staging table, the chunks, the outcome rows) run per chunk in SQL
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from adminapp.authz import Permission
 from adminapp.catalog import staging
 from adminapp.catalog.global_key_base import (
@@ -25,6 +27,7 @@ from adminapp.catalog.global_key_base import (
 )
 from adminapp.catalog.keys import check_key, fold
 from adminapp.catalog.selectors import spaces_where
+from adminapp.jobs import blocks
 from adminapp.jobs.kinds import Chunk, JobContext, JobKind, Outcomes, Queue, register
 
 __all__ = [
@@ -97,10 +100,52 @@ class GlobalKeyClear(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResul
 
     name = "global_key_clear"
     label = "Global key clearing"
+    fails_taken = False
+
+    def plan(self, ctx: JobContext) -> int:
+        """Stage, and when the input is large (``worth_joining``) resolve every item to the
+        row holding its key in one pass: each chunk then only checks, under lock, that the
+        row still holds it."""
+        total = super().plan(ctx)
+        ctx.state["resolved"] = self.worth_joining(ctx.org_id, total)
+        if ctx.state["resolved"]:
+            table = staging.table_name(ctx.job_id)
+            self.joined(
+                f"""UPDATE {table} SET target = h.id, space_id = h.space_id,
+                       prev = h.global_key, changed = TRUE
+                FROM catalog_datarow h
+                WHERE h.organization_id = %s AND h.global_key IS NOT NULL
+                  AND LOWER(h.global_key) = LOWER({table}.fkey) AND {table}.code IS NULL""",
+                [ctx.org_id],
+            )
+        return total
 
     def work(self, ctx: JobContext, table: str, lo: int, hi: int) -> None:
-        self.lock_by_key(table, lo, hi, ctx.org_id)
-        self.resolve_by_key(table, lo, hi, ctx.org_id, extra="AND code IS NULL")
+        if not ctx.state.get("resolved"):
+            self.lock_by_key(table, lo, hi, ctx.org_id)
+            self.resolve_by_key(table, lo, hi, ctx.org_id, extra="AND code IS NULL")
+        else:
+            # Lock the rows resolved while planning (a probe only for the items none held
+            # then), then resolve again only the items whose row no longer holds the key
+            # exactly as it did (changed since the plan; none held it then).
+            probe = holder(select="h.id", key="s.fkey")
+            self.lock(table, lo, hi, ctx.org_id, f"COALESCE(s.target, {probe})")
+            self.resolve_by_key(
+                table,
+                lo,
+                hi,
+                ctx.org_id,
+                # The row's key by its primary key, compared outside the subquery: a
+                # condition on global_key inside it would let the planner pick a partial
+                # key index — scanning every keyed row per item, with statistics taken
+                # before the keys were assigned.
+                extra=f"""AND code IS NULL AND (target IS NULL OR NOT ({
+                    staging.same(
+                        f"(SELECT d.global_key FROM catalog_datarow d WHERE d.id = {table}.target)",
+                        f"{table}.prev",
+                    )
+                }))""",
+            )
         self.fail_unresolved(table, lo, hi, "NOT_FOUND")
         self.fail_spaces(table, lo, hi, self.denied_spaces(ctx, table, lo, hi))
         if not ctx.params.dry_run:
@@ -117,28 +162,54 @@ class GlobalKeyLookup(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
     queue = Queue.DEFAULT
     space_permission = Permission.DATASET_READ
     writes = False
+    fails_taken = False
 
     def mark(self, table: str) -> None:
         pass  # a repeated key is looked up again, not an error
 
+    def plan(self, ctx: JobContext) -> int:
+        total = super().plan(ctx)
+        ctx.state["join"] = self.worth_joining(ctx.org_id, total)
+        return total
+
+    def chunk_size(self, ctx: JobContext) -> int:
+        if ctx.state.get("join"):
+            return int(settings.GLOBAL_KEYS_LOOKUP_JOIN_CHUNK)
+        return super().chunk_size(ctx)
+
     def apply(self, ctx: JobContext, chunk: Chunk) -> Outcomes:
-        """One statement per chunk, and no write but the outcomes: each item's row is found
-        by one probe of the unique index, among the rows of the spaces the owner may read
-        as of this chunk (``spaces_where``, a subquery), and written straight into its
-        outcome item. Every item is a success; ``data_row_id`` is null where none is found."""
+        """One statement per chunk, and no write but the outcomes: each item's row is
+        found among the rows of the spaces the owner may read as of this chunk
+        (``spaces_where``, a subquery) — by a probe of the unique index per key, or by one
+        hash join of the chunk with the organization's keyed rows (``worth_joining``) — and
+        written straight into its outcome (packed: ``jobs.blocks``). Every item is a
+        success; ``data_row_id`` is null where none is found."""
         table = staging.table_name(ctx.job_id)
         lo, hi = chunk.payload
         staging.no_jit()
         spaces, space_params = subquery_sql(
             spaces_where(actor=ctx.principal, permission=self.space_permission)
         )
-        found = holder(select="h.id", key="fkey", extra=f" AND h.space_id IN ({spaces})")
-        data = staging.json_object({"global_key": "raw", "data_row_id": "found"})
-        self._sql(
-            f"""INSERT INTO jobs_jobitem (job_id, seq, status, key, data, error_code, message)
-            SELECT %s, %s + pos - %s, 'SUCCESS', SUBSTR(raw, 1, 255), {data}, '', ''
-            FROM (SELECT pos, raw, {found} AS found
-                  FROM {table} WHERE pos >= %s AND pos < %s) AS s""",
+        data = staging.json_object({"global_key": "raw", "data_row_id": "found"}, text=True)
+        if ctx.state.get("join"):
+            # One row per item (the unique index: at most one holder per key); the join
+            # is spelled out for the planner too, which with statistics taken before the
+            # keys were assigned would loop over every keyed row per item.
+            items = f"""SELECT s.pos, s.raw, h.id AS found FROM {table} s
+                LEFT JOIN catalog_datarow h ON h.organization_id = %s
+                 AND h.global_key IS NOT NULL AND LOWER(h.global_key) = LOWER(s.fkey)
+                 AND h.space_id IN ({spaces})
+                WHERE s.pos >= %s AND s.pos < %s"""
+        else:
+            found = holder(select="h.id", key="fkey", extra=f" AND h.space_id IN ({spaces})")
+            items = f"""SELECT pos, raw, {found} AS found
+                FROM {table} WHERE pos >= %s AND pos < %s"""
+        run = self.joined if ctx.state.get("join") else self._sql
+        run(
+            blocks.pack_sql(
+                f"""SELECT %s + pos - %s AS seq, SUBSTR(raw, 1, 255) AS key, {data} AS data
+                FROM ({items}) AS s"""
+            ),
             [ctx.job_id, ctx.seq, lo, ctx.org_id, *space_params, lo, hi],
         )
         counts = dict(ctx.state.get("counts") or {})
@@ -151,7 +222,8 @@ class GlobalKeyLookup(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
 class GlobalKeyRevert(GlobalKeyJob, JobKind[GlobalKeyRevertParams, GlobalKeyJobResult]):
     """Undo a finished assign or clear job: every row it changed gets back the key it held
     before, where the row still holds what that job left (else CONFLICT); the key restored
-    may have been taken since (KEY_TAKEN). Reads the job's JobItems, staged the same way."""
+    may have been taken since (KEY_TAKEN). Reads that job's successful outcomes (packed or
+    not: ``jobs.blocks``), staged the same way."""
 
     name = "global_key_revert"
     label = "Global key revert"
@@ -172,9 +244,9 @@ class GlobalKeyRevert(GlobalKeyJob, JobKind[GlobalKeyRevertParams, GlobalKeyJobR
                    {staging.json_text(data, "data_row_id")},
                    {staging.json_text(data, "data_row_id")},
                    {previous}, NULL, {sql_false()}, {expect}
-            FROM jobs_jobitem
-            WHERE job_id = %s AND status = 'SUCCESS' AND {staging.json_true(data, "changed")}""",
-            [ctx.params.job_id],
+            FROM ({blocks.success_rows_sql()}) AS done
+            WHERE {staging.json_true(data, "changed")}""",
+            [ctx.params.job_id, ctx.params.job_id],
         )
 
     def work(self, ctx: JobContext, table: str, lo: int, hi: int) -> None:

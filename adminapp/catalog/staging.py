@@ -72,8 +72,9 @@ def drop(table: str) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def create(table: str) -> None:
-    """(Re)create the table empty."""
+def create(table: str, *, target_index: bool = True) -> None:
+    """(Re)create the table empty; ``target_index``: with an index on ``target`` (for the
+    kinds that ask which item releases a row: ``KEY_TAKEN``)."""
     drop(table)
     unlogged = "UNLOGGED " if is_postgres() else ""
     boolean = "BOOLEAN" if is_postgres() else "INTEGER"
@@ -99,7 +100,8 @@ def create(table: str) -> None:
             )"""
         )
         # KEY_TAKEN asks, per held key, whether an item of the chunk releases its row.
-        cursor.execute(f"CREATE INDEX {table}_target ON {table} (target)")
+        if target_index:
+            cursor.execute(f"CREATE INDEX {table}_target ON {table} (target)")
 
 
 def load(table: str, rows: Iterable[Sequence]) -> int:
@@ -206,9 +208,10 @@ def same(a: str, b: str) -> str:
     return f"{a} IS NOT DISTINCT FROM {b}" if is_postgres() else f"{a} IS {b}"
 
 
-def json_object(pairs: dict[str, str], booleans: Sequence[str] = ()) -> str:
+def json_object(pairs: dict[str, str], booleans: Sequence[str] = (), *, text: bool = False) -> str:
     """A JSON object built in SQL from column expressions; ``booleans`` are the keys whose
-    expressions are booleans (true/false/null in the JSON on both databases)."""
+    expressions are booleans (true/false/null in the JSON on both databases). ``text``: as
+    ``json`` rather than ``jsonb`` on PostgreSQL (to be packed in text, never queried)."""
     parts = []
     for key, expression in pairs.items():
         if key in booleans and not is_postgres():
@@ -217,7 +220,9 @@ def json_object(pairs: dict[str, str], booleans: Sequence[str] = ()) -> str:
                 f"WHEN {expression} THEN 'true' ELSE 'false' END)"
             )
         parts.append(f"'{key}', {expression}")
-    function = "jsonb_build_object" if is_postgres() else "json_object"
+    function = (
+        ("json_build_object" if text else "jsonb_build_object") if is_postgres() else "json_object"
+    )
     return f"{function}({', '.join(parts)})"
 
 

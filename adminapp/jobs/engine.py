@@ -35,7 +35,7 @@ from adminapp.accounts import principals
 from adminapp.core import logs
 from adminapp.core.errors import ApplicationError
 from adminapp.core.principal import Principal
-from adminapp.jobs import kinds
+from adminapp.jobs import blocks, kinds
 from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Outcomes, StartOver
 from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState, outcome_of
 from adminapp.jobs.workers import this_worker
@@ -142,7 +142,7 @@ class _Run:
         self.state.clear()
         self.ctx.local.clear()
         with transaction.atomic():
-            JobItem.objects.filter(job_id=self.job.id).delete()
+            blocks.forget(self.job.id)
             self.update(
                 checkpoint={},
                 progress_done=0,

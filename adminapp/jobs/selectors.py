@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
+from itertools import islice
+from operator import attrgetter
+
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 
@@ -11,6 +16,7 @@ from adminapp.core.errors import NotFound, ValidationFailed
 from adminapp.core.files import storage_is_local, stored_exists
 from adminapp.core.pagination import Page, check_limit, paginate
 from adminapp.core.principal import Principal
+from adminapp.jobs import blocks
 from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState
 
 ERROR_CODE_MAX = JobItem._meta.get_field("error_code").max_length
@@ -65,16 +71,20 @@ def job_items(
     one ``error_code`` (e.g. ``KEY_TAKEN``); the cursor is the last seq seen."""
     job = job_get(actor=actor, job_id=job_id)
     check_limit(limit)
-    qs = _filtered(JobItem.objects.filter(job=job), status=status, error_code=error_code)
-    qs = qs.order_by("seq")
+    after = None
     if cursor:
         try:
-            qs = qs.filter(seq__gt=int(cursor))
+            after = int(cursor)
         except ValueError:
             raise ValidationFailed(
                 "Invalid cursor.", fields={"cursor": ["Invalid cursor."]}
             ) from None
-    rows = list(qs[: limit + 1])
+    qs = _filtered(JobItem.objects.filter(job=job), status=status, error_code=error_code)
+    qs = qs.order_by("seq")
+    if after is not None:
+        qs = qs.filter(seq__gt=after)
+    rows = _with_blocks(qs[: limit + 1], job, after, status, error_code, per_read=2)
+    rows = list(islice(rows, limit + 1))
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, has_more=has_more, next_cursor=str(rows[-1].seq) if has_more else None)
@@ -97,17 +107,27 @@ def _filtered(qs, *, status: str | None, error_code: str | None):
     return qs
 
 
+def _with_blocks(rows, job: Job, after, status, error_code, *, per_read: int) -> Iterator[JobItem]:
+    """``rows`` (JobItems in seq order) merged with the job's packed successes
+    (``jobs.blocks``) when the filter lets successes through."""
+    if status == JobItemStatus.ERROR or error_code:
+        return iter(rows)
+    packed = blocks.block_items(job.id, after=after, per_read=per_read)
+    return heapq.merge(rows, packed, key=attrgetter("seq"))
+
+
 def job_items_all(
     *,
     job: Job,
     status: str | None = None,
     error_code: str | None = None,
     chunk_size: int = 2000,
-):
+) -> Iterator[JobItem]:
     """Every item of an already-authorised job (optionally of one status / error code),
     streamed in seq order (CSV download)."""
     qs = _filtered(JobItem.objects.filter(job=job), status=status, error_code=error_code)
-    return qs.order_by("seq").iterator(chunk_size=chunk_size)
+    rows = qs.order_by("seq").iterator(chunk_size=chunk_size)
+    return _with_blocks(rows, job, None, status, error_code, per_read=20)
 
 
 def job_has_file(job: Job) -> bool:

@@ -23,7 +23,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from adminapp.catalog.models import DataRow
 from adminapp.catalog.services.global_keys import global_keys_assign
 from adminapp.jobs.engine import job_run
-from adminapp.jobs.models import JobItem
+from adminapp.jobs.models import Job, JobItem
+from adminapp.jobs.selectors import job_items_all
 from tests.authz_matrix import (
     assert_names_every_principal_once,
     assert_row,
@@ -126,7 +127,7 @@ def _run(client, kw: KeysWorld, who: str, path: str, body: dict) -> list[JobItem
     )
     assert response.status_code == 202, response.content
     job_run(job_id=response.json()["id"])
-    return list(JobItem.objects.filter(job_id=response.json()["id"]).order_by("seq"))
+    return list(job_items_all(job=Job.objects.get(id=response.json()["id"])))
 
 
 def test_a_space_token_acts_within_its_space_only(client, keys_world):

@@ -9,10 +9,12 @@ from collections import Counter
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import F
 
 from adminapp.catalog import staging
 from adminapp.catalog.global_key_base import GlobalKeyJob
+from adminapp.catalog.global_key_jobs import GlobalKeyClear, GlobalKeyLookup
 from adminapp.catalog.models import DataRow
 from adminapp.catalog.services.global_keys import (
     global_keys_assign,
@@ -23,6 +25,7 @@ from adminapp.catalog.services.global_keys import (
 )
 from adminapp.jobs.engine import job_run
 from adminapp.jobs.models import Job, JobItem, JobState
+from adminapp.jobs.selectors import job_items_all
 from tests.catalog.factories import make_dataset, make_rows
 from tests.spaces.factories import join, make_space, predefined
 
@@ -36,7 +39,7 @@ def run(job: Job) -> Job:
 
 
 def items(job: Job) -> list[JobItem]:
-    return list(JobItem.objects.filter(job=job).order_by("seq"))
+    return list(job_items_all(job=job))
 
 
 def keys_of(rows) -> list[str | None]:
@@ -287,7 +290,18 @@ def test_a_delivery_killed_while_staging_leaves_what_it_staged_and_the_next_goes
     assert keys_of(rows) == [f"k-{i}" for i in range(30)]
 
 
-def test_clear_reports_not_found_access_denied_and_repeats(world, settings):
+def resolve_while_planning(way: str, monkeypatch) -> None:
+    """``resolved``: a clear resolves its items in one pass while planning (PostgreSQL, a
+    large input); ``probe``: per chunk, one probe per key."""
+    if way == "resolved" and connection.vendor != "postgresql":
+        pytest.skip("resolving in one pass is PostgreSQL's")
+    if way == "probe":
+        monkeypatch.setattr(GlobalKeyClear, "JOIN_RATIO", 0)
+
+
+@pytest.mark.parametrize("way", ["probe", "resolved"])
+def test_clear_reports_not_found_access_denied_and_repeats(world, settings, monkeypatch, way):
+    resolve_while_planning(way, monkeypatch)
     settings.GLOBAL_KEYS_CHUNK = 2
     mine = make_rows(dataset=world.data, n=2, keys=["one", "two"])
     theirs = make_rows(dataset=world.locked, n=1, keys=["three"])
@@ -299,18 +313,61 @@ def test_clear_reports_not_found_access_denied_and_repeats(world, settings):
         ("ERROR", "DUPLICATE_IN_REQUEST"),
         ("SUCCESS", ""),
     ]
+    assert job.checkpoint["state"]["resolved"] is (way == "resolved")
     assert items(job)[0].data["data_row_id"] == mine[0].id
     assert keys_of(mine + theirs) == [None, None, "three"]
 
 
-def test_lookup_answers_in_input_order_with_null_for_missing_or_unreadable(world, tenant, settings):
+@pytest.mark.parametrize("way", ["probe", "resolved"])
+def test_a_clear_acts_on_the_rows_holding_the_keys_when_its_chunk_runs(
+    world, settings, monkeypatch, way
+):
+    """Keys that moved, changed case or appeared after the job was planned are cleared
+    where they are when their chunk runs, and the outcome names that row and that key."""
+    resolve_while_planning(way, monkeypatch)
     settings.GLOBAL_KEYS_CHUNK = 2
+    one, two, keep = make_rows(dataset=world.data, n=3, keys=["one", "two", "keep"])
+    planned = GlobalKeyClear.plan
+
+    def then_change(self, ctx):
+        total = planned(self, ctx)
+        DataRow.objects.filter(id=one.id).update(global_key="One")  # its case changed
+        DataRow.objects.filter(id=two.id).update(global_key=None)  # moved to a new row
+        (moved,) = make_rows(dataset=world.data, n=1, keys=["two"])
+        (late,) = make_rows(dataset=world.data, n=1, keys=["late"])  # assigned since
+        then_change.rows = [moved, late]
+        return total
+
+    monkeypatch.setattr(GlobalKeyClear, "plan", then_change)
+    job = run(global_keys_clear(actor=world.member, keys=["one", "two", "late", "gone"]))
+    moved, late = then_change.rows
+    assert [(i.error_code, i.data.get("data_row_id")) for i in items(job)] == [
+        ("", one.id),
+        ("", moved.id),
+        ("", late.id),
+        ("NOT_FOUND", None),
+    ]
+    assert items(job)[0].data["previous_global_key"] == "One"
+    assert keys_of([one, two, keep, moved, late]) == [None, None, "keep", None, None]
+
+
+@pytest.mark.parametrize("way", ["probe", "join"])
+def test_lookup_answers_in_input_order_with_null_for_missing_or_unreadable(
+    world, tenant, settings, monkeypatch, way
+):
+    if way == "join" and connection.vendor != "postgresql":
+        pytest.skip("the one-pass join is PostgreSQL's")
+    settings.GLOBAL_KEYS_CHUNK = 2
+    settings.GLOBAL_KEYS_LOOKUP_JOIN_CHUNK = 3  # two join chunks
+    if way == "probe":  # the input is never large enough to join
+        monkeypatch.setattr(GlobalKeyLookup, "JOIN_RATIO", 0)
     a, b = make_rows(dataset=world.data, n=2, keys=["Alpha", "beta"])
     outsider_space = make_space(tenant, "Hidden")  # the member is not in it
     (hidden,) = make_rows(dataset=make_dataset(space=outsider_space), n=1, keys=["gamma"])
     keys = ["beta", "nope", "ALPHA", "gamma", "beta"]
     job = run(global_keys_lookup(actor=world.member, keys=keys))
     assert job.outcome == "SUCCESS"
+    assert job.checkpoint["state"]["join"] is (way == "join")
     assert [(i.key, i.data["data_row_id"]) for i in items(job)] == [
         ("beta", b.id),
         ("nope", None),

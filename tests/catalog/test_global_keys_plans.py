@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection
 
+from adminapp.catalog.global_key_base import GlobalKeyJob
 from adminapp.catalog.models import DataRow
 from adminapp.catalog.services.global_keys import (
     global_keys_assign,
@@ -20,7 +21,8 @@ from adminapp.catalog.services.global_keys import (
     global_keys_lookup,
 )
 from adminapp.jobs.engine import job_run
-from adminapp.jobs.models import Job, JobItem, JobState
+from adminapp.jobs.models import Job, JobState
+from adminapp.jobs.selectors import job_items_all
 from tests.catalog.factories import make_dataset, make_rows
 from tests.spaces.factories import make_space
 
@@ -81,7 +83,7 @@ def test_a_lookup_and_a_clear_of_20000_keys_right_after_their_assign_take_second
     started = time.monotonic()
     lookup = run(global_keys_lookup(actor=admin, keys=keys))
     looked_up = time.monotonic() - started
-    found = list(JobItem.objects.filter(job=lookup).order_by("seq").values_list("data", flat=True))
+    found = [i.data for i in job_items_all(job=lookup)]
     assert [d["data_row_id"] for d in found] == [r.id for r in rows]
     assert looked_up < BOUND_S
 
@@ -99,7 +101,10 @@ def test_a_lookup_and_a_clear_of_20000_keys_right_after_their_assign_take_second
     assert cleared < BOUND_S
 
 
-def test_rows_are_found_by_key_through_the_unique_index_on_both_databases(tenant, settings):
+def test_rows_are_found_by_key_through_the_unique_index_on_both_databases(
+    tenant, settings, monkeypatch
+):
+    monkeypatch.setattr(GlobalKeyJob, "JOIN_RATIO", 0)  # one probe per key, never a join
     settings.GLOBAL_KEYS_CHUNK = 500
     dataset = make_dataset(space=make_space(tenant, "Keys"))
     rows = make_rows(dataset=dataset, n=1_000)
@@ -138,3 +143,29 @@ def test_rows_are_found_by_key_through_the_unique_index_on_both_databases(tenant
         probes = [line for plan in plans for line in plan.splitlines() if INDEX in line]
         assert len(probes) >= len(plans)
         assert all(f"{INDEX} (organization_id=? AND <expr>=?)" in p for p in probes), probes
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's one-pass join")
+def test_a_large_lookup_or_clear_joins_by_hash_whatever_the_statistics_say(tenant, settings):
+    """An input of at least a fifth of the organization's keys is matched in one pass: the
+    lookup per chunk, the clear once while planning. Joined by hash, never by a nested loop
+    over every keyed row, even with statistics taken before any row had a key."""
+    settings.GLOBAL_KEYS_CHUNK = 500
+    dataset = make_dataset(space=make_space(tenant, "Keys"))
+    rows = make_rows(dataset=dataset, n=1_000)
+    stale_statistics()
+    admin = tenant.principal("ADMIN")
+    inputs = [{"data_row_id": r.id, "global_key": f"k-{i}"} for i, r in enumerate(rows)]
+    assert run(global_keys_assign(actor=admin, items=inputs)).outcome == "SUCCESS"
+    keys = [f"K-{i}" for i in range(len(rows))]
+
+    with plans_of_key_probes() as plans:
+        lookup = run(global_keys_lookup(actor=admin, keys=keys))
+        clear = run(global_keys_clear(actor=admin, keys=keys))
+    assert [i.data["data_row_id"] for i in job_items_all(job=lookup)] == [r.id for r in rows]
+    assert (clear.outcome, clear.result["changed"]) == ("SUCCESS", 1_000)
+    assert lookup.checkpoint["state"]["join"] and clear.checkpoint["state"]["resolved"]
+
+    joins = [plan for plan in plans if "Hash Join" in plan or "Hash Right Join" in plan]
+    assert len(joins) >= 2, plans  # the lookup's chunk and the clear's plan
+    assert not any("Nested Loop" in plan for plan in joins), joins

@@ -17,7 +17,8 @@ from django.db.models.functions import Lower
 from adminapp.catalog.models import DataRow
 from adminapp.catalog.services.global_keys import global_keys_assign
 from adminapp.jobs.engine import job_run
-from adminapp.jobs.models import Job, JobItem, JobState
+from adminapp.jobs.models import Job, JobState
+from adminapp.jobs.selectors import job_items_all
 from tests.catalog.factories import make_dataset, make_rows
 from tests.factories import make_tenant
 from tests.spaces.factories import make_space
@@ -85,7 +86,7 @@ def test_two_jobs_racing_for_the_same_keys_each_win_some_and_lose_the_rest_as_ke
     assert {j.state for j in jobs.values()} == {JobState.SUCCEEDED}
     won: dict[str, str] = {}
     lost: Counter[str] = Counter()
-    for item in JobItem.objects.filter(job_id__in=jobs):
+    for item in (i for job in Job.objects.filter(id__in=jobs) for i in job_items_all(job=job)):
         folded = item.data["global_key"].lower()
         if item.status == "SUCCESS":
             assert folded not in won, f"{folded} won twice"

@@ -211,3 +211,44 @@ class CountSetBased(Count):
 
     def cleanup(self, job_id: str) -> None:
         CLEANED[job_id] += 1
+
+
+@register
+class CountPacked(Count):
+    """``test_count`` that writes its chunk's errors as JobItems and packs its successes in
+    blocks (``jobs.blocks.pack_sql``), the way the global key jobs do."""
+
+    name = "test_count_packed"
+    label = "Test count (packed outcomes)"
+
+    def apply(self, ctx: JobContext[CountParams], chunk: Chunk) -> Outcomes:
+        from django.db import connection
+
+        from adminapp.jobs import blocks
+
+        listed = super().apply(ctx, chunk)  # applies the items (and plants its situations)
+        _, start, end = chunk.payload
+        every = ctx.params.fail_every or 0
+        failing = f"({every} > 0 AND i %% {every} = 0)" if every else "1 = 0"
+        postgres = connection.vendor == "postgresql"
+        numbers = "WITH RECURSIVE n(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM n WHERE i < %s)"
+        # noqa: S608 below - the fragments are built here from ints, never from input
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""{numbers}
+                INSERT INTO jobs_jobitem (job_id, seq, status, key, data, error_code, message)
+                SELECT %s, %s + i - %s, 'ERROR', CAST(i AS TEXT),
+                       {"jsonb_build_object('item', i)" if postgres else "json_object('item', i)"},
+                       'odd_item', 'item refused'
+                FROM n WHERE {failing}""",  # noqa: S608
+                [start + 1, end, ctx.job_id, ctx.seq, start + 1],
+            )
+            data = "json_build_object('item', i)" if postgres else "json_object('item', i)"
+            source = f"""SELECT %s + i - %s AS seq, CAST(i AS TEXT) AS key, {data} AS data
+                FROM n WHERE NOT {failing}"""  # noqa: S608
+            cursor.execute(
+                numbers + " " + blocks.pack_sql(source),
+                [start + 1, end, ctx.job_id, ctx.seq, start + 1],
+            )
+        succeeded = sum(1 for o in listed if o.ok)
+        return Outcomes(succeeded=succeeded, failed=len(listed) - succeeded)
