@@ -27,7 +27,8 @@ rows loaded by id, in one transaction (and ``global_key=None`` for clear; ``Lowe
 batches of 1,000 for lookup), extrapolated per row to ``--rows``. Beside it, the call as
 Django documents it, ``bulk_update(objs, ["global_key"])``: its default batch is every
 object in one query on PostgreSQL, one ``CASE WHEN id = … THEN …`` arm per object, which
-costs more per row the more rows there are (at 50,000 rows it ran for minutes); it is
+costs more per row the more rows there are (at 50,000 rows its one statement ran for over
+18 minutes on one core, and ignored ``pg_terminate_backend`` meanwhile); it is
 measured on ``--bulk-default`` (10,000) rows and extrapolated per row the same way, which
 flatters it. Both ratios are printed.
 
