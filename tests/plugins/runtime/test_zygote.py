@@ -6,10 +6,12 @@ plugin's code; and the zygote, with what it started, ends with its worker."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -306,6 +308,60 @@ def test_each_run_loads_its_own_plugins_code_never_an_earlier_runs(tmp_path):
     v2 = write_plugin(tmp_path / "v2", source, **{"helper.py": "VERSION = 2\n"})
     versions = [run_macro(v)[0].result["version"] for v in (v1, v2, v1)]
     assert versions == [1, 2, 1]
+
+
+PREFORK = """
+import os, sys, time
+from adminapp.plugins.runtime import spawn
+
+first = spawn.current().pid
+pool = os.fork()
+if pool == 0:  # a pool process forked from the worker, as Celery's prefork pool does
+    print("child-zygote", spawn.current().pid, flush=True)
+    sys.exit(0)  # a normal exit: its zygote is stopped with it
+os.waitpid(pool, 0)
+idle = os.fork()
+if idle == 0:  # one that runs no plugin code, still alive when the worker dies
+    time.sleep(60)
+    os._exit(0)
+print("parent-zygote", first, spawn.current().pid, idle, flush=True)
+time.sleep(60)
+"""
+
+
+def test_each_worker_process_has_its_own_zygote_gone_with_it(tmp_path):
+    script = tmp_path / "prefork.py"
+    script.write_text(PREFORK)
+    worker = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "PYTHONPATH": str(settings.BASE_DIR)},
+        start_new_session=True,
+    )
+    try:
+        child_line = worker.stdout.readline().split()
+        parent_line = worker.stdout.readline().split()
+        assert child_line[0] == "child-zygote" and parent_line[0] == "parent-zygote"
+        child_zygote = int(child_line[1])
+        first, again, idle = map(int, parent_line[1:])
+        # The forked process started a zygote of its own and stopped it when it exited; the
+        # worker's own is untouched (the same one, alive).
+        assert child_zygote != first == again
+        assert gone(child_zygote)
+        assert not gone(first)
+        assert _parent_of(first) == worker.pid
+        # The worker killed (SIGKILL: no atexit) while a process forked from it lives on:
+        # that one let go of the zygote's socket when it was forked, so the zygote goes.
+        worker.kill()
+        worker.wait(10)
+        wait_for(lambda: gone(first), timeout=10, message="the killed worker's zygote to go")
+        assert not gone(idle)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
 
 
 HOLD = """
