@@ -198,7 +198,8 @@ def start_worker(var_dir: Path, name: str, *, env: dict[str, str] | None = None,
                 os.environ[k] = v
     if not wait:
         return proc, log
-    rds = redis.Redis.from_url(os.environ["REDIS_URL"])
+    # No socket timeout (redis-py 8 reads for 5 s at most by default): BLPOP waits its own.
+    rds = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=None)
     token = uuid.uuid4().hex
     noop.apply_async(args=[token], queue="jobs.io")
     if rds.blpop([result_key(token)], timeout=60) is None:

@@ -155,7 +155,8 @@ def main() -> None:
     from bench.noop_task import noop, result_key
 
     app.control.purge()  # messages left in the bench Redis database by an interrupted run
-    rds = redis.Redis.from_url(os.environ["REDIS_URL"])
+    # No socket timeout (redis-py 8 reads for 5 s at most by default): BLPOP waits its own.
+    rds = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=None)
     h.close_db()
     listener = Listener(os.environ["DATABASE_URL"])
     base, _gunicorn, _glog = h.start_gunicorn(var_dir)
