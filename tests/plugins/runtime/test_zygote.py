@@ -384,7 +384,9 @@ def test_the_zygote_and_its_runs_end_with_their_worker_stopped_or_killed(
 ):
     install(tmp_path, macro_plugin(tmp_path / "who", PARENT, plugin_id="who"))
     install(tmp_path, macro_plugin(tmp_path / "hold", HOLD, plugin_id="hold"))
-    env = {"PLUGINS_API_BASE_URL": live_server.url}
+    # The killed worker's run leaves its working directory behind: in this test's folder.
+    (tmp_path / "runs").mkdir()
+    env = {"PLUGINS_API_BASE_URL": live_server.url, "PLUGINS_TMP": str(tmp_path / "runs")}
     with AdminClient(api_key=tenant.keys["OWNER"], base_url=live_server.url) as sdk:
         # A warm stop: the worker's zygote goes with it.
         worker = celery_workers.start(env)
