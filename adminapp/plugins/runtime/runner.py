@@ -1,9 +1,20 @@
 """The child side of the plugin sandbox: the one program a plugin's code runs in.
 
-Started by ``adminapp.plugins.runtime.sandbox`` as ``python -I -B runner.py <spec.json>`` in a
-fresh temporary directory, with a scrubbed environment. It imports **no Django** and nothing
-of the portal but the SDK (``adminapp.client``, which imports no Django either), so a plugin
-reaches the portal only over HTTP with the job's own short-lived credential.
+Each run is a process of its own, started in one of two ways (``spawn.py``), the same program
+either way:
+
+- **forked by the worker's zygote** (``zygote.py``): a clean process started like the
+  exec'd child below, which has imported this module and the SDK once and forks one child per
+  run; the child makes itself a new session, reads its spec and calls ``child`` — before any
+  of the plugin's code is loaded;
+- **exec'd** as ``python -I -B runner.py`` (``main``) when no zygote can be had.
+
+Either way the process starts with an environment built from nothing (``PATH``, ``LANG``),
+gets its **spec** — the job's parameters, credential, paths and limits — as JSON on standard
+input (a pipe from the worker, never the environment or a file), then sets its working
+directory and its environment from it. It imports **no Django** and nothing of the portal but
+the SDK (``adminapp.client``, which imports no Django either), so a plugin reaches the portal
+only over HTTP with the job's own short-lived credential.
 
 Before the plugin's code is loaded, this program confines itself (limits a child cannot
 raise again once lowered):
@@ -43,8 +54,11 @@ the job's credential), ``progress(done, total=None, message="")``, ``log(message
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import ctypes
 import ctypes.util
+import functools
 import importlib.util
 import json
 import os
@@ -53,7 +67,7 @@ import sys
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 PROTOCOL_VERSION = 1
 
@@ -125,11 +139,19 @@ def _fs_rights(abi: int) -> int:
     return rights
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library (found once: ``find_library`` runs ``ldconfig``; a zygote's children
+    inherit the handle)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return libc
+
+
 def landlock(*, read: Iterable[str], write: Iterable[str], ports: Iterable[int]) -> dict:
     """Confine this process (and whatever it starts) to reading ``read``, reading and writing
     ``write`` and connecting to TCP ``ports``. Returns what was enforced."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
+    libc = _libc()
     abi = libc.syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), CREATE_RULESET_VERSION)
     if abi < 1:
         raise ConfinementUnavailable(
@@ -236,6 +258,7 @@ class Context:
         self.job_id: str = spec.get("job_id", "")
         self._protocol = protocol
         self._result = spec.get("result_path") or ""
+        self._opened: list[Any] = []
 
     def progress(self, done: int, total: int | None = None, message: str = "") -> None:
         self._protocol.send(
@@ -253,8 +276,17 @@ class Context:
         if mode not in ("w", "wb"):
             raise ValueError("result_file opens for writing only: mode 'w' or 'wb'.")
         if mode == "wb":
-            return open(self._result, "wb")  # noqa: SIM115 - the plugin closes it
-        return open(self._result, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            fh = open(self._result, "wb")  # noqa: SIM115 - the plugin closes it
+        else:
+            fh = open(self._result, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self._opened.append(fh)
+        return fh
+
+    def close_files(self) -> None:
+        """Close what ``result_file`` opened (the process exits without tearing objects down:
+        a file the plugin left open is flushed here, a write error fails the run)."""
+        for fh in self._opened:
+            fh.close()
 
 
 def _load(entry: str, plugin_dir: str):
@@ -276,6 +308,7 @@ def _run(spec: dict[str, Any], protocol: Protocol, client: Any) -> Any:
         if not callable(run):
             raise TypeError("A macro's entry module must define run(ctx).")
         result = run(ctx)
+        ctx.close_files()
         return result if isinstance(result, dict) else {}
     parse = getattr(module, "parse", None)
     if not callable(parse):
@@ -286,13 +319,80 @@ def _run(spec: dict[str, Any], protocol: Protocol, client: Any) -> Any:
             raise TypeError(f"parse() yielded a {type(row).__name__}, not a dict (row {rows + 1}).")
         protocol.send({"type": "row", "row": row})
         rows += 1
+    ctx.close_files()
     return {"rows": rows}
 
 
+def preload_sdk(sdk_root: str) -> Any:
+    """Import the SDK (``adminapp.client`` from ``sdk_root``, then off the path again) and what
+    it loads on its first request; returns ``AdminClient``. Done before the filesystem closes
+    — by a macro's child, or once by the zygote for all its children."""
+    sys.path.insert(0, sdk_root)
+    try:
+        import encodings.idna  # noqa: F401
+        import http.client  # noqa: F401
+
+        from adminapp.client import AdminClient
+    finally:
+        sys.path.remove(sdk_root)
+    return AdminClient
+
+
+def read_spec(fd: int = 0) -> dict[str, Any]:
+    """The run's spec: JSON the worker writes on ``fd`` (standard input, a pipe) and closes.
+    ``fd`` is ``/dev/null`` afterwards."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, fd)
+    os.close(null)
+    spec = json.loads(b"".join(chunks))
+    if not isinstance(spec, dict):
+        raise ValueError("the spec is not a JSON object")
+    return spec
+
+
+def child(spec: dict[str, Any]) -> int:
+    """One run, in the process of its own it was started in (exec'd or forked by the
+    zygote): its working directory and its environment — built from nothing, the
+    credential's variables included — from the spec, then ``run``."""
+    os.chdir(spec["workdir"])
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    if "tempfile" in sys.modules:  # a cached temporary directory would be the zygote's
+        sys.modules["tempfile"].tempdir = None
+    return run(spec)
+
+
 def main(argv: list[str]) -> int:
-    with open(argv[1], encoding="utf-8") as fh:
-        spec = json.load(fh)
-    os.unlink(argv[1])  # it names the credential's environment, nothing else needed later
+    """``python -I -B runner.py``: the spec on standard input."""
+    return child(read_spec(0))
+
+
+def exit_now(code: int) -> NoReturn:
+    """Leave as the interpreter would — the plugin's threads joined (and thread pools shut
+    down), its ``atexit`` functions run, the output flushed — but without tearing down every
+    module object by object, which costs 0.1-0.4 s with the SDK loaded (and, in a zygote's
+    child, writes to every page shared with the zygote)."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            threading._shutdown()  # what interpreter shutdown calls first
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+    except BaseException:  # noqa: BLE001 - leaving anyway; say why it was not clean
+        with contextlib.suppress(BaseException):
+            traceback.print_exc()
+            sys.stderr.flush()
+        code = code or 1
+    os._exit(code)
+
+
+def run(spec: dict[str, Any]) -> int:
+    """Limits, the SDK's client (macros), Landlock, ``hello``, then the plugin's code; the
+    exit status."""
     set_limits(spec["limits"])
     # The protocol keeps the real stdout; the plugin's prints (fd 1) go to stderr.
     protocol = Protocol(os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1 << 16))
@@ -301,16 +401,9 @@ def main(argv: list[str]) -> int:
     try:
         client = None
         if spec["kind"] == "macro":  # an importer gets no client: it only reads its file
-            sys.path.insert(0, spec["sdk_root"])
-            # Loaded before the filesystem closes (with what the SDK loads on its first
-            # request).
-            import encodings.idna  # noqa: F401
-            import http.client  # noqa: F401
-
-            from adminapp.client import AdminClient
-
-            client = AdminClient(max_retries=1, timeout=spec.get("http_timeout", 30))
-            sys.path.remove(spec["sdk_root"])
+            # Loaded before the filesystem closes (a zygote's child has it already).
+            admin_client = preload_sdk(spec["sdk_root"])
+            client = admin_client(max_retries=1, timeout=spec.get("http_timeout", 30))
         confinement: dict[str, Any] = {"landlock_abi": 0}
         try:
             confinement = landlock(
@@ -352,4 +445,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        status = main(sys.argv)
+    except BaseException:  # noqa: BLE001 - no run (no spec): said on stderr
+        traceback.print_exc()
+        status = 1
+    exit_now(status)

@@ -2,16 +2,18 @@
 stream its JSON-lines messages, stop it when its time is up, and turn every way it can fail
 into one clear ``PluginFailed``.
 
-The child (``runner.py``, no Django) gets:
+The child (``runner.py``, no Django) is forked by the worker's zygote, or exec'd as
+``python -I -B runner.py`` without one (``spawn.py``); either way it gets:
 
 - ``python -I -B``: no ``PYTHON*`` variables, no user site, no script directory on the path,
   no bytecode written;
 - a scrubbed environment: ``PATH``, a temporary ``HOME``, ``TMPDIR``, ``LANG`` and the SDK's
-  ``ADMINAPP_BASE_URL`` / ``ADMINAPP_API_KEY`` (the job's credential) — nothing of the
-  worker's own (no ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL``, encryption keys,
-  ``DJANGO_SETTINGS_MODULE``);
+  ``ADMINAPP_BASE_URL`` / ``ADMINAPP_API_KEY`` (the job's credential, sent with the spec over
+  a pipe) — nothing of the worker's own (no ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL``,
+  encryption keys, ``DJANGO_SETTINGS_MODULE``);
 - a fresh temporary directory as its working directory (removed afterwards);
-- its own process group, killed whole when the wall-clock limit passes or the job ends;
+- its own session and process group, killed whole when the wall-clock limit passes or the
+  job ends;
 - ``resource`` limits and Landlock (set by the runner on itself, see ``runner.py``).
 
     with PluginProcess(spec) as proc:
@@ -29,7 +31,6 @@ import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections import deque
@@ -42,11 +43,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from adminapp.core.errors import ApplicationError
+from adminapp.plugins.runtime import spawn
 
 logger = logging.getLogger(__name__)
 
-RUNNER = Path(__file__).with_name("runner.py")
-SDK_ROOT = Path(__file__).resolve().parents[3]  # holds adminapp/ (only adminapp.client is used)
 MAX_LINE = 4 * 1024 * 1024  # one protocol message (a row) at most
 STDERR_TAIL = 16 * 1024
 MESSAGE_TAIL_LINES = 12
@@ -97,10 +97,9 @@ class RunSpec:
 def plugin_env(*, home: Path, workdir: Path, base_url: str, api_key: str) -> dict[str, str]:
     """Everything the child's environment holds: built from nothing, never from os.environ."""
     return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        **spawn.base_env(),
         "HOME": str(home),
         "TMPDIR": str(workdir),
-        "LANG": "C.UTF-8",
         "ADMINAPP_BASE_URL": base_url,
         "ADMINAPP_API_KEY": api_key,
     }
@@ -119,7 +118,8 @@ class PluginProcess:
         self.spec = spec
         self.workdir = Path(tempfile.mkdtemp(prefix="adminapp-plugin-", dir=settings.PLUGINS_TMP))
         self.result_path = self.workdir / "result.out" if spec.wants_result else None
-        self.proc: subprocess.Popen | None = None
+        self.proc: spawn.Child | None = None
+        self.started_by = ""  # "zygote" (forked by the worker's zygote) or "exec"
         self.stderr_tail: deque[bytes] = deque()
         self._stderr_size = 0
         self.confinement: dict[str, Any] = {}
@@ -155,27 +155,19 @@ class PluginProcess:
             "input_path": str(spec.input_path) if spec.input_path else None,
             "result_path": str(result_file) if result_file else None,
             "job_id": spec.job_id,
-            "sdk_root": str(SDK_ROOT),
+            "env": plugin_env(
+                home=home, workdir=workdir, base_url=spec.base_url, api_key=spec.api_key
+            ),
+            "sdk_root": str(spawn.SDK_ROOT),
             "ports": [_port(spec.base_url)] if spec.base_url else [],
             "limits": {k: v for k, v in asdict(spec.limits).items() if k != "timeout"},
             "require_confinement": settings.PLUGINS_REQUIRE_CONFINEMENT,
             "http_timeout": min(30.0, spec.limits.timeout),
         }
-        spec_file = workdir / "spec.json"
-        spec_file.write_text(json.dumps(run), encoding="utf-8")
         self.started = time.monotonic()
         self.deadline = self.started + spec.limits.timeout
-        self.proc = subprocess.Popen(  # noqa: S603 - our runner, the plugin's path as data
-            [sys.executable, "-I", "-B", str(RUNNER), str(spec_file)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=workdir,
-            env=plugin_env(
-                home=home, workdir=workdir, base_url=spec.base_url, api_key=spec.api_key
-            ),
-            close_fds=True,
-            process_group=0,  # its own group: killed whole, grandchildren too
+        self.proc, self.started_by = spawn.start(
+            json.dumps(run).encode(), cwd=workdir, zygote=settings.PLUGINS_ZYGOTE
         )
 
     @property
@@ -189,6 +181,8 @@ class PluginProcess:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # the group: whatever the plugin started too
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGKILL)  # and the child, were it not its group's leader yet
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not refused
@@ -200,6 +194,8 @@ class PluginProcess:
             for stream in (self.proc.stdout, self.proc.stderr):
                 if stream is not None:
                     stream.close()
+            if isinstance(self.proc, spawn.ForkedChild):
+                self.proc.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # --- reading ------------------------------------------------------------------------------
@@ -295,7 +291,9 @@ class PluginProcess:
                 code="plugin_timeout",
             ) from None
         self.kill()  # whatever it left running in its group
-        if returncode == 0 and final is not None and final.get("type") == "done":
+        # None: its status was lost with the zygote that started it (it died meanwhile); the
+        # plugin's own last word decides then.
+        if returncode in (0, None) and final is not None and final.get("type") == "done":
             result = final.get("result")
             self.result = result if isinstance(result, dict) else {}
             return
@@ -315,7 +313,7 @@ class PluginProcess:
             )
         return message
 
-    def _failure(self, returncode: int, final: dict[str, Any] | None) -> PluginFailed:
+    def _failure(self, returncode: int | None, final: dict[str, Any] | None) -> PluginFailed:
         label, limits = self.spec.label, self.spec.limits
         error = (final or {}).get("error", "")
         text = (final or {}).get("message", "")
@@ -349,7 +347,9 @@ class PluginProcess:
                 + (f"\n--- the plugin's last output ---\n{tail}" if tail else ""),
                 code="plugin_error",
             )
-        if returncode < 0:
+        if returncode is None:
+            reason = "exited before finishing"
+        elif returncode < 0:
             reason = f"was killed by signal {signal.Signals(-returncode).name}"
         else:
             reason = f"exited with status {returncode} before finishing"

@@ -338,3 +338,43 @@ def test_a_macro_without_run_says_what_it_must_define(tmp_path):
     assert failed.value.message.startswith(
         "test-plugin/main: failed with TypeError: A macro's entry module must define run(ctx)."
     )
+
+
+@pytest.mark.parametrize("zygote", [True, False], ids=["forked", "execd"])
+def test_a_plugin_leaves_as_an_interpreter_would_its_threads_atexit_and_open_file_finished(
+    tmp_path, settings, zygote
+):
+    """The child leaves without tearing every module down (fast), but nothing a plugin
+    started is cut short: its threads finish, its atexit functions run, its result file
+    left open is written whole."""
+    settings.PLUGINS_ZYGOTE = zygote
+    plugin = write_plugin(
+        tmp_path / "sloppy",
+        """
+        import atexit, sys, threading, time
+        from concurrent.futures import ThreadPoolExecutor
+        FILES = []
+        POOL = ThreadPoolExecutor(1)
+        def late():
+            time.sleep(0.3)
+            print("the thread finished", file=sys.stderr)
+        def run(ctx):
+            fh = ctx.result_file()
+            FILES.append(fh)  # never closed by the plugin
+            fh.write("n\\r\\n1\\r\\n")  # held in the file's buffer until it is closed
+            threading.Thread(target=late).start()
+            POOL.submit(time.sleep, 0.2).add_done_callback(
+                lambda _: print("the pool's task finished", file=sys.stderr)
+            )
+            atexit.register(lambda: print("atexit ran", file=sys.stderr))
+            return {}
+        """,
+    )
+    proc, _, result = run_macro(plugin, wants_result=True)
+    assert proc.started_by == ("zygote" if zygote else "exec")
+    assert result == "n\r\n1\r\n"
+    assert proc.stderr_text().splitlines() == [
+        "the pool's task finished",
+        "the thread finished",
+        "atexit ran",
+    ]
