@@ -198,11 +198,14 @@ class GlobalKeyJob(JobKind):
                 if pos >= skip:
                     yield self.staged(pos, row_id, key, params.on_invalid)
 
-        staging.load(table, rows())
+        staging.load(table, rows(), self.staged_columns)
+
+    # clear and lookup: a key is only compared, never stored, so no rule applies; the
+    # staging table's other columns are left empty (fewer values to send per item)
+    staged_columns: ClassVar[tuple[str, ...]] = ("pos", "raw", "fkey")
 
     def staged(self, pos: int, row_id: str | None, key: str, on_invalid) -> tuple:
-        # clear and lookup: a key is only compared, never stored, so no rule applies
-        return (pos, None, key, None, fold(key), False, None, None, None)
+        return (pos, key, fold(key))
 
     def mark(self, table: str) -> None:
         staging.mark_repeats(table, "fkey", MESSAGES["DUPLICATE_IN_REQUEST"])

@@ -53,6 +53,8 @@ class GlobalKeyAssign(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
     label = "Global key assignment"
     with_row = True
 
+    staged_columns = staging.COLUMNS
+
     def staged(self, pos: int, row_id: str | None, key: str, on_invalid) -> tuple:
         checked = check_key(key, on_invalid)
         if not checked.ok:

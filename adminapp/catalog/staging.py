@@ -104,18 +104,21 @@ def create(table: str, *, target_index: bool = True) -> None:
             cursor.execute(f"CREATE INDEX {table}_target ON {table} (target)")
 
 
-def load(table: str, rows: Iterable[Sequence]) -> int:
-    """Append ``rows`` (tuples in ``COLUMNS`` order), streamed, in batches of
+def load(table: str, rows: Iterable[Sequence], columns: Sequence[str] = COLUMNS) -> int:
+    """Append ``rows`` (tuples in ``columns`` order, a part of ``COLUMNS``: the others are
+    left NULL, ``sanitized`` false), streamed, in batches of
     ``LOAD_BATCH`` each committed on its own outside a transaction (a killed worker leaves a
     prefix of the input: ``GlobalKeyJob.plan`` goes on after it): COPY on PostgreSQL,
     executemany on SQLite. Returns how many were loaded."""
-    columns = ", ".join(COLUMNS)
+    if not set(columns) <= set(COLUMNS):
+        raise ValueError(columns)
+    names = ", ".join(columns)
     rows = iter(rows)
     n = 0
     with connection.cursor() as cursor:
         if is_postgres():
             while True:
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                     batch = 0
                     for row in islice(rows, LOAD_BATCH):
                         copy.write_row(row)
@@ -123,7 +126,7 @@ def load(table: str, rows: Iterable[Sequence]) -> int:
                 n += batch
                 if batch < LOAD_BATCH:
                     return n
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
         while batch := list(islice(rows, LOAD_BATCH)):
             with transaction.atomic():  # one transaction per batch, not one per row
                 cursor.executemany(sql, batch)
