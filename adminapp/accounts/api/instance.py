@@ -80,7 +80,8 @@ def instance_get_user(request: HttpRequest, user_id: str):
     return instance_user_out(user, memberships)
 
 
-def _instance_user_set_active(request: HttpRequest, user_id: str, active: bool):
+def _instance_user_set_active(request: HttpRequest, user_id: str, *, active: bool):
+    """Deactivate and reactivate: one service call, the account as it is now."""
     services.instance_user_set_active(actor=request.auth, user_id=user_id, active=active)
     user, memberships = selectors.instance_user_get(actor=request.auth, user_id=user_id)
     return instance_user_out(user, memberships)
@@ -92,7 +93,7 @@ def _instance_user_set_active(request: HttpRequest, user_id: str, active: bool):
     summary="Deactivate an account: no sign-in, sessions or API keys (instance admins)",
 )
 def instance_deactivate_user(request: HttpRequest, user_id: str):
-    return _instance_user_set_active(request, user_id, False)
+    return _instance_user_set_active(request, user_id, active=False)
 
 
 @router.post(
@@ -101,4 +102,4 @@ def instance_deactivate_user(request: HttpRequest, user_id: str):
     summary="Reactivate an account (instance admins)",
 )
 def instance_reactivate_user(request: HttpRequest, user_id: str):
-    return _instance_user_set_active(request, user_id, True)
+    return _instance_user_set_active(request, user_id, active=True)

@@ -69,17 +69,21 @@ def update_member(
     return member_out(membership)
 
 
+def _member_set_active(request: HttpRequest, org_id: str, user_id: str, *, active: bool):
+    """Deactivate and reactivate: one service call, the member as it is now."""
+    membership = services.org_member_set_active(
+        actor=request.auth, org_id=org_id, user_id=user_id, active=active
+    )
+    return member_out(membership)
+
+
 @router.post(
     "/organizations/{org_id}/members/{user_id}/deactivate",
     response=wire.OrgMember,
     summary="Deactivate a member's account: no sign-in, sessions or API keys (history kept)",
 )
 def deactivate_member(request: HttpRequest, org_id: str, user_id: str):
-    return member_out(
-        services.org_member_set_active(
-            actor=request.auth, org_id=org_id, user_id=user_id, active=False
-        )
-    )
+    return _member_set_active(request, org_id, user_id, active=False)
 
 
 @router.post(
@@ -88,11 +92,7 @@ def deactivate_member(request: HttpRequest, org_id: str, user_id: str):
     summary="Reactivate a deactivated member's account",
 )
 def reactivate_member(request: HttpRequest, org_id: str, user_id: str):
-    return member_out(
-        services.org_member_set_active(
-            actor=request.auth, org_id=org_id, user_id=user_id, active=True
-        )
-    )
+    return _member_set_active(request, org_id, user_id, active=True)
 
 
 @router.delete("/organizations/{org_id}/members/{user_id}", response={204: None})
