@@ -1,5 +1,5 @@
 """What several subjects' endpoints read off the request: links for mail, the visitor, the
-CSRF check of a credential-less call that may open a session, the session's own row."""
+CSRF checks of credential-less calls that open a session, the session's own row."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ def visitor(request: HttpRequest) -> Principal:
     return principals.for_visitor(org_id=None, label=label, request=request)
 
 
+CSRF_FAILED = "CSRF check failed: send the X-CSRFToken header."
+
+
+def require_csrf(request: HttpRequest) -> None:
+    """A sign-in (it opens a browser session) carries the CSRF token; an in-process call
+    comes from a dashboard page that passed Django's own check."""
+    if not is_inprocess(request) and check_csrf(request):
+        raise PermissionDenied(CSRF_FAILED)
+
+
 def csrf_passed(request: HttpRequest) -> bool:
     """Whether the call may open a browser session: in-process, or with the CSRF token.
     A call that carries cookies of ours without it is refused; one with no cookie at all
@@ -41,7 +51,7 @@ def csrf_passed(request: HttpRequest) -> bool:
     if is_inprocess(request) or not check_csrf(request):
         return True
     if request.COOKIES:
-        raise PermissionDenied("CSRF check failed: send the X-CSRFToken header.")
+        raise PermissionDenied(CSRF_FAILED)
     return False
 
 

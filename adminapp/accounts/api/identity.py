@@ -8,7 +8,6 @@ from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.utils import check_csrf
 
 from adminapp import authz
 from adminapp.accounts import principals, selectors, services
@@ -17,8 +16,7 @@ from adminapp.accounts.schemas import organization_out, user_out
 from adminapp.accounts.services import mfa
 from adminapp.client import types as wire
 from adminapp.core import ratelimit
-from adminapp.core.errors import BadRequest, NotFound, PermissionDenied
-from adminapp.core.http import is_inprocess
+from adminapp.core.errors import BadRequest, NotFound
 from adminapp.core.principal import Principal
 
 router = Router()
@@ -49,10 +47,7 @@ def me(request: HttpRequest):
 
 @router.post("/auth/login", response=wire.Me, auth=None, summary="Sign in (browser session)")
 def login(request: HttpRequest, payload: wire.LoginParams):
-    if not is_inprocess(request):
-        csrf_error = check_csrf(request)
-        if csrf_error:
-            raise PermissionDenied("CSRF check failed: send the X-CSRFToken header.")
+    common.require_csrf(request)
     user = services.user_login_check(
         email=payload.email, password=payload.password, ip=getattr(request, "client_ip", None)
     )
@@ -75,10 +70,7 @@ def _open_session(request: HttpRequest, user) -> wire.Me:
     summary="Sign in, second step: the code for an mfa_required challenge",
 )
 def login_two_factor(request: HttpRequest, payload: wire.LoginTwoFactorParams):
-    if not is_inprocess(request):
-        csrf_error = check_csrf(request)
-        if csrf_error:
-            raise PermissionDenied("CSRF check failed: send the X-CSRFToken header.")
+    common.require_csrf(request)
     ratelimit.hit(
         "login_ip",
         f"{getattr(request, 'client_ip', None)}",
