@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from django.db.models import (
-    Case,
-    Count,
-    DateTimeField,
-    F,
-    IntegerField,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Count, F, Q, QuerySet
 
 from adminapp import authz
 from adminapp.accounts import principals
 from adminapp.accounts.models import (
-    AccountRole,
+    ROLE_RANK,
     ApiKey,
     ApiKeyKind,
     Invitation,
     Organization,
     OrgMembership,
     User,
+    last_login_sort,
+    name_sort,
 )
 from adminapp.authz import Permission
 from adminapp.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -70,21 +59,16 @@ def membership_get(*, user_id: str, org_id: str) -> OrgMembership | None:
 
 
 MEMBER_SORTS = ("joined", "name", "email", "role", "last_login")
-_ROLE_RANK = Case(
-    *(When(account_role=role, then=Value(rank)) for rank, role in enumerate(AccountRole.values)),
-    default=Value(len(AccountRole.values)),
-    output_field=IntegerField(),
-)
-_NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # "never signed in" sorts before any sign-in
+USER_SORTS = ("name", "email", "last_login")  # the user's columns, the others the membership's
 
 
 def _member_sort_key(sort: str):
     return {
         "joined": F("created_at"),
-        "name": Lower("user__name"),
+        "name": name_sort("user__"),
         "email": F("user__email"),
-        "role": _ROLE_RANK,  # OWNER, ADMIN, MEMBER, ANNOTATOR
-        "last_login": Coalesce("user__last_login", Value(_NEVER), output_field=DateTimeField()),
+        "role": ROLE_RANK,  # OWNER, ADMIN, MEMBER, ANNOTATOR
+        "last_login": last_login_sort("user__"),  # never signed in: first
     }[sort]
 
 
@@ -124,6 +108,9 @@ def org_member_list(
         descending=descending,
         limit=limit,
         cursor=cursor,
+        # A user's column: ties broken by the user's id (one per member of an org), so the
+        # user index (key, id) yields the order and a page is found without sorting the org.
+        tiebreak="user_id" if sort in USER_SORTS else "id",
     )
 
 

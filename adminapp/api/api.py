@@ -36,18 +36,25 @@ api = DocumentedAPI(
 )
 install_error_handlers(api)
 
-api.add_router("/", accounts_router)
-api.add_router("/audit", audit_router)
-api.add_router("/audit/exports", audit_exports_router)
-api.add_router("/jobs", jobs_router, auth=SPACE_AUTH)  # a token sees its own jobs
-api.add_router("/spaces", spaces_router, auth=SPACE_AUTH)  # space tokens too
-api.add_router("/roles", roles_router)
-api.add_router("/datasets", datasets_router, auth=SPACE_AUTH)
-api.add_router("/data-rows", data_rows_router, auth=SPACE_AUTH)
-api.add_router("/global-keys", global_keys_router, auth=SPACE_AUTH)
-api.add_router("/storage", storage_router)
-api.add_router("/instance", instance_router)
-api.add_router("/instance", accounts_instance_router)  # organizations and users
-api.add_router("/organizations", org_exports_router)  # beside accounts' /organizations/…
-api.add_router("/plugins", plugins_router)
-api.add_router("/plugins", plugin_runtime_router)  # macros run (issue 11, runtime side)
+# operation_ids: the prefix of each router's published operationIds (<prefix>_<function>),
+# written here so that moving an endpoint to another module cannot rename it (api/openapi.py).
+ACCOUNTS, CATALOG, SPACES = "adminapp_accounts_api", "adminapp_catalog_api", "adminapp_spaces_api"
+EXPORTS, JOBS, PLUGINS = "adminapp_exports_api", "adminapp_jobs_api", "adminapp_plugins_api"
+api.add_router("/", accounts_router, operation_ids=ACCOUNTS)
+api.add_router("/audit", audit_router, operation_ids="adminapp_audit_api")
+api.add_router("/audit/exports", audit_exports_router, operation_ids=EXPORTS)
+# A space token sees its own jobs, spaces, datasets, rows and keys.
+api.add_router("/jobs", jobs_router, auth=SPACE_AUTH, operation_ids=JOBS)
+api.add_router("/spaces", spaces_router, auth=SPACE_AUTH, operation_ids=SPACES)
+api.add_router("/roles", roles_router, operation_ids=SPACES)
+api.add_router("/datasets", datasets_router, auth=SPACE_AUTH, operation_ids=CATALOG)
+api.add_router("/data-rows", data_rows_router, auth=SPACE_AUTH, operation_ids=CATALOG)
+api.add_router("/global-keys", global_keys_router, auth=SPACE_AUTH, operation_ids=CATALOG)
+api.add_router("/storage", storage_router, operation_ids="adminapp_storage_api")
+api.add_router("/instance", instance_router, operation_ids=JOBS)
+api.add_router("/instance", accounts_instance_router, operation_ids=ACCOUNTS)  # orgs and users
+# Beside accounts' /organizations/…
+api.add_router("/organizations", org_exports_router, operation_ids=EXPORTS)
+api.add_router("/plugins", plugins_router, operation_ids=PLUGINS)
+# Macros run (issue 11, runtime side).
+api.add_router("/plugins", plugin_runtime_router, operation_ids="adminapp_plugins_runtime_api")

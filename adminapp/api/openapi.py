@@ -6,13 +6,22 @@ Which statuses an operation can answer follows from what it is: every operation 
 another organization, a space token outside its space), a 422 (bad input) and a 500; one
 that writes a 400, 409 (a conflict with the current state), 411 (a chunked body) and 413 (a
 body over the limit); one the rate limiter guards a 429.
+
+Each operation's ``operationId`` is published (generated clients name their methods after it,
+and the sets below key on it), so it must not change when an endpoint moves to another
+module. django-ninja's default is ``<module>_<function>``; here every router is mounted with
+``operation_ids="<prefix>"`` and its operations are named ``<prefix>_<function>`` (a route's
+own ``operation_id=`` wins), so the module plays no part; an operation left without an id
+stops the document from being built rather than fall back to the module.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ninja import NinjaAPI
+from django.core.exceptions import ImproperlyConfigured
+from ninja import NinjaAPI, Router
+from ninja.operation import Operation
 
 from adminapp.client.types.common import STATUS_CODES, ErrorBody
 
@@ -59,7 +68,34 @@ def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
     return sorted(statuses)
 
 
+def name_operations(router: Router, prefix: str) -> None:
+    """Give each operation of ``router`` (and of the routers under it) that has no id of its
+    own the id ``<prefix>_<function name>``."""
+    for path_view in router.path_operations.values():
+        for operation in path_view.operations:
+            if operation.operation_id is None:
+                operation.operation_id = f"{prefix}_{operation.view_func.__name__}"
+    for _child_prefix, child, _tags in router._routers:
+        name_operations(child, prefix)
+
+
 class DocumentedAPI(NinjaAPI):
+    def add_router(  # type: ignore[override]
+        self, prefix: str, router: Router, *, operation_ids: str | None = None, **kwargs: Any
+    ) -> None:
+        """Mount ``router``; ``operation_ids`` is the prefix of its operations' ids."""
+        if operation_ids is not None:
+            name_operations(router, operation_ids)
+        super().add_router(prefix, router, **kwargs)
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # Only reached for an operation without an id: never derive one from its module.
+        func = operation.view_func
+        raise ImproperlyConfigured(
+            f"{func.__module__}.{func.__name__} has no operationId: mount its router with "
+            "add_router(..., operation_ids=...) or give the route operation_id=..."
+        )
+
     def get_openapi_schema(self, **kwargs: Any):
         schema = super().get_openapi_schema(**kwargs)
         components = schema.setdefault("components", {}).setdefault("schemas", {})

@@ -1,4 +1,6 @@
 """Data-row imports from CSV and JSONL files: the reader and the ``data_rows_import`` job.
+(An import whose rows an importer reads takes them from ``catalog.importer_chunks``; what
+the two readers and the job share is ``catalog.import_common``.)
 
 The file was stored through Django's storage API (``default_storage``) by
 ``catalog.services.imports``; the job reads it back in streaming chunks of
@@ -49,21 +51,25 @@ from __future__ import annotations
 import csv
 import gc
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from pydantic import BaseModel, Field
 
 from adminapp.authz import Permission
-from adminapp.catalog import importers, selectors
-from adminapp.catalog.keys import OnInvalid
+from adminapp.catalog import selectors
+from adminapp.catalog.import_common import (
+    COLUMNS,
+    RAW_INPUT_MAX,
+    BadFile,
+    ImportParams,
+    Record,
+    import_state,
+    object_row,
+)
+from adminapp.catalog.importer_chunks import importer_chunks
 from adminapp.catalog.models import Dataset
 from adminapp.catalog.services.datasets import lock_dataset
 from adminapp.catalog.services.rows_checks import INVALID_ROW
@@ -73,43 +79,10 @@ from adminapp.core.errors import ApplicationError, NotFound
 from adminapp.jobs.kinds import Chunk, JobContext, JobKind, Outcomes, Queue, register
 from adminapp.jobs.models import Job, JobItem, JobItemStatus
 
-COLUMNS = ("row_data", "external_id", "global_key", "metadata")
 BOM = b"\xef\xbb\xbf"
-RAW_INPUT_MAX = 1000  # characters of an unparseable line kept in its error item
-
-
-class BadFile(ApplicationError):
-    """The file cannot be read on: the job fails naming the line."""
-
-    code = "import_bad_file"
-
-
-class ImportParams(BaseModel):
-    dataset_id: str
-    file: str = Field(description="The uploaded file's name in default_storage.")
-    format: ImportFormat
-    on_invalid: OnInvalid = OnInvalid.REJECT
-    filename: str = ""  # as the client named it
-    size: int = 0
-    sha256: str = ""
-    # "<plugin id>/<importer id>": the rows come from that importer (catalog/importers.py),
-    # not from parsing the file as ``format``.
-    importer: str = ""
 
 
 # --- reading ------------------------------------------------------------------------------
-@dataclass(slots=True)
-class Record:
-    """One input row: where it starts (``line``, 1-based), where the next one starts
-    (``end``, a byte offset), and its fields (``row``) or why it cannot be one (``error``)."""
-
-    line: int
-    end: int
-    row: dict[str, Any] | None
-    error: str = ""
-    raw: Any = None
-
-
 class _Lines:
     """The file's lines from ``offset`` on, decoded one by one; ``offset`` and ``line``
     always describe the end of the last line handed out."""
@@ -192,24 +165,7 @@ def _jsonl_row(text: str) -> tuple[dict | None, str]:
         value = json.loads(text)
     except ValueError as exc:
         return None, f"This line is not JSON ({exc.msg}, column {exc.colno})."
-    return _object_row(value)
-
-
-def _importer_row(value: Any) -> tuple[dict | None, str]:
-    row, error = _object_row(value)
-    return row, error.replace("Each line must be", "Each row must be")
-
-
-def _object_row(value: Any) -> tuple[dict | None, str]:
-    if not isinstance(value, dict):
-        return None, "Each line must be a JSON object with row_data and the other fields."
-    unknown = sorted(set(value) - set(COLUMNS))
-    if unknown:
-        return None, (
-            f"Unknown field(s) {', '.join(repr(n) for n in unknown)}; the fields are "
-            f"{', '.join(COLUMNS)}."
-        )
-    return value, ""
+    return object_row(value)
 
 
 def read_records(
@@ -275,14 +231,6 @@ def gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _state(ctx: JobContext) -> dict[str, Any]:
-    state = ctx.state
-    for name in ("rows", "created", "failed", "sanitized", "lines", "bytes"):
-        state.setdefault(name, 0)
-    state.setdefault("errors", {})
-    return state
-
-
 @register
 class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
     name = "data_rows_import"
@@ -300,7 +248,7 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
 
     def chunks(self, ctx: JobContext[ImportParams], after: dict | None) -> Iterator[Chunk]:
         if ctx.params.importer:
-            yield from self._importer_chunks(ctx, after)
+            yield from importer_chunks(ctx, after)
             return
         after = after or {"offset": 0, "line": 0, "rows": 0, "header": None}
         header = after.get("header")
@@ -346,7 +294,7 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
                     raise ApplicationError(
                         f"The file has more than {max_rows:,} rows (line {too_many.line} is "
                         f"row {max_rows + 1:,}): the first {max_rows:,} rows were read and "
-                        f"{_state(ctx)['created']:,} of them imported; nothing after. Split "
+                        f"{import_state(ctx)['created']:,} of them imported; nothing after. Split "
                         "the file and import the rest separately.",
                         code="import_too_many_rows",
                     )
@@ -363,81 +311,9 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
                     else "The file has no rows: nothing to import."
                 )
 
-    def _importer_chunks(
-        self, ctx: JobContext[ImportParams], after: dict | None
-    ) -> Iterator[Chunk]:
-        """The rows an importer reads from the file, in chunks like a file's records. The
-        importer's progress is not in bytes: the bar moves once, when it has finished."""
-        after = after or {"rows": 0}
-        if after.get("done"):
-            return
-        rows, per_chunk, max_rows = (
-            after["rows"],
-            settings.IMPORT_CHUNK_ROWS,
-            settings.IMPORT_MAX_ROWS,
-        )
-        batch: list[Record] = []
-
-        def chunk() -> Chunk:
-            return Chunk(
-                payload=list(batch),
-                after={"rows": rows},
-                size=0,
-                stage=f"{rows:,} rows read by {ctx.params.importer}"[:64],
-            )
-
-        suffix = PurePosixPath(ctx.params.filename).suffix[:16]
-        with tempfile.TemporaryDirectory(prefix="adminapp-import-") as tmp:
-            local = Path(tmp) / f"input{suffix}"
-            try:
-                with default_storage.open(ctx.params.file, "rb") as src, open(local, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-            except FileNotFoundError:
-                raise BadFile(
-                    "The uploaded file is no longer in storage; upload it again."
-                ) from None
-            with importers.importer_rows(
-                key=ctx.params.importer, path=local, job_id=ctx.job_id, skip=rows
-            ) as source:
-                for value in source:
-                    if rows >= max_rows:
-                        if batch:
-                            yield chunk()
-                        raise ApplicationError(
-                            f"The importer read more than {max_rows:,} rows: the first "
-                            f"{max_rows:,} were read and {_state(ctx)['created']:,} of them "
-                            "imported; nothing after.",
-                            code="import_too_many_rows",
-                        )
-                    rows += 1
-                    row, error = _importer_row(value)
-                    batch.append(
-                        Record(
-                            line=rows,
-                            end=0,
-                            row=row,
-                            error=error,
-                            raw=None if row is not None else str(value)[:RAW_INPUT_MAX],
-                        )
-                    )
-                    if len(batch) >= per_chunk:
-                        yield chunk()
-                        batch = []
-                if batch:
-                    yield chunk()
-                    batch = []
-        if rows == 0:
-            raise BadFile(f"The importer {ctx.params.importer} read no rows from the file.")
-        yield Chunk(
-            payload=[],
-            after={"rows": rows, "done": True},
-            size=ctx.params.size,
-            stage=f"{rows:,} rows read by {ctx.params.importer}"[:64],
-        )
-
     def apply(self, ctx: JobContext[ImportParams], chunk: Chunk) -> Outcomes:
         if not chunk.payload:  # an importer's last step: the whole file was read
-            _state(ctx)["bytes"] = ctx.params.size
+            import_state(ctx)["bytes"] = ctx.params.size
             return Outcomes()
         with gc_paused():
             return self._apply(ctx, chunk)
@@ -452,7 +328,7 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
             ) from None
         # The owner is re-resolved before each chunk: one who lost write access stops here.
         selectors.require_dataset(ctx.principal, dataset, Permission.DATASET_WRITE)
-        state = _state(ctx)
+        state = import_state(ctx)
         first = state["rows"]  # the seq of the chunk's first record
         parsed = [(i, r) for i, r in enumerate(records) if r.row is not None]
         outcomes = rows_insert(
@@ -536,7 +412,7 @@ class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
             default_storage.delete(name)  # no error when it is already gone
 
     def result(self, ctx: JobContext[ImportParams]) -> DataRowsImportResult:
-        state = _state(ctx)
+        state = import_state(ctx)
         return DataRowsImportResult(
             rows=state["rows"],
             created=state["created"],

@@ -182,23 +182,29 @@ def paginate_sorted(
     descending: bool = False,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
+    tiebreak: str = "id",
 ) -> Page:
     """One page of ``queryset`` ordered by ``key`` (a field name or an expression that is
-    never NULL: wrap a nullable column in ``Coalesce``), ties broken by ``id``: a keyset on
-    ``(key, id)``. ``name`` names the order; a cursor from another order is refused (422),
-    so a page never continues a list sorted differently."""
+    never NULL: wrap a nullable column in ``Coalesce``), ties broken by ``tiebreak``: a
+    keyset on ``(key, tiebreak)``. ``tiebreak`` is ``id`` or another field of the model that
+    is unique within ``queryset`` — a joined row's id when ``key`` is that row's column, so
+    that one index on the joined table, ``(key, id)``, yields the whole order (a members
+    list sorted by the users' names walks the users' index and stops at a page). ``name``
+    names the order; a cursor from another order is refused (422), so a page never
+    continues a list sorted differently."""
     check_limit(limit)
+    order = [name, descending] if tiebreak == "id" else [name, descending, tiebreak]
     expression = F(key) if isinstance(key, str) else key
     queryset = queryset.annotate(_page_key=expression)
     if descending:
-        queryset = queryset.order_by(F("_page_key").desc(), "-id")
+        queryset = queryset.order_by(F("_page_key").desc(), F(tiebreak).desc())
     else:
-        queryset = queryset.order_by(F("_page_key").asc(), "id")
+        queryset = queryset.order_by(F("_page_key").asc(), F(tiebreak).asc())
     if cursor:
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
-            tag, order, value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            if tag != "s" or order != [name, descending] or not isinstance(pk, str):
+            tag, cursor_order, value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            if tag != "s" or cursor_order != order or not isinstance(pk, str):
                 raise ValueError("not a cursor of this order")
             if "\x00" in pk:
                 raise ValueError("not one of our cursors")
@@ -209,10 +215,15 @@ def paginate_sorted(
                 "page unchanged, with the same sort.",
                 fields={"cursor": ["Invalid cursor."]},
             ) from exc
+        # The leading range on the key lets an index on it seek; the OR breaks ties.
         if descending:
-            queryset = queryset.filter(Q(_page_key__lt=value) | Q(_page_key=value, id__lt=pk))
+            queryset = queryset.filter(_page_key__lte=value).filter(
+                Q(_page_key__lt=value) | Q(**{f"{tiebreak}__lt": pk})
+            )
         else:
-            queryset = queryset.filter(Q(_page_key__gt=value) | Q(_page_key=value, id__gt=pk))
+            queryset = queryset.filter(_page_key__gte=value).filter(
+                Q(_page_key__gt=value) | Q(**{f"{tiebreak}__gt": pk})
+            )
     rows = list(queryset[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -220,7 +231,7 @@ def paginate_sorted(
     if has_more:
         last = rows[-1]
         raw = json.dumps(
-            ["s", [name, descending], _encode_value(last._page_key), last.id],
+            ["s", order, _encode_value(last._page_key), getattr(last, tiebreak)],
             separators=(",", ":"),
         ).encode()
         next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -954,6 +954,9 @@ NOT_AUDITED: dict[str, str] = {
         "(tests/accounts/test_passwords.py)"
     ),
     "accounts.services.passwords.password_reset_inspect": "a read: the account of a reset link",
+    "accounts.services.passwords.password_validate": (
+        "not a mutation: the password validators' check of the services that set a password"
+    ),
     "accounts.services.passwords.password_reset_confirm": (
         "audited as user.password_reset, by a visitor who is not signed in "
         "(tests/accounts/test_passwords.py)"

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from adminapp.accounts.models import Organization, OrgMembership, User
-from tests.factories import PASSWORD, add_member, make_user
+from tests.factories import PASSWORD, add_member, make_org, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +211,46 @@ def test_an_instance_admin_searches_users_and_deactivates_one(tenant, root):
     )
     assert "last owner" in refused.content.decode()
     assert User.objects.get(id=tenant.owner.id).is_active
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "make", "nothing"),
+    [
+        (
+            "web:instance_organizations",
+            "orgs",
+            lambda n: make_org(name=f"Zeta {n:02d}"),
+            "No organization matches",
+        ),
+        (
+            "web:instance_users",
+            "users",
+            lambda n: make_user(email=f"zeta{n:02d}@example.com"),
+            "No user matches",
+        ),
+    ],
+)
+def test_the_instance_lists_search_in_place_and_load_more(root, url, name, make, nothing):
+    made = [make(n) for n in range(55)]
+    found = root.get(reverse(url), {"q": "zeta"}, **HTMX, HTTP_HX_TARGET=f"{name}-results")
+    html = found.content.decode()
+    # Only the results region: the table with its header and the first page, then "Load more".
+    assert html.lstrip().startswith(f'<div id="{name}-results">')
+    assert 'class="page-header"' not in html and f'id="{name}-table"' in html
+    assert html.count("<tr id=") == 50 and f'id="{name}-more"' in html
+    more = re.search(r'href="(\?q=zeta&amp;cursor=[^"]+)"', html)
+    assert more, "the Load more link keeps the search"
+    rest = root.get(
+        reverse(url) + more.group(1).replace("&amp;", "&"), **HTMX, HTTP_HX_TARGET=f"{name}-more"
+    ).content.decode()
+    # The next rows alone (no table around them), and no more "Load more" after the last.
+    assert rest.lstrip().startswith("<tr id=") and "<thead>" not in rest
+    assert rest.count("<tr id=") == 5 and f'id="{name}-more"' not in rest
+    shown = {m for m in re.findall(r'<tr id="[a-z]+-([^"]+)"', html + rest)}
+    assert shown == {item.id for item in made}
+    none = root.get(reverse(url), {"q": "nobody-here"}, **HTMX, HTTP_HX_TARGET=f"{name}-results")
+    assert f"{nothing} “nobody-here”" in none.content.decode()
+    # Without JavaScript: the whole page, the search form, the same rows.
+    page = root.get(reverse(url), {"q": "zeta"}).content.decode()
+    assert 'role="search"' in page and f'id="{name}-results"' in page
+    assert page.count("<tr id=") == 50

@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -25,6 +24,7 @@ from adminapp import authz
 from adminapp.accounts import principals
 from adminapp.accounts.mail import mail_send
 from adminapp.accounts.models import AccountRole, Invitation, Organization, OrgMembership, User
+from adminapp.accounts.services.passwords import password_validate
 from adminapp.audit.services import audit_record
 from adminapp.authz import Permission
 from adminapp.core import ratelimit
@@ -409,12 +409,7 @@ def invitation_accept(
         if not password:
             raise ValidationFailed("Choose a password.", fields={"password": ["Required."]})
         user = User(email=email, name=name)
-        try:
-            validate_password(password, user)
-        except DjangoValidationError as exc:
-            raise ValidationFailed(
-                "The password is too weak.", fields={"password": list(exc.messages)}
-            ) from None
+        password_validate(password, user)
         user.set_password(password)
     if not user.is_active:
         raise _refuse(

@@ -3,7 +3,6 @@ the domains above, ``accounts/guards.py``), remove; the last owner is kept."""
 
 from __future__ import annotations
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -17,6 +16,7 @@ from adminapp.accounts.models import (
     OrgMembership,
     User,
 )
+from adminapp.accounts.services.passwords import password_validate
 from adminapp.audit.services import audit_record
 from adminapp.authz import Permission
 from adminapp.core.errors import (
@@ -128,12 +128,7 @@ def org_member_add(
                 fields={"password": ["Required for a new account."]},
             )
         user = User(email=email, name=name)
-        try:
-            validate_password(password, user)
-        except DjangoValidationError as exc:
-            raise ValidationFailed(
-                "The password is too weak.", fields={"password": list(exc.messages)}
-            ) from None
+        password_validate(password, user)
         user.set_password(password)
         try:
             with transaction.atomic():

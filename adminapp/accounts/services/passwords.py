@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from adminapp.accounts.mail import mail_send
 from adminapp.accounts.models import User
-from adminapp.audit.services import audit_record
+from adminapp.accounts.services.mfa import audit_user
 from adminapp.core import ratelimit
 from adminapp.core.errors import BadRequest, NotFound, ValidationFailed
 from adminapp.core.principal import Principal, PrincipalKind
@@ -23,30 +23,23 @@ from adminapp.core.principal import Principal, PrincipalKind
 RESET_LINK_INVALID = "reset_link_invalid"
 
 
-def _validated(password: str | None, user: User, field: str) -> str:
-    if not password:
-        raise ValidationFailed("Choose a new password.", fields={field: ["Required."]})
+def password_validate(password: str, user: User, *, field: str = "password") -> None:
+    """Django's password validators (``AUTH_PASSWORD_VALIDATORS``) on a password ``user`` is
+    to get: a weak one is a 422 on ``field``. Every way of setting a password goes through
+    here (change, reset, a new member's or an invitee's new account)."""
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
         raise ValidationFailed(
             "The password is too weak.", fields={field: list(exc.messages)}
         ) from None
+
+
+def _validated(password: str | None, user: User, field: str) -> str:
+    if not password:
+        raise ValidationFailed("Choose a new password.", fields={field: ["Required."]})
+    password_validate(password, user, field=field)
     return password
-
-
-def _audit(actor: Principal, user: User, action: str) -> None:
-    """In each of the user's organizations' logs (a password is the person's, not one org's)."""
-    org_ids = list(user.org_memberships.values_list("organization_id", flat=True)) or [None]
-    for org_id in org_ids:
-        audit_record(
-            actor=actor,
-            action=action,
-            org_id=org_id,
-            target_type="user",
-            target_id=user.id,
-            details={"email": user.email},
-        )
 
 
 @transaction.atomic
@@ -75,7 +68,7 @@ def password_change(*, actor: Principal, current_password: str, new_password: st
         )
     user.set_password(_validated(new_password, user, "new_password"))
     user.save(update_fields=["password", "updated_at"])
-    _audit(actor, user, "user.password_change")
+    audit_user(actor, user, "user.password_change")
     return user
 
 
@@ -115,7 +108,7 @@ def password_reset_request(*, email: str, link_for, visitor: Principal) -> None:
                 "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
             },
         )
-        _audit(visitor, user, "user.password_reset_request")
+        audit_user(visitor, user, "user.password_reset_request")
 
 
 def _user_of(token: str) -> User:
@@ -153,5 +146,5 @@ def password_reset_confirm(*, token: str, new_password: str, visitor: Principal)
         raise NotFound("This password reset link was used already.", code=RESET_LINK_INVALID)
     user.set_password(_validated(new_password, user, "new_password"))
     user.save(update_fields=["password", "updated_at"])
-    _audit(visitor, user, "user.password_reset")
+    audit_user(visitor, user, "user.password_reset")
     return user

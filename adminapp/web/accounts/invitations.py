@@ -73,58 +73,68 @@ def invitations(request: HttpRequest) -> HttpResponse:
     return render.page(request, INVITATIONS, context, partials=partials, status=status)
 
 
-@require_http_methods(["GET", "POST"])
-@render.dashboard_view
-def invitation_resend(request: HttpRequest, invitation_id: str) -> HttpResponse:
+def _invitation_action(request: HttpRequest, invitation_id: str, *, action: str) -> HttpResponse:
+    """Resend / revoke: a confirm page on GET (no JavaScript), the SDK call on POST; an
+    invitation no longer open (409) is a toast on the invitations page. A resent one's row
+    is redrawn in place, a revoked one's row goes."""
     client = sdk(request).organizations.invitations
     org_id = me(request).organization.id
+    back = reverse("web:invitations")
     if request.method == "POST":
         try:
-            invitation = client.resend(org_id, invitation_id)
+            invitation = (client.resend if action == "resend" else client.revoke)(
+                org_id, invitation_id
+            )
         except ConflictError as exc:
             messages.error(request, exc.message)
-            return render.redirect(request, reverse("web:invitations"))
+            return render.redirect(request, back)
+        if action == "revoke":
+            message = f"Revoked the invitation of {invitation.email}; its link no longer works."
+            return after_removal(request, message, back)
         message = f"Sent a new link to {invitation.email}; the previous one no longer works."
-        if response := after_success(request, message, reverse("web:invitations")):
+        if response := after_success(request, message, back):
             return response
         context = {**_context(request), "invitation": invitation}
         return render.page(
             request, INVITATIONS, context, partials={"invitation-*": "invitation-row"}
         )
     invitation = client.get(org_id, invitation_id)
+    who = invitation.email
+    title, text, button, danger = {
+        "resend": (
+            f"Send the invitation to {who} again?",
+            "They get a new link, valid for 7 days; the link sent before stops working.",
+            "Resend invitation",
+            False,
+        ),
+        "revoke": (
+            f"Revoke the invitation of {who}?",
+            "The link they were sent stops working. You can invite them again later.",
+            "Revoke invitation",
+            True,
+        ),
+    }[action]
     return render.confirm(
         request,
-        title=f"Send the invitation to {invitation.email} again?",
-        message="They get a new link, valid for 7 days; the link sent before stops working.",
-        action=reverse("web:invitation_resend", args=[invitation.id]),
-        button="Resend invitation",
-        cancel=reverse("web:invitations"),
+        title=title,
+        message=text,
+        action=reverse(f"web:invitation_{action}", args=[invitation.id]),
+        button=button,
+        danger=danger,
+        cancel=back,
     )
 
 
 @require_http_methods(["GET", "POST"])
 @render.dashboard_view
+def invitation_resend(request: HttpRequest, invitation_id: str) -> HttpResponse:
+    return _invitation_action(request, invitation_id, action="resend")
+
+
+@require_http_methods(["GET", "POST"])
+@render.dashboard_view
 def invitation_revoke(request: HttpRequest, invitation_id: str) -> HttpResponse:
-    client = sdk(request).organizations.invitations
-    org_id = me(request).organization.id
-    if request.method == "POST":
-        try:
-            invitation = client.revoke(org_id, invitation_id)
-        except ConflictError as exc:
-            messages.error(request, exc.message)
-            return render.redirect(request, reverse("web:invitations"))
-        message = f"Revoked the invitation of {invitation.email}; its link no longer works."
-        return after_removal(request, message, reverse("web:invitations"))
-    invitation = client.get(org_id, invitation_id)
-    return render.confirm(
-        request,
-        title=f"Revoke the invitation of {invitation.email}?",
-        message="The link they were sent stops working. You can invite them again later.",
-        action=reverse("web:invitation_revoke", args=[invitation.id]),
-        button="Revoke invitation",
-        danger=True,
-        cancel=reverse("web:invitations"),
-    )
+    return _invitation_action(request, invitation_id, action="revoke")
 
 
 # --- the page an invitation link opens ---------------------------------------------------------

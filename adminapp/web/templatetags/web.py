@@ -153,6 +153,12 @@ def utc(value: Any, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 
 
 @register.filter
+def split(value: Any, separator: str) -> list[str]:
+    """``"a,b,c"|split:","`` → the parts, e.g. a table's column headings given to an include."""
+    return str(value).split(separator)
+
+
+@register.filter
 def clip(value: Any, length: int) -> str:
     """At most ``length`` characters, ending in "…" when cut."""
     text = "" if value is None else str(value)
