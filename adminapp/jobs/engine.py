@@ -22,6 +22,7 @@ the job.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -29,7 +30,6 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -101,12 +101,23 @@ class _Run:
         self.finished = False  # by the kind's last chunk, in that chunk's transaction
         self.ctx: JobContext | None = None
 
-    def mine(self):
-        return Job.objects.filter(id=self.job.id, state=JobState.RUNNING, attempts=self.attempt)
+    def write(self, changes: dict[str, Any]) -> bool:
+        """One UPDATE of the job's row, conditional on this attempt still holding it
+        (RUNNING, its attempt number); whether it did. Each value is prepared by its model
+        field as the ORM would; the statement is written here because these writes are the
+        floor of every job and ``QuerySet.update`` spent ~3x their CPU compiling them."""
+        fields = [Job._meta.get_field(name) for name in changes]
+        values = [f.get_db_prep_save(changes[f.name], connection) for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _update_sql(tuple(f.column for f in fields)),
+                [*values, self.job.id, JobState.RUNNING, self.attempt],
+            )
+            return cursor.rowcount > 0
 
     def update(self, **changes: Any) -> None:
         changes.setdefault("heartbeat_at", timezone.now())
-        if not self.mine().update(**changes):
+        if not self.write(changes):
             raise JobLost(self.job.id)
 
     def run(self) -> None:
@@ -163,7 +174,10 @@ class _Run:
         self.succeeded = self.failed = 0
 
     def between_chunks(self) -> None:
-        if Job.objects.filter(id=self.job.id, abort_requested=True).exists():
+        with connection.cursor() as cursor:
+            cursor.execute(_abort_sql(), [self.job.id])
+            found = cursor.fetchone()
+        if found and found[0]:
             raise JobAborted(self.job.id)
         self.ctx.principal = job_principal(self.job, self.kind)  # raises OwnerGone
 
@@ -194,8 +208,9 @@ class _Run:
                 "checkpoint": self.checkpoint(),
                 "progress_done": self.done,
                 "message": self.message(),
-                "items_succeeded": F("items_succeeded") + succeeded,
-                "items_failed": F("items_failed") + failed,
+                # This attempt's counts (see __init__): only a write of this attempt lands.
+                "items_succeeded": self.succeeded + succeeded,
+                "items_failed": self.failed + failed,
                 **({"stage": chunk.stage[:64]} if chunk.stage else {}),
             }
             if chunk.last:  # the job succeeds with this chunk, in its transaction
@@ -274,7 +289,7 @@ class _Run:
         """Finish the job in ``state`` (``how``: see ``finish_changes``), unless this attempt
         lost it meanwhile: then the new owner of the job finishes it."""
         changes = self.finish_changes(state, succeeded=self.succeeded, failed=self.failed, **how)
-        if self.mine().update(**changes):
+        if self.write(changes):
             job_cleanup(job_id=self.job.id, kind=self.kind)
 
 
@@ -289,6 +304,24 @@ def job_cleanup(*, job_id: str, kind: JobKind | str | None) -> None:
         found.cleanup(job_id)
     except Exception:  # noqa: BLE001 - the job is finished; leftovers are only logged
         logger.exception("Cleanup of job %s (%s) failed", job_id, found.name)
+
+
+@functools.cache
+def _update_sql(columns: tuple[str, ...]) -> str:
+    q = connection.ops.quote_name
+    sets = ", ".join(f"{q(column)} = %s" for column in columns)
+    # Only names from the model's metadata are interpolated; every value is a parameter.
+    return (
+        f"UPDATE {q(Job._meta.db_table)} SET {sets}"  # noqa: S608
+        " WHERE id = %s AND state = %s AND attempts = %s"
+    )
+
+
+@functools.cache
+def _abort_sql() -> str:
+    return (
+        f"SELECT abort_requested FROM {connection.ops.quote_name(Job._meta.db_table)} WHERE id = %s"  # noqa: S608
+    )
 
 
 def _claim_sql() -> str:
