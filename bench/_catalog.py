@@ -198,7 +198,9 @@ def start_worker(var_dir: Path, name: str, *, env: dict[str, str] | None = None,
                 os.environ[k] = v
     if not wait:
         return proc, log
-    rds = redis.Redis.from_url(os.environ["REDIS_URL"])
+    # No socket timeout: redis-py (8.x) reads with 5 s by default, shorter than the BLPOP
+    # wait below, and a worker starting on a busy machine takes longer than that.
+    rds = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=None)
     token = uuid.uuid4().hex
     noop.apply_async(args=[token], queue="jobs.io")
     if rds.blpop([result_key(token)], timeout=60) is None:

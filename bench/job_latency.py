@@ -155,7 +155,9 @@ def main() -> None:
     from bench.noop_task import noop, result_key
 
     app.control.purge()  # messages left in the bench Redis database by an interrupted run
-    rds = redis.Redis.from_url(os.environ["REDIS_URL"])
+    # No socket timeout: redis-py (8.x) reads with 5 s by default, shorter than the BLPOP
+    # wait below, and a worker starting on a busy machine takes longer than that.
+    rds = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=None)
     h.close_db()
     listener = Listener(os.environ["DATABASE_URL"])
     base, _gunicorn, _glog = h.start_gunicorn(var_dir)
