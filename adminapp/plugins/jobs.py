@@ -131,7 +131,7 @@ def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, str, dict]:
     return zip_path, sha, source
 
 
-class _WorkFile(File):
+class WorkFile(File):
     """The fetched archive, handed to the storage as a file it may take: a filesystem
     storage moves it into place (one rename, as it does with a large upload's temporary
     file) instead of copying its bytes; any other storage reads it as usual. The work
@@ -174,7 +174,7 @@ def prepare(params: PluginInstallParams) -> dict:
         name = f"{ARCHIVES}/{sha}.zip"
         if not default_storage.exists(name):
             with open(zip_path, "rb") as fh:
-                name = default_storage.save(name, _WorkFile(fh, name=f"{sha}.zip"))
+                name = default_storage.save(name, WorkFile(fh, name=f"{sha}.zip"))
         cache.adopt(sha, work / "files")
         return {
             "plugin_id": m.id,
