@@ -3,7 +3,8 @@
 A worker's ``job_run`` claims the job with a conditional update (QUEUED → RUNNING; a second
 delivery is a no-op), then drives its kind:
 
-1. once per job, ``plan`` gives the total;
+1. once per job, ``plan`` gives the total (written at once), unless the kind declares a
+   fixed ``total``, which the job was created with;
 2. for each chunk of ``chunks(after)``: between chunks it stops on an abort request and
    re-resolves the owner (a revoked key, a removed member, or an owner who no longer holds
    the permission the kind declares fails the job with a clear code); then the kind's
@@ -146,8 +147,14 @@ class _Run:
 
     def work(self) -> None:
         if not self.planned:
-            self.total = self.kind.plan(self.ctx)
-            self.update(progress_total=self.total, stage="running", checkpoint=self.checkpoint())
+            fixed = self.kind.total
+            if fixed is None or self.job.progress_total != fixed:
+                self.total = self.kind.plan(self.ctx)
+                self.update(
+                    progress_total=self.total, stage="running", checkpoint=self.checkpoint()
+                )
+            else:  # a plan known before the job ran: written with it (job_create)
+                self.total = fixed
             self.planned = True
         for chunk in self.kind.chunks(self.ctx, self.after):
             self.between_chunks()

@@ -152,6 +152,9 @@ class JobKind(Generic[ParamsT, ResultT]):
     label: ClassVar[str]
     queue: ClassVar[Queue] = Queue.DEFAULT
     unit: ClassVar[str] = "items"  # what the plan counts, for progress messages
+    # A plan known before the job runs (a plugin install's two steps): the job is created
+    # with it as its progress total, and the engine neither calls ``plan`` nor writes it.
+    total: ClassVar[int | None] = None
     # The org permission the owner must still hold for the work to go on: the engine
     # checks it with the owner re-resolved before every chunk, and fails the job with
     # ``owner_permission_lost`` once it is gone. None: nothing beyond a live owner (the
@@ -169,8 +172,9 @@ class JobKind(Generic[ParamsT, ResultT]):
                 cls.Params, cls.Result = args
 
     def plan(self, ctx: JobContext[ParamsT]) -> int | None:
-        """How many units of work there are (None: unknown). Runs once per job."""
-        return None
+        """How many units of work there are (None: unknown). Runs once per job (not at all
+        for a kind with a fixed ``total``)."""
+        return self.total
 
     def chunks(self, ctx: JobContext[ParamsT], after: Any) -> Iterable[Chunk]:
         raise NotImplementedError

@@ -98,6 +98,7 @@ def job_create(
                 idempotency_key=idempotency_key,
                 request_id=actor.request_id or "",
                 stage="queued",
+                progress_total=job_kind.total,  # a plan known before it runs, if any
                 # Published as this commits (below): written now, not by an UPDATE after
                 # the publish; a publish that fails sets it back to None.
                 published_at=timezone.now(),

@@ -252,9 +252,7 @@ class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
     queue = Queue.IO
     unit = "steps"
     permission = "plugin.manage"
-
-    def plan(self, ctx: JobContext[PluginInstallParams]) -> int:
-        return 2
+    total = 2  # unpacked, switched
 
     def chunks(self, ctx: JobContext[PluginInstallParams], after) -> Iterator[Chunk]:
         if after is None:
@@ -341,9 +339,7 @@ class PluginDelete(JobKind[PluginDeleteParams, PluginDeleteResult]):
     queue = Queue.IO
     unit = "plugins"
     permission = "plugin.manage"
-
-    def plan(self, ctx: JobContext[PluginDeleteParams]) -> int:
-        return 1
+    total = 1
 
     def chunks(self, ctx: JobContext[PluginDeleteParams], after) -> Iterator[Chunk]:
         if after is None:

@@ -128,6 +128,15 @@ class Count(JobKind[CountParams, CountResult]):
 
 
 @register
+class CountFixed(Count):
+    """``test_count`` whose plan is known before it runs (``total``): run it with n=30."""
+
+    name = "test_count_fixed"
+    label = "Test count (fixed total)"
+    total = 30
+
+
+@register
 class CountBulk(Count):
     name = "test_count_bulk"
     label = "Test count (bulk queue)"

@@ -21,7 +21,14 @@ from adminapp.jobs.engine import job_claim, job_run
 from adminapp.jobs.models import Job, JobItem, JobState
 from adminapp.jobs.services import job_create
 from tests.factories import add_member, make_key
-from tests.jobs.kinds import APPLIED, ASKED_PAST_LAST, Count, CountAsAuditor, CountParams
+from tests.jobs.kinds import (
+    APPLIED,
+    ASKED_PAST_LAST,
+    Count,
+    CountAsAuditor,
+    CountFixed,
+    CountParams,
+)
 from tests.spaces.factories import make_space, make_token
 
 pytestmark = pytest.mark.django_db
@@ -188,6 +195,20 @@ def test_a_job_whose_final_chunk_is_marked_last_finishes_in_its_transaction(tena
     fields = ("state", "outcome", "result", "progress_done", "stage", "message", "items_succeeded")
     assert [getattr(marked, f) for f in fields] == [getattr(plain, f) for f in fields]
     assert ASKED_PAST_LAST[marked.id] == 0
+
+
+def test_a_kind_whose_total_is_fixed_shows_it_while_queued_and_writes_no_plan(tenant):
+    job, _ = job_create(
+        actor=tenant.principal("ADMIN"), kind=CountFixed, params=CountParams(n=30, mark_last=True)
+    )
+    assert (job.state, job.progress_total) == (JobState.QUEUED, 30)  # "0 of 30" at once
+
+    writes = job_writes(job)
+
+    assert len(writes) == 4  # the claim and three chunks, the last one finishing the job
+    job.refresh_from_db()
+    assert (job.state, job.progress_done, job.progress_total) == (JobState.SUCCEEDED, 30, 30)
+    assert applied(job) == Counter(range(1, 31))
 
 
 def test_an_abort_requested_just_before_the_last_chunk_stops_it(tenant):
