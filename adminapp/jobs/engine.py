@@ -71,6 +71,11 @@ def job_principal(job: Job, kind: JobKind | None = None) -> Principal:
     principal = principals.resolve_owner(
         org_id=job.organization_id, owner=owner_ref(job), request_id=job.request_id
     )
+    return _permitted(principal, kind)
+
+
+def _permitted(principal: Principal, kind: JobKind | None) -> Principal:
+    """``principal``, unless it lacks the permission ``kind`` needs (``OwnerGone``)."""
     needed = kind.permission if kind is not None else None
     if needed and not authz.can(principal, needed):
         meaning = authz.VOCABULARY[authz.Permission(needed)].meaning[authz.Scope.ORG]
@@ -181,12 +186,27 @@ class _Run:
         self.succeeded = self.failed = 0
 
     def between_chunks(self) -> None:
+        """Stop on an abort request; else re-resolve the owner (``OwnerGone``). For an
+        account owner, one statement reads the job's abort flag beside the owner's key,
+        membership and user (``principals.owner_query``)."""
+        job = self.job
+        query = principals.owner_query(
+            org_id=job.organization_id, owner=owner_ref(job), request_id=job.request_id
+        )
         with connection.cursor() as cursor:
-            cursor.execute(_abort_sql(), [self.job.id])
+            if query is None:
+                cursor.execute(_abort_sql(), [job.id])
+            else:
+                cursor.execute(_abort_and_sql(query.sql), [*query.params, job.id])
             found = cursor.fetchone()
-        if found and found[0]:
-            raise JobAborted(self.job.id)
-        self.ctx.principal = job_principal(self.job, self.kind)  # raises OwnerGone
+        if found is None:
+            raise JobLost(job.id)  # the job itself is gone
+        if found[0]:
+            raise JobAborted(job.id)
+        if query is None:
+            self.ctx.principal = job_principal(job, self.kind)
+        else:
+            self.ctx.principal = _permitted(query.resolve(found[1:]), self.kind)
 
     def checkpoint(self) -> dict[str, Any]:
         return {
@@ -322,6 +342,13 @@ def _update_sql(columns: tuple[str, ...]) -> str:
         f"UPDATE {q(Job._meta.db_table)} SET {sets}"  # noqa: S608
         " WHERE id = %s AND state = %s AND attempts = %s"
     )
+
+
+@functools.cache
+def _abort_and_sql(query: str) -> str:
+    """``query`` (one row) with the job's abort flag as a first column."""
+    table = connection.ops.quote_name(Job._meta.db_table)
+    return f"SELECT j.abort_requested, q.* FROM {table} j CROSS JOIN ({query}) q WHERE j.id = %s"  # noqa: S608
 
 
 @functools.cache
