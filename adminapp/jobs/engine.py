@@ -358,6 +358,7 @@ def _abort_sql() -> str:
     )
 
 
+@functools.cache
 def _claim_sql() -> str:
     q = connection.ops.quote_name
     columns = ", ".join(q(f.column) for f in Job._meta.concrete_fields)
