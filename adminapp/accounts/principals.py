@@ -12,18 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 
 from adminapp.accounts.models import ApiKey, ApiKeyKind, OrgMembership, User
 from adminapp.core import logs
 from adminapp.core.errors import ApplicationError, NotFound
+from adminapp.core.models import aware_timestamp
 from adminapp.core.principal import SYSTEM, Principal, PrincipalKind
 
 __all__ = [
     "SESSION_ORG_KEY",
     "SYSTEM",
     "OwnerGone",
+    "OwnerQuery",
     "OwnerRef",
     "for_api_key",
     "for_membership",
@@ -35,6 +38,7 @@ __all__ = [
     "for_visitor",
     "is_member",
     "owner_of",
+    "owner_query",
     "register_owner_resolver",
     "resolve_owner",
     "stamp",
@@ -258,43 +262,101 @@ def resolve_owner(*, org_id: str, owner: OwnerRef, request_id: str = "") -> Prin
     """The owner of a job as it stands now: the credential it used must still work and a
     person must still belong to the org (with the role they hold *now*). Raises
     ``OwnerGone`` otherwise, so work never continues with rights its owner has lost."""
+    query = owner_query(org_id=org_id, owner=owner, request_id=request_id)
+    if query is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(query.sql, query.params)
+            return query.resolve(cursor.fetchone())
     if owner.kind == PrincipalKind.SYSTEM:
         principal = Principal(kind=PrincipalKind.SYSTEM, org_id=org_id, role=None, label="system")
-    elif owner.kind in _owner_resolvers:
-        principal = _owner_resolvers[owner.kind](owner, org_id)
     else:
-        principal = _resolve_account_owner(org_id, owner)
+        principal = _owner_resolvers[owner.kind](owner, org_id)
     return principal.with_request(ip=None, request_id=request_id or None)
 
 
-def _resolve_account_owner(org_id: str, owner: OwnerRef) -> Principal:
-    key = None
+@dataclass(frozen=True)
+class OwnerQuery:
+    """How an account owner (a person, by session or personal key, or a service key) is
+    resolved: one hand-written statement reading the credential the job used, the owner's
+    membership of the org and their user, whichever exist (``sql`` with ``params``, one
+    row), and ``resolve(row)`` on its row. A caller may fold the statement into one of its
+    own (the jobs engine reads a job's abort flag beside it, before every chunk)."""
+
+    sql: str
+    params: list
+    org_id: str
+    owner: OwnerRef
+    request_id: str = ""
+
+    def resolve(self, row) -> Principal:
+        principal = _account_owner(self.org_id, self.owner, row)
+        return principal.with_request(ip=None, request_id=self.request_id or None)
+
+
+def owner_query(*, org_id: str, owner: OwnerRef, request_id: str = "") -> OwnerQuery | None:
+    """The statement that resolves ``owner`` (see ``OwnerQuery``); None for owners that are
+    resolved otherwise (the system; kinds with a registered resolver, as space tokens)."""
+    if owner.kind == PrincipalKind.SYSTEM or owner.kind in _owner_resolvers:
+        return None
+    return OwnerQuery(
+        sql=_owner_sql(),
+        params=[owner.credential_id, org_id, owner.id, org_id],
+        org_id=org_id,
+        owner=owner,
+        request_id=request_id,
+    )
+
+
+def _owner_sql() -> str:
+    key, user, member = ApiKey._meta.db_table, User._meta.db_table, OrgMembership._meta.db_table
+    # Only table names from model metadata are interpolated; every value is a parameter.
+    return (
+        "SELECT k.id AS key_id, k.kind AS key_kind, k.role AS key_role,"  # noqa: S608
+        " k.label AS key_label, k.revoked_at, k.expires_at, m.account_role,"
+        " u.id AS user_id, u.email, u.is_active, u.is_superuser"
+        " FROM (SELECT 1 AS one) o"
+        f" LEFT JOIN {key} k ON k.id = %s AND k.organization_id = %s"
+        f" LEFT JOIN {member} m ON m.user_id = %s AND m.organization_id = %s"
+        f" LEFT JOIN {user} u ON u.id = m.user_id"
+    )
+
+
+def _account_owner(org_id: str, owner: OwnerRef, row) -> Principal:
+    (
+        key_id,
+        key_kind,
+        key_role,
+        key_label,
+        revoked_at,
+        expires_at,
+        member_role,
+        user_id,
+        email,
+        user_active,
+        user_superuser,
+    ) = row
     if owner.credential_id:
-        key = ApiKey.objects.filter(id=owner.credential_id, organization_id=org_id).first()
-        if key is None or key.revoked_at is not None:
+        if key_id is None or revoked_at is not None:
             raise OwnerGone(
                 "The API key that started this job has been revoked.",
                 code="owner_credential_revoked",
             )
-        if key.expires_at is not None and key.expires_at <= timezone.now():
+        expires_at = aware_timestamp(expires_at)
+        if expires_at is not None and expires_at <= timezone.now():
             raise OwnerGone(
                 "The API key that started this job has expired.",
                 code="owner_credential_expired",
             )
-        if key.kind == ApiKeyKind.SERVICE:
-            return for_service_key(key_id=key.id, org_id=org_id, role=key.role, label=key.label)
-    membership = (
-        OrgMembership.objects.select_related("user")
-        .filter(organization_id=org_id, user_id=owner.id)
-        .first()
-    )
-    if membership is None:
+        if key_kind == ApiKeyKind.SERVICE:
+            return for_service_key(key_id=key_id, org_id=org_id, role=key_role, label=key_label)
+    if user_id is None:
         raise OwnerGone(
             "The person who started this job is no longer a member of the organization.",
             code="owner_removed",
         )
-    if not membership.user.is_active:
+    if not user_active:
         raise OwnerGone(
             "The person who started this job has been deactivated.", code="owner_deactivated"
         )
-    return for_membership(membership, key_id=key.id if key else None)
+    user = User(id=user_id, email=email, is_active=True, is_superuser=bool(user_superuser))
+    return for_user(user, org_id=org_id, role=member_role, key_id=key_id)

@@ -1,6 +1,10 @@
-"""The one small base model: public prefixed id and timestamps."""
+"""The one small base model: public prefixed id and timestamps; and reading a timestamp
+column of a hand-written query."""
+
+from datetime import UTC, datetime
 
 from django.db import models
+from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
 from adminapp.core.ids import new_id
@@ -38,3 +42,13 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def aware_timestamp(value: datetime | str | None) -> datetime | None:
+    """A timestamp column read by a hand-written query, as an aware UTC datetime (SQLite
+    gives naive UTC text; PostgreSQL an aware datetime)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value

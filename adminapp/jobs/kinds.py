@@ -17,7 +17,8 @@ The engine (``adminapp.jobs.engine``) owns everything else: it applies each chun
 outcomes and the checkpoint in one transaction (so a chunk is applied exactly once, even
 when a lost worker's job is run again), heartbeats, checks for an abort and re-checks the
 owner's rights between chunks, keeps progress, and decides the outcome. A kind never does
-any of that itself. Then ``result(ctx)`` gives the summary.
+any of that itself. Then ``result(ctx)`` gives the summary (a kind that knows which chunk
+is its last marks it ``Chunk(last=True)``, and the job finishes in that chunk's transaction).
 
 Kinds register with ``@register`` in their domain's ``jobs.py``, which the domain's
 AppConfig imports, so tools can follow every kind from its app.
@@ -51,12 +52,19 @@ class Queue(StrEnum):
 class Chunk:
     """One unit of commit. ``payload`` is what ``apply`` works on; ``after`` (JSON) is
     where the work stands once this chunk is applied, handed back to ``chunks`` on a
-    re-run; ``size`` is how many units of the plan it completes."""
+    re-run; ``size`` is how many units of the plan it completes.
+
+    ``last``: the kind knows this is its final chunk (a job of one chunk, the switch at the
+    end of a plugin install). The engine then finishes the job — SUCCEEDED, its outcome and
+    ``result(ctx)`` — in the chunk's own transaction instead of in a write of its own after
+    it, and asks ``chunks`` for nothing more. The abort and owner checks before it are the
+    same as before any chunk."""
 
     payload: Any
     after: Any
     size: int = 1
     stage: str = ""  # shown beside the progress bar once this chunk is applied, if given
+    last: bool = False
 
 
 class StartOver(Exception):  # noqa: N818 - an instruction to the engine, not an error
@@ -144,6 +152,9 @@ class JobKind(Generic[ParamsT, ResultT]):
     label: ClassVar[str]
     queue: ClassVar[Queue] = Queue.DEFAULT
     unit: ClassVar[str] = "items"  # what the plan counts, for progress messages
+    # A plan known before the job runs (a plugin install's two steps): the job is created
+    # with it as its progress total, and the engine neither calls ``plan`` nor writes it.
+    total: ClassVar[int | None] = None
     # The org permission the owner must still hold for the work to go on: the engine
     # checks it with the owner re-resolved before every chunk, and fails the job with
     # ``owner_permission_lost`` once it is gone. None: nothing beyond a live owner (the
@@ -161,8 +172,9 @@ class JobKind(Generic[ParamsT, ResultT]):
                 cls.Params, cls.Result = args
 
     def plan(self, ctx: JobContext[ParamsT]) -> int | None:
-        """How many units of work there are (None: unknown). Runs once per job."""
-        return None
+        """How many units of work there are (None: unknown). Runs once per job (not at all
+        for a kind with a fixed ``total``)."""
+        return self.total
 
     def chunks(self, ctx: JobContext[ParamsT], after: Any) -> Iterable[Chunk]:
         raise NotImplementedError
@@ -177,6 +189,8 @@ class JobKind(Generic[ParamsT, ResultT]):
         safe to call twice and when nothing was ever made. Errors are logged, not raised."""
 
     def result(self, ctx: JobContext[ParamsT]) -> ResultT:
+        """The job's summary once its chunks are done. For a chunk marked ``last`` it runs
+        in that chunk's transaction: raising there undoes the chunk and fails the job."""
         raise NotImplementedError
 
 

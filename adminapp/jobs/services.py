@@ -84,7 +84,9 @@ def job_create(
         if earlier is not None:
             return _same_request(earlier, job_kind.name, params_json), False
     try:
-        with transaction.atomic():
+        # A savepoint only where a concurrent request with the same key can make the INSERT
+        # fail and the earlier job must then be read in the caller's transaction.
+        with transaction.atomic(savepoint=bool(idempotency_key)):
             job = Job.objects.create(
                 organization_id=actor.org_id,
                 kind=job_kind.name,
@@ -96,6 +98,10 @@ def job_create(
                 idempotency_key=idempotency_key,
                 request_id=actor.request_id or "",
                 stage="queued",
+                progress_total=job_kind.total,  # a plan known before it runs, if any
+                # Published as this commits (below): written now, not by an UPDATE after
+                # the publish; a publish that fails sets it back to None.
+                published_at=timezone.now(),
             )
             audit_record(
                 actor=actor,
@@ -104,7 +110,9 @@ def job_create(
                 target_id=job.id,
                 details={"kind": job_kind.name},
             )
-            transaction.on_commit(lambda: job_publish(job_id=job.id, kind=job_kind.name))
+            transaction.on_commit(
+                lambda: job_publish(job_id=job.id, kind=job_kind.name, stamped=True)
+            )
     except IntegrityError:
         # Two concurrent requests with one Idempotency-Key: the other one won.
         earlier = job_for_idempotency_key(actor=actor, idempotency_key=idempotency_key)
@@ -143,9 +151,16 @@ def _same_request(job: Job, kind: str, params: dict[str, Any]) -> Job:
     return job
 
 
-def job_publish(*, job_id: str, kind: str | None = None) -> bool:
-    """Send the job's id to its kind's queue. A failure is only logged: the row stays QUEUED
-    and the reaper publishes it again, so a broker outage delays work but never loses it."""
+def job_publish(*, job_id: str, kind: str | None = None, stamped: bool = False) -> bool:
+    """Send the job's id to its kind's queue and stamp ``published_at``. A failure is only
+    logged and leaves ``published_at`` None: the row stays QUEUED and the reaper publishes
+    it again, so a broker outage delays work but never loses it.
+
+    ``stamped``: a new job, whose row was written with ``published_at`` (its publish
+    follows its commit), so a publish that works writes nothing more. Should the process
+    die between the commit and the publish, the stamp is as old as the job itself, and the
+    reaper, which takes QUEUED jobs created and published before its grace period, takes
+    it up exactly as it would an unstamped one."""
     if kind is None:
         kind = Job.objects.filter(id=job_id).values_list("kind", flat=True).first() or ""
     job_kind = kinds.get(kind)
@@ -156,8 +171,11 @@ def job_publish(*, job_id: str, kind: str | None = None) -> bool:
         current_app.send_task(RUN_TASK, args=[job_id], queue=queue, task_id=task_id)
     except Exception:  # noqa: BLE001 - any broker failure is recoverable by the reaper
         logger.warning("Could not publish job %s; the reaper will retry", job_id, exc_info=True)
+        if stamped:
+            Job.objects.filter(id=job_id, state=JobState.QUEUED).update(published_at=None)
         return False
-    Job.objects.filter(id=job_id, state=JobState.QUEUED).update(published_at=timezone.now())
+    if not stamped:
+        Job.objects.filter(id=job_id, state=JobState.QUEUED).update(published_at=timezone.now())
     return True
 
 

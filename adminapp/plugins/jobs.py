@@ -80,15 +80,26 @@ def check_newer(plugin_id: str, new: str, installed: str | None, allow_downgrade
         )
 
 
-def _installed(plugin_id: str, *, lock: bool = False) -> Plugin | None:
-    """The installed plugin; with ``lock``, its row locked and nothing joined: on
-    PostgreSQL a row locked after waiting is re-read as committed, but a row joined to it
-    would be the one of the statement's older snapshot (a stale ``current``). ``current``
-    is then read by its own query, after the lock."""
-    qs = Plugin.objects.annotate(key=Lower("plugin_id")).filter(key=plugin_id.lower())
-    if lock:
-        return qs.select_for_update().first()
-    return qs.select_related("current").first()
+def _plugins(plugin_id: str):
+    return Plugin.objects.annotate(key=Lower("plugin_id")).filter(key=plugin_id.lower())
+
+
+def _installed_version(plugin_id: str) -> tuple[bool, str | None]:
+    """Whether the plugin is installed, and its current version (None: none in use)."""
+    found = list(_plugins(plugin_id).values_list("current__version", flat=True)[:1])
+    return bool(found), found[0] if found else None
+
+
+def _locked(plugin_id: str) -> tuple[Plugin | None, str | None]:
+    """The installed plugin, its row locked, and its current version. Nothing is joined to
+    the locked row: on PostgreSQL a row locked after waiting is re-read as committed, but a
+    row joined to it would be the one of the statement's older snapshot (a stale
+    ``current``); the current version is read by its own query, after the lock."""
+    plugin = _plugins(plugin_id).select_for_update().first()
+    if plugin is None or plugin.current_id is None:
+        return plugin, None
+    found = PluginVersion.objects.filter(id=plugin.current_id).values_list("version", flat=True)
+    return plugin, next(iter(found), None)
 
 
 def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, str, dict]:
@@ -120,6 +131,16 @@ def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, str, dict]:
     return zip_path, sha, source
 
 
+class WorkFile(File):
+    """The fetched archive, handed to the storage as a file it may take: a filesystem
+    storage moves it into place (one rename, as it does with a large upload's temporary
+    file) instead of copying its bytes; any other storage reads it as usual. The work
+    folder is removed afterwards either way."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+
 def prepare(params: PluginInstallParams) -> dict:
     """Step 1 (see the module's docstring): the new version stored and unpacked beside the
     old one, and what step 2 needs to switch to it."""
@@ -146,15 +167,14 @@ def prepare(params: PluginInstallParams) -> dict:
                 "version of the same plugin.",
                 code="plugin_id_mismatch",
             )
-        installed = _installed(m.id)
-        if params.update and installed is None:
+        installed, current = _installed_version(m.id)
+        if params.update and not installed:
             raise NotFound(f"No plugin {params.plugin_id!r} is installed.", code="plugin_not_found")
-        current = installed.current.version if installed and installed.current else None
         check_newer(m.id, m.version, current, params.allow_downgrade)
         name = f"{ARCHIVES}/{sha}.zip"
         if not default_storage.exists(name):
             with open(zip_path, "rb") as fh:
-                name = default_storage.save(name, File(fh, name=f"{sha}.zip"))
+                name = default_storage.save(name, WorkFile(fh, name=f"{sha}.zip"))
         cache.adopt(sha, work / "files")
         return {
             "plugin_id": m.id,
@@ -172,8 +192,7 @@ def prepare(params: PluginInstallParams) -> dict:
 def switch(ctx: JobContext[PluginInstallParams], new: dict) -> PluginInstallResult:
     """Step 2: one transaction (the engine's chunk transaction)."""
     params = ctx.params
-    plugin = _installed(new["plugin_id"], lock=True)
-    previous = plugin.current.version if plugin and plugin.current else None
+    plugin, previous = _locked(new["plugin_id"])
     check_newer(new["plugin_id"], new["version"], previous, params.allow_downgrade)
     if plugin is None:
         if params.update:
@@ -233,9 +252,7 @@ class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
     queue = Queue.IO
     unit = "steps"
     permission = "plugin.manage"
-
-    def plan(self, ctx: JobContext[PluginInstallParams]) -> int:
-        return 2
+    total = 2  # unpacked, switched
 
     def chunks(self, ctx: JobContext[PluginInstallParams], after) -> Iterator[Chunk]:
         if after is None:
@@ -243,7 +260,7 @@ class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
                 payload=prepare(ctx.params), after="unpacked", stage="unpacked and validated"
             )
         if after in (None, "unpacked"):
-            yield Chunk(payload=None, after="switched", stage="switched")
+            yield Chunk(payload=None, after="switched", stage="switched", last=True)
 
     def apply(self, ctx: JobContext[PluginInstallParams], chunk: Chunk) -> list[ItemOutcome]:
         if chunk.after == "unpacked":
@@ -262,15 +279,19 @@ class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
     def cleanup(self, job_id: str) -> None:
         from adminapp.jobs.models import Job
 
-        job = Job.objects.filter(id=job_id).only("params", "checkpoint").first()
-        if job is None:
+        found = Job.objects.filter(id=job_id).values_list("params", "checkpoint").first()
+        if found is None:
             return
-        name = (job.params or {}).get("input", "")
+        params, checkpoint = found[0] or {}, found[1] or {}
+        name = params.get("input", "")
         if name.startswith(UPLOADS + "/"):
             default_storage.delete(name)
         # A version stored by step 1 that step 2 never switched to (the job failed or was
-        # aborted in between): its archive is nobody's.
-        new = ((job.checkpoint or {}).get("state") or {}).get("new") or {}
+        # aborted in between): its archive is nobody's. Once switched (the checkpoint says
+        # so, written in step 2's transaction) a version row holds it.
+        if checkpoint.get("after") == "switched":
+            return
+        new = (checkpoint.get("state") or {}).get("new") or {}
         stored = new.get("archive", "")
         if (
             stored.startswith(ARCHIVES + "/")
@@ -318,13 +339,11 @@ class PluginDelete(JobKind[PluginDeleteParams, PluginDeleteResult]):
     queue = Queue.IO
     unit = "plugins"
     permission = "plugin.manage"
-
-    def plan(self, ctx: JobContext[PluginDeleteParams]) -> int:
-        return 1
+    total = 1
 
     def chunks(self, ctx: JobContext[PluginDeleteParams], after) -> Iterator[Chunk]:
         if after is None:
-            yield Chunk(payload=None, after="deleted", stage="deleted")
+            yield Chunk(payload=None, after="deleted", stage="deleted", last=True)
 
     def apply(self, ctx: JobContext[PluginDeleteParams], chunk: Chunk) -> list[ItemOutcome]:
         plugin = Plugin.objects.select_for_update().filter(id=ctx.params.plugin).first()

@@ -4,7 +4,8 @@
 ``test.apply`` whose target is ``<job id>:<item>``, in the chunk's transaction, so a test can
 count how many times each item was really applied. Its parameters plant the situations
 the engine must handle: item errors, a chunk that raises after writing, an abort arriving
-during a chunk, the reaper giving the job to another worker, the owner reading a space.
+during a chunk or just before one, the reaper giving the job to another worker, the owner
+reading a space or losing their key, a final chunk marked ``last``, a failing ``result``.
 
 Imported by the tests that use them, and by their Celery workers with ``--include``.
 """
@@ -30,6 +31,7 @@ from adminapp.jobs.kinds import (
 
 APPLIED = "test.apply"
 STARTED_OVER: dict[str, int] = {}  # job id -> how many times it was told to start over
+ASKED_PAST_LAST: Counter = Counter()  # job id -> chunks asked for after one marked last
 
 
 class CountParams(BaseModel):
@@ -41,6 +43,10 @@ class CountParams(BaseModel):
     steal_before_chunk: int | None = None  # the reaper gives the job away just before it
     space: str | None = None  # every chunk reads this space as the job's owner
     start_over: int = 0  # how many times the kind finds its checkpoint untrustworthy
+    mark_last: bool = False  # its final chunk is marked ``last`` (finished in its transaction)
+    abort_before_chunk: int | None = None  # an abort request arrives just before this chunk
+    revoke_before_chunk: int | None = None  # the owner's API key is revoked just before it
+    result_raises: bool = False  # ``result`` fails (inside a last chunk's transaction)
 
 
 class CountResult(BaseModel):
@@ -72,7 +78,18 @@ class Count(JobKind[CountParams, CountResult]):
             end, number = min(start + p.per_chunk, p.n), start // p.per_chunk
             if number == p.steal_before_chunk:  # committed on its own, as the reaper's is
                 Job.objects.filter(id=ctx.job_id).update(attempts=F("attempts") + 1)
-            yield Chunk(payload=(number, start, end), after=end, size=end - start)
+            if number == p.abort_before_chunk:  # as the API's abort: committed on its own
+                Job.objects.filter(id=ctx.job_id).update(abort_requested=True)
+            if number == p.revoke_before_chunk:
+                from django.utils import timezone
+
+                from adminapp.accounts.models import ApiKey
+
+                ApiKey.objects.filter(id=ctx.principal.key_id).update(revoked_at=timezone.now())
+            last = p.mark_last and end == p.n
+            yield Chunk(payload=(number, start, end), after=end, size=end - start, last=last)
+        if p.mark_last:
+            ASKED_PAST_LAST[ctx.job_id] += 1
 
     def apply(self, ctx: JobContext[CountParams], chunk: Chunk) -> list[ItemOutcome]:
         from adminapp.audit.models import AuditEvent
@@ -105,7 +122,18 @@ class Count(JobKind[CountParams, CountResult]):
         return outcomes
 
     def result(self, ctx: JobContext[CountParams]) -> CountResult:
+        if ctx.params.result_raises:
+            raise RuntimeError("planted failure in result")
         return CountResult(applied=ctx.state.get("applied", 0))
+
+
+@register
+class CountFixed(Count):
+    """``test_count`` whose plan is known before it runs (``total``): run it with n=30."""
+
+    name = "test_count_fixed"
+    label = "Test count (fixed total)"
+    total = 30
 
 
 @register

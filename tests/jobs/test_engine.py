@@ -9,6 +9,8 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from adminapp.accounts import principals
@@ -19,7 +21,14 @@ from adminapp.jobs.engine import job_claim, job_run
 from adminapp.jobs.models import Job, JobItem, JobState
 from adminapp.jobs.services import job_create
 from tests.factories import add_member, make_key
-from tests.jobs.kinds import APPLIED, Count, CountAsAuditor, CountParams
+from tests.jobs.kinds import (
+    APPLIED,
+    ASKED_PAST_LAST,
+    Count,
+    CountAsAuditor,
+    CountFixed,
+    CountParams,
+)
 from tests.spaces.factories import make_space, make_token
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +36,11 @@ pytestmark = pytest.mark.django_db
 
 def start(actor, **params) -> Job:
     job, _ = job_create(actor=actor, kind=Count, params=CountParams(**params))
+    return job
+
+
+def start_as_auditor(actor, **params) -> Job:
+    job, _ = job_create(actor=actor, kind=CountAsAuditor, params=CountParams(**params))
     return job
 
 
@@ -42,8 +56,14 @@ def applied(job: Job) -> Counter:
     return Counter(int(t.split(":")[1]) for t in targets.values_list("target_id", flat=True))
 
 
-def test_every_chunk_is_applied_once_with_its_outcomes_numbered_in_order(tenant):
-    job = run(start(tenant.principal("ADMIN"), n=25, per_chunk=10))
+# Each guarantee holds whether the kind marks its final chunk ``last`` (the job then finishes
+# in that chunk's transaction) or not (it finishes in a write of its own after it).
+last_marked = pytest.mark.parametrize("mark_last", [False, True], ids=["unmarked", "last"])
+
+
+@last_marked
+def test_every_chunk_is_applied_once_with_its_outcomes_numbered_in_order(tenant, mark_last):
+    job = run(start(tenant.principal("ADMIN"), n=25, per_chunk=10, mark_last=mark_last))
 
     assert (job.state, job.outcome) == (JobState.SUCCEEDED, "SUCCESS")
     assert applied(job) == Counter(range(1, 26))
@@ -54,6 +74,8 @@ def test_every_chunk_is_applied_once_with_its_outcomes_numbered_in_order(tenant)
     assert (job.items_succeeded, job.items_failed) == (25, 0)
     assert job.result == {"applied": 25}
     assert job.checkpoint["after"] == 25
+    assert (job.stage, job.message) == ("done", "25 of 25 items")
+    assert job.finished_at is not None
 
 
 @pytest.mark.parametrize(
@@ -75,24 +97,41 @@ def test_the_outcome_follows_the_item_errors_beside_the_state(tenant, fail_every
     assert all(e.error_code == "odd_item" for e in errors)
 
 
-def test_a_chunk_that_fails_leaves_nothing_of_itself_and_fails_the_job(tenant):
-    job = run(start(tenant.principal("ADMIN"), n=40, per_chunk=10, raise_in_chunk=2))
+@pytest.mark.parametrize("raise_in_chunk", [2, 3], ids=["a middle chunk", "the final chunk"])
+@last_marked
+def test_a_chunk_that_fails_leaves_nothing_of_itself_and_fails_the_job(
+    tenant, mark_last, raise_in_chunk
+):
+    job = run(
+        start(
+            tenant.principal("ADMIN"),
+            n=40,
+            per_chunk=10,
+            raise_in_chunk=raise_in_chunk,
+            mark_last=mark_last,
+        )
+    )
 
     assert (job.state, job.outcome, job.error_code) == (
         JobState.FAILED,
         "FAILURE",
         "internal_error",
     )
-    assert "planted failure in chunk 2" in job.error_message
-    # Chunks 0 and 1 were committed with their outcomes; chunk 2 wrote items 21-30, then
-    # raised: none of them, and none of its outcomes, are left.
-    assert applied(job) == Counter(range(1, 21))
-    assert JobItem.objects.filter(job=job).count() == 20
-    assert (job.progress_done, job.checkpoint["after"]) == (20, 20)
+    assert f"planted failure in chunk {raise_in_chunk}" in job.error_message
+    # The chunks before it were committed with their outcomes; it wrote its ten items,
+    # then raised: none of them, and none of its outcomes, are left.
+    kept = raise_in_chunk * 10
+    assert applied(job) == Counter(range(1, kept + 1))
+    assert JobItem.objects.filter(job=job).count() == kept
+    assert (job.progress_done, job.checkpoint["after"]) == (kept, kept)
+    assert job.result is None
 
 
-def test_an_abort_stops_the_job_between_chunks_and_keeps_what_was_done(tenant):
-    job = run(start(tenant.principal("ADMIN"), n=50, per_chunk=10, abort_in_chunk=1))
+@last_marked
+def test_an_abort_stops_the_job_between_chunks_and_keeps_what_was_done(tenant, mark_last):
+    job = run(
+        start(tenant.principal("ADMIN"), n=50, per_chunk=10, abort_in_chunk=1, mark_last=mark_last)
+    )
 
     assert (job.state, job.outcome) == (JobState.ABORTED, "PARTIAL_SUCCESS")
     assert applied(job) == Counter(range(1, 21))  # the chunk that was running finished
@@ -100,12 +139,22 @@ def test_an_abort_stops_the_job_between_chunks_and_keeps_what_was_done(tenant):
     assert job.result is None
 
 
-def test_a_worker_that_lost_its_claim_commits_nothing_and_the_next_attempt_finishes_once(tenant):
-    job = start(tenant.principal("ADMIN"), n=30, per_chunk=10, steal_before_chunk=1)
-    job = run(job)  # chunk 0 commits; then the reaper gives the job to attempt 2
+@pytest.mark.parametrize("steal_before_chunk", [1, 2], ids=["a middle chunk", "the final chunk"])
+@last_marked
+def test_a_worker_that_lost_its_claim_commits_nothing_and_the_next_attempt_finishes_once(
+    tenant, mark_last, steal_before_chunk
+):
+    job = start(
+        tenant.principal("ADMIN"),
+        n=30,
+        per_chunk=10,
+        steal_before_chunk=steal_before_chunk,
+        mark_last=mark_last,
+    )
+    job = run(job)  # the chunks before it commit; then the reaper gives the job to attempt 2
 
     assert job.state == JobState.RUNNING and job.attempts == 2
-    assert applied(job) == Counter(range(1, 11))
+    assert applied(job) == Counter(range(1, steal_before_chunk * 10 + 1))
     # The reaper's requeue, and the second worker's delivery:
     Job.objects.filter(id=job.id).update(state=JobState.QUEUED)
     job.params = {**job.params, "steal_before_chunk": None}
@@ -116,6 +165,79 @@ def test_a_worker_that_lost_its_claim_commits_nothing_and_the_next_attempt_finis
     assert applied(job) == Counter(range(1, 31))  # every item exactly once
     assert [i.seq for i in JobItem.objects.filter(job=job).order_by("seq")] == list(range(30))
     assert job.items_succeeded == 30
+
+
+# --- a final chunk marked last ---------------------------------------------------------------
+def job_writes(job: Job) -> list[str]:
+    """The UPDATEs of the job's row while it runs."""
+    with CaptureQueriesContext(connection) as captured:
+        job_run(job_id=job.id)
+    table = Job._meta.db_table
+    return [q["sql"] for q in captured if q["sql"].startswith(f'UPDATE "{table}"')]
+
+
+def test_a_job_whose_final_chunk_is_marked_last_finishes_in_its_transaction(tenant):
+    """The same job, the same result, one write of the job row fewer: the finish rides on the
+    last chunk's own checkpoint write; and nothing is asked of the kind past that chunk."""
+    actor = tenant.principal("ADMIN")
+    plain, marked = (
+        start(actor, n=25, per_chunk=10),
+        start(actor, n=25, per_chunk=10, mark_last=True),
+    )
+
+    plain_writes, marked_writes = job_writes(plain), job_writes(marked)
+
+    assert len(plain_writes) == 6  # the claim, the plan, three chunks, then the finish
+    assert len(marked_writes) == len(plain_writes) - 1
+    assert "SUCCEEDED" in marked_writes[-1] and '"checkpoint"' in marked_writes[-1]
+    plain.refresh_from_db()
+    marked.refresh_from_db()
+    fields = ("state", "outcome", "result", "progress_done", "stage", "message", "items_succeeded")
+    assert [getattr(marked, f) for f in fields] == [getattr(plain, f) for f in fields]
+    assert ASKED_PAST_LAST[marked.id] == 0
+
+
+def test_a_kind_whose_total_is_fixed_shows_it_while_queued_and_writes_no_plan(tenant):
+    job, _ = job_create(
+        actor=tenant.principal("ADMIN"), kind=CountFixed, params=CountParams(n=30, mark_last=True)
+    )
+    assert (job.state, job.progress_total) == (JobState.QUEUED, 30)  # "0 of 30" at once
+
+    writes = job_writes(job)
+
+    assert len(writes) == 4  # the claim and three chunks, the last one finishing the job
+    job.refresh_from_db()
+    assert (job.state, job.progress_done, job.progress_total) == (JobState.SUCCEEDED, 30, 30)
+    assert applied(job) == Counter(range(1, 31))
+
+
+def test_an_abort_requested_just_before_the_last_chunk_stops_it(tenant):
+    job = run(
+        start(tenant.principal("ADMIN"), n=5, per_chunk=10, mark_last=True, abort_before_chunk=0)
+    )
+    assert (job.state, job.outcome, job.result) == (JobState.ABORTED, "FAILURE", None)
+    assert applied(job) == Counter()
+    assert not JobItem.objects.filter(job=job).exists()
+
+
+def test_the_owner_is_checked_again_just_before_a_one_chunk_jobs_only_chunk(tenant):
+    """Checked as the job starts (a live key), the key revoked while its only chunk is
+    prepared: the chunk never applies."""
+    _, actor = _key_principal(tenant)
+    job = run(start(actor, n=5, per_chunk=10, mark_last=True, revoke_before_chunk=0))
+    assert (job.state, job.error_code) == (JobState.FAILED, "owner_credential_revoked")
+    assert applied(job) == Counter()
+    assert not JobItem.objects.filter(job=job).exists()
+
+
+def test_a_last_chunk_whose_result_fails_is_undone_and_fails_the_job(tenant):
+    job = run(
+        start(tenant.principal("ADMIN"), n=15, per_chunk=10, mark_last=True, result_raises=True)
+    )
+    assert (job.state, job.error_code) == (JobState.FAILED, "internal_error")
+    assert "planted failure in result" in job.error_message
+    assert applied(job) == Counter(range(1, 11))  # the first chunk only
+    assert (job.progress_done, job.checkpoint["after"], job.result) == (10, 10, None)
 
 
 @pytest.mark.parametrize(("times", "state"), [(1, JobState.SUCCEEDED), (2, JobState.FAILED)])
@@ -181,6 +303,25 @@ def test_a_job_fails_once_the_key_that_started_it_expires(tenant):
     job = start(actor, n=5)
     ApiKey.objects.filter(id=key.id).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert run(job).error_code == "owner_credential_expired"
+
+
+@pytest.mark.parametrize(("role", "state"), [("ADMIN", "SUCCEEDED"), ("MEMBER", "FAILED")])
+def test_a_service_keys_job_runs_with_the_keys_role_and_stops_once_it_is_revoked(
+    tenant, role, state
+):
+    secret = make_key(tenant.owner, tenant.org, kind="SERVICE", role=role)
+    key = ApiKey.objects.get(digest=crypto.digest(secret))
+    actor = principals.for_service_key(
+        key_id=key.id, org_id=tenant.org.id, role=role, label=key.label
+    )
+    job = run(start_as_auditor(actor, n=3))
+    assert (job.state, job.owner_type) == (state, "service_key")
+    if state == "FAILED":  # a MEMBER key does not hold audit.read, which the kind needs
+        assert job.error_code == "owner_permission_lost"
+
+    again = start_as_auditor(actor, n=3)
+    ApiKey.objects.filter(id=key.id).update(revoked_at=timezone.now())
+    assert run(again).error_code == "owner_credential_revoked"
 
 
 def test_a_job_fails_once_its_owner_leaves_the_organization_or_is_deactivated(tenant):

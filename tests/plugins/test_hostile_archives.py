@@ -10,6 +10,7 @@ import warnings
 
 import pytest
 
+from adminapp.jobs.models import Job
 from adminapp.plugins.models import Plugin
 from tests.plugins.factories import (
     FIFO,
@@ -171,14 +172,31 @@ def test_a_manifest_pointing_outside_is_refused(admin, tmp_path):
     )
 
 
-def test_a_file_that_is_not_a_zip_is_refused_at_once(tenant, tmp_path, client):
+def test_a_file_that_is_not_a_zip_is_refused_at_once_as_invalid_input(tenant, tmp_path, client):
+    """422 with the same code and field as the archive's other refusals (an empty file, a
+    hostile entry), not a 400 of its own."""
     _, auth = instance_admin(tenant)
     fake = io.BytesIO(b"#!/bin/sh\nrm -rf /\n")
     fake.name = "plugin.zip"
     response = client.post("/api/v1/plugins/install/archive", {"file": fake}, **auth)
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "plugin_archive_refused"
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["code"], error["fields"]) == ("plugin_archive_refused", {"file": ["Not a zip."]})
     assert Plugin.objects.count() == 0
+    assert not Job.objects.exists()
+
+
+def test_an_empty_upload_is_refused_as_invalid_input_with_a_code_of_its_own(
+    tenant, tmp_path, client
+):
+    _, auth = instance_admin(tenant)
+    empty = io.BytesIO(b"")
+    empty.name = "plugin.zip"
+    response = client.post("/api/v1/plugins/install/archive", {"file": empty}, **auth)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["code"], error["fields"]) == ("plugin_archive_empty", {"file": ["Empty file."]})
+    assert not Job.objects.exists()
 
 
 def test_an_oversize_upload_is_refused_with_413(tenant, tmp_path, client, settings):

@@ -86,6 +86,13 @@ def test_an_archive_installs_as_a_job_and_its_components_appear(admin, tmp_path)
     assert actions[-2:] == ["plugin.install_requested", "plugin.install"]
 
 
+def test_an_install_shows_its_two_steps_from_the_moment_it_is_queued(admin, tmp_path):
+    job = services.plugin_install_from_archive(actor=admin, upload=upload(archive(tmp_path)))
+    assert (job.state, job.progress_done, job.progress_total) == ("QUEUED", 0, 2)
+    job = run(job)
+    assert (job.state, job.stage, job.message) == ("SUCCEEDED", "done", "2 of 2 steps")
+
+
 def test_a_nested_folder_archive_installs_too(admin, tmp_path):
     files = {f"demo-1.0.0/{name}": data for name, data in plugin_files().items()}
     job = install_archive(admin, zip_of(tmp_path / "nested.zip", files))

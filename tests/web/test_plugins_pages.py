@@ -226,7 +226,7 @@ def test_an_upload_is_required_checked_by_the_api_and_installs_as_a_job(admin, t
     assert empty.status_code == 422
     assert field_error(empty, "Plugin zip file") == ["This field is required."]
     bad = admin.post(url, {"file": io.BytesIO(b"not a zip at all")})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert field_error(bad, "Plugin zip file") != []  # the API's words
     assert not Job.objects.exists()
     path = zip_of(tmp_path / "demo.zip", plugin_files("demo", "1.2.0"))

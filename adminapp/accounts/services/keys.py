@@ -25,6 +25,7 @@ from adminapp.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from adminapp.core.models import aware_timestamp
 from adminapp.core.principal import Principal
 from adminapp.core.validation import clean_text
 
@@ -194,7 +195,9 @@ def api_key_authenticate(*, token: str) -> ApiKey:
         user_superuser,
         member_role,
     ) = row
-    expires_at, last_used_at, revoked_at = map(_as_aware, (expires_at, last_used_at, revoked_at))
+    expires_at, last_used_at, revoked_at = map(
+        aware_timestamp, (expires_at, last_used_at, revoked_at)
+    )
     now = timezone.now()
     if revoked_at is not None:
         raise AuthenticationFailed("This API key has been revoked.", code="api_key_revoked")
@@ -223,13 +226,3 @@ def api_key_authenticate(*, token: str) -> ApiKey:
         )
     key.member_role = member_role
     return key
-
-
-def _as_aware(value: datetime | str | None) -> datetime | None:
-    """A timestamp column read by a raw query, as an aware UTC datetime (SQLite gives naive
-    UTC text; PostgreSQL an aware datetime)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)
-    return value

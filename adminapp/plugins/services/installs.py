@@ -11,11 +11,11 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from adminapp.audit.services import audit_record
-from adminapp.core.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from adminapp.core.errors import PayloadTooLarge, ValidationFailed
 from adminapp.core.principal import Principal
 from adminapp.jobs.models import Job
 from adminapp.jobs.services import job_create
-from adminapp.plugins import gitsource, store, usages
+from adminapp.plugins import archives, gitsource, store, usages
 from adminapp.plugins.jobs import (
     UPLOADS,
     PluginDelete,
@@ -70,15 +70,15 @@ def plugin_install_from_archive(
             code="plugin_archive_too_large",
         )
     if size == 0:
-        raise ValidationFailed("The archive is empty.", fields={"file": ["Empty file."]})
+        raise ValidationFailed(
+            "The archive is empty.", code="plugin_archive_empty", fields={"file": ["Empty file."]}
+        )
     upload.seek(0)
     head = upload.read(4)
     upload.seek(0)
-    if head not in ZIP_MAGIC:
-        raise BadRequest(
-            "The file is not a zip archive.",
-            code="plugin_archive_refused",
-            fields={"file": ["Not a zip."]},
+    if head not in ZIP_MAGIC:  # refused as the job refuses a hostile archive: 422, same code
+        raise archives.ArchiveRefused(
+            "The file is not a zip archive.", fields={"file": ["Not a zip."]}
         )
     filename = (filename or getattr(upload, "name", "") or "plugin.zip")[-255:]
     name = default_storage.save(f"{UPLOADS}/{uuid.uuid4().hex}.zip", upload)
