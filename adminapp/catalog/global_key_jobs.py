@@ -194,9 +194,8 @@ class GlobalKeyLookup(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
         )
         data = staging.json_object({"global_key": "raw", "data_row_id": "found"}, text=True)
         if ctx.state.get("join"):
-            # One row per item (the unique index: at most one holder per key); the join
-            # is spelled out for the planner too, which with statistics taken before the
-            # keys were assigned would loop over every keyed row per item.
+            # One row per item (the unique index: at most one holder per key), joined by
+            # hash (``joined`` rules out the nested loop stale statistics would choose).
             items = f"""SELECT s.pos, s.raw, h.id AS found FROM {table} s
                 LEFT JOIN catalog_datarow h ON h.organization_id = %s
                  AND h.global_key IS NOT NULL AND LOWER(h.global_key) = LOWER(s.fkey)
