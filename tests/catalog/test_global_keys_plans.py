@@ -64,16 +64,23 @@ def plans_of_key_probes():
         yield plans
 
 
+def assigned_after_stale_statistics(tenant, n: int, key: str):
+    """An ADMIN and ``n`` rows given the keys ``key.format(i)`` by an assign right after the
+    statistics were taken."""
+    dataset = make_dataset(space=make_space(tenant, "Keys"))
+    rows = make_rows(dataset=dataset, n=n)
+    stale_statistics()
+    admin = tenant.principal("ADMIN")
+    inputs = [{"data_row_id": r.id, "global_key": key.format(i)} for i, r in enumerate(rows)]
+    assert run(global_keys_assign(actor=admin, items=inputs)).outcome == "SUCCESS"
+    return admin, rows
+
+
 @pytest.fixture
 def keyed(tenant, settings):
     """20,000 rows given keys by an assign right after the statistics were taken."""
     settings.GLOBAL_KEYS_CHUNK = 20_000
-    dataset = make_dataset(space=make_space(tenant, "Keys"))
-    rows = make_rows(dataset=dataset, n=20_000)
-    stale_statistics()
-    admin = tenant.principal("ADMIN")
-    inputs = [{"data_row_id": r.id, "global_key": f"img/{i}.jpg"} for i, r in enumerate(rows)]
-    assert run(global_keys_assign(actor=admin, items=inputs)).outcome == "SUCCESS"
+    admin, rows = assigned_after_stale_statistics(tenant, 20_000, "img/{}.jpg")
     return admin, rows, [f"IMG/{i}.jpg" for i in range(len(rows))]
 
 
@@ -151,12 +158,7 @@ def test_a_large_lookup_or_clear_joins_by_hash_whatever_the_statistics_say(tenan
     lookup per chunk, the clear once while planning. Joined by hash, never by a nested loop
     over every keyed row, even with statistics taken before any row had a key."""
     settings.GLOBAL_KEYS_CHUNK = 500
-    dataset = make_dataset(space=make_space(tenant, "Keys"))
-    rows = make_rows(dataset=dataset, n=1_000)
-    stale_statistics()
-    admin = tenant.principal("ADMIN")
-    inputs = [{"data_row_id": r.id, "global_key": f"k-{i}"} for i, r in enumerate(rows)]
-    assert run(global_keys_assign(actor=admin, items=inputs)).outcome == "SUCCESS"
+    admin, rows = assigned_after_stale_statistics(tenant, 1_000, "k-{}")
     keys = [f"K-{i}" for i in range(len(rows))]
 
     with plans_of_key_probes() as plans:
