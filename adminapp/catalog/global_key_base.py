@@ -11,14 +11,10 @@ all in the engine's chunk transaction with the checkpoint (see ``GlobalKeyJob``)
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
@@ -31,9 +27,13 @@ from pydantic import BaseModel, Field
 from adminapp import authz
 from adminapp.authz import Permission
 from adminapp.catalog import staging
+from adminapp.catalog.global_key_input import (  # noqa: F401 - the headers are re-exported
+    ASSIGN_CSV_HEADER,
+    KEYS_CSV_HEADER,
+    input_rows,
+)
 from adminapp.catalog.keys import OnInvalid, fold
 from adminapp.catalog.models import Dataset
-from adminapp.core.errors import ApplicationError
 from adminapp.jobs import blocks
 from adminapp.jobs.kinds import (
     Chunk,
@@ -48,8 +48,6 @@ logger = logging.getLogger("adminapp.catalog")
 
 # --- global keys ----------------------------------------------------------------------------
 
-ASSIGN_CSV_HEADER = ["data_row_id", "global_key"]
-KEYS_CSV_HEADER = ["global_key"]
 APPLY_RETRIES = 5  # a chunk lost to a deadlock or a concurrent key is recomputed this often
 RETRY_BASE_DELAY = 0.05  # s, doubled per retry
 BOOLEANS = ("changed", "sanitized")  # the items' data keys whose values are booleans
@@ -89,58 +87,6 @@ class GlobalKeyJobResult(BaseModel):
     changed: int = Field(0, description="Rows whose key changed (would change, in a preview).")
     applied: bool = Field(description="False for a preview (dry run): nothing was changed.")
     dry_run: bool = False
-
-
-def _input_rows(name: str, fmt: str, with_row: bool) -> Iterator[tuple[int, str | None, Any]]:
-    """``(line, data_row_id, key)`` for every item of the input file, streamed. A malformed
-    line fails the job with a message naming it."""
-    with default_storage.open(name, "rb") as raw:
-        line = 0
-        try:
-            if fmt == "csv":
-                reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-                header = next(reader, None)
-                want = ASSIGN_CSV_HEADER if with_row else KEYS_CSV_HEADER
-                if header is None or [h.strip().lower() for h in header] != want:
-                    raise _bad(1, f"the header must be {','.join(want)}")
-                for record in reader:
-                    line = reader.line_num
-                    if not record:
-                        continue
-                    if len(record) != len(want):
-                        raise _bad(line, f"expected {len(want)} columns, got {len(record)}")
-                    yield (line, record[0], record[1]) if with_row else (line, None, record[0])
-                return
-            for line, content in enumerate(codecs.getreader("utf-8")(raw), start=1):
-                if not content.strip():
-                    continue
-                try:
-                    item = json.loads(content)
-                except ValueError:
-                    raise _bad(line, "not JSON") from None
-                yield (line, *_item(line, item, with_row))
-        except UnicodeDecodeError:
-            raise _bad(line + 1, "not UTF-8 text") from None
-
-
-def _bad(line: int, why: str) -> ApplicationError:
-    return ApplicationError(f"Input line {line}: {why}.", code="bad_input")
-
-
-def _item(line: int, item: Any, with_row: bool) -> tuple[str | None, str]:
-    if with_row:
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("data_row_id"), str)
-            or not isinstance(item.get("global_key"), str)
-        ):
-            raise _bad(line, 'expected {"data_row_id": "...", "global_key": "..."}')
-        return item["data_row_id"], item["global_key"]
-    if isinstance(item, dict):
-        item = item.get("global_key")
-    if not isinstance(item, str):
-        raise _bad(line, 'expected a key as a JSON string or {"global_key": "..."}')
-    return None, item
 
 
 class GlobalKeyJob(JobKind):
@@ -193,7 +139,7 @@ class GlobalKeyJob(JobKind):
 
         def rows():
             for pos, (_, row_id, key) in enumerate(
-                _input_rows(params.input, params.format, self.with_row)
+                input_rows(params.input, params.format, self.with_row)
             ):
                 if pos >= skip:
                     yield self.staged(pos, row_id, key, params.on_invalid)
