@@ -30,9 +30,10 @@ from adminapp.catalog import staging
 from adminapp.catalog.global_key_input import (  # noqa: F401 - the headers are re-exported
     ASSIGN_CSV_HEADER,
     KEYS_CSV_HEADER,
+    header_line_is,
     input_rows,
 )
-from adminapp.catalog.keys import OnInvalid, fold
+from adminapp.catalog.keys import OnInvalid
 from adminapp.catalog.models import Dataset
 from adminapp.jobs import blocks
 from adminapp.jobs.kinds import (
@@ -134,8 +135,18 @@ class GlobalKeyJob(JobKind):
         return staging.size(table)
 
     def stage(self, ctx: JobContext, table: str, *, skip: int = 0) -> None:
-        """Stage the input's items from position ``skip`` on."""
+        """Stage the input's items from position ``skip`` on: a CSV of keys from scratch on
+        PostgreSQL by one server-side ``COPY`` of its bytes (``staging.copy_csv``), when they
+        are plain records; otherwise read here, item by item, and loaded in batches."""
         params = ctx.params
+        if not skip and self.copies_csv and params.format == "csv" and staging.is_postgres():
+            with default_storage.open(params.input, "rb") as source:
+                header = source.readline()
+                if (
+                    header_line_is(header, KEYS_CSV_HEADER)
+                    and staging.copy_csv(table, source) is not None
+                ):
+                    return
 
         def rows():
             for pos, (_, row_id, key) in enumerate(
@@ -146,15 +157,17 @@ class GlobalKeyJob(JobKind):
 
         staging.load(table, rows(), self.staged_columns)
 
-    # clear and lookup: a key is only compared, never stored, so no rule applies; the
-    # staging table's other columns are left empty (fewer values to send per item)
-    staged_columns: ClassVar[tuple[str, ...]] = ("pos", "raw", "fkey")
+    # clear and lookup: a key is only compared (as LOWER(raw), like the unique index), never
+    # stored, so no rule applies; the staging table's other columns are left empty, and a
+    # CSV input can be staged as it is (``copies_csv``)
+    staged_columns: ClassVar[tuple[str, ...]] = ("pos", "raw")
+    copies_csv: ClassVar[bool] = True
 
     def staged(self, pos: int, row_id: str | None, key: str, on_invalid) -> tuple:
-        return (pos, key, fold(key))
+        return (pos, key)
 
     def mark(self, table: str) -> None:
-        staging.mark_repeats(table, "fkey", MESSAGES["DUPLICATE_IN_REQUEST"])
+        staging.mark_repeats(table, "LOWER(raw)", MESSAGES["DUPLICATE_IN_REQUEST"])
 
     # --- chunks -------------------------------------------------------------------------
     def chunks(self, ctx: JobContext, after: int | None) -> Iterator[Chunk]:
@@ -254,7 +267,7 @@ class GlobalKeyJob(JobKind):
         self.lock(table, lo, hi, org_id, "s.row_id")
 
     def lock_by_key(self, table: str, lo: int, hi: int, org_id: str) -> None:
-        self.lock(table, lo, hi, org_id, holder(select="h.id", key="s.fkey"))
+        self.lock(table, lo, hi, org_id, holder(select="h.id", key="s.raw"))
 
     def resolve_by_id(self, table: str, lo: int, hi: int, org_id: str) -> None:
         """target, space_id and prev from the item's row, and whether applying the item
@@ -276,7 +289,7 @@ class GlobalKeyJob(JobKind):
         all NULL where none does. ``extra``: more conditions on the items."""
         self._sql(
             f"""UPDATE {table} SET (target, space_id, prev, changed) = {
-                holder(select=f"h.id, h.space_id, h.global_key, {sql_true()}", key="fkey")
+                holder(select=f"h.id, h.space_id, h.global_key, {sql_true()}", key="raw")
             }
             WHERE pos >= %s AND pos < %s {extra}""",
             [org_id, lo, hi],
@@ -420,7 +433,7 @@ class GlobalKeyJob(JobKind):
 # The data row holding a key (``key``: an SQL expression), one probe of the unique index
 # datarow_global_key_ci_unique; its one parameter is the organization id (then those of
 # ``extra``, more conditions on the row ``h``). The key is compared through LOWER() even
-# when already folded (``fkey``): on SQLite a column's TEXT affinity on the right-hand side
+# when already folded (``fkey``) or a column of keys as given: on SQLite a column's TEXT affinity on the right-hand side
 # would keep the index on the expression from being used for the key (it searched every
 # key of the organization instead).
 def holder(select: str, key: str, extra: str = "") -> str:

@@ -29,7 +29,7 @@ def input_rows(name: str, fmt: str, with_row: bool) -> Iterator[tuple[int, str |
                 reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
                 header = next(reader, None)
                 want = ASSIGN_CSV_HEADER if with_row else KEYS_CSV_HEADER
-                if header is None or [h.strip().lower() for h in header] != want:
+                if not header_is(header, want):
                     raise _bad(1, f"the header must be {','.join(want)}")
                 for record in reader:
                     line = reader.line_num
@@ -49,6 +49,19 @@ def input_rows(name: str, fmt: str, with_row: bool) -> Iterator[tuple[int, str |
                 yield (line, *_item(line, item, with_row))
         except UnicodeDecodeError:
             raise _bad(line + 1, "not UTF-8 text") from None
+
+
+def header_is(header: list[str] | None, want: list[str]) -> bool:
+    """Whether a CSV header names ``want``'s columns (in order, any case, spaces around)."""
+    return header is not None and [h.strip().lower() for h in header] == want
+
+
+def header_line_is(line: bytes, want: list[str]) -> bool:
+    """``header_is`` for a file's first line as bytes (False unless it is UTF-8)."""
+    try:
+        return header_is(next(csv.reader([line.decode("utf-8")]), None), want)
+    except (UnicodeDecodeError, csv.Error):
+        return False
 
 
 def _bad(line: int, why: str) -> ApplicationError:

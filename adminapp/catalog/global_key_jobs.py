@@ -54,6 +54,7 @@ class GlobalKeyAssign(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
     with_row = True
 
     staged_columns = staging.COLUMNS
+    copies_csv = False  # each key is checked (and maybe sanitized) here
 
     def staged(self, pos: int, row_id: str | None, key: str, on_invalid) -> tuple:
         checked = check_key(key, on_invalid)
@@ -117,7 +118,7 @@ class GlobalKeyClear(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResul
                        prev = h.global_key, changed = TRUE
                 FROM catalog_datarow h
                 WHERE h.organization_id = %s AND h.global_key IS NOT NULL
-                  AND LOWER(h.global_key) = LOWER({table}.fkey) AND {table}.code IS NULL""",
+                  AND LOWER(h.global_key) = LOWER({table}.raw) AND {table}.code IS NULL""",
                 [ctx.org_id],
             )
         return total
@@ -130,7 +131,7 @@ class GlobalKeyClear(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResul
             # Lock the rows resolved while planning (a probe only for the items none held
             # then), then resolve again only the items whose row no longer holds the key
             # exactly as it did (changed since the plan; none held it then).
-            probe = holder(select="h.id", key="s.fkey")
+            probe = holder(select="h.id", key="s.raw")
             self.lock(table, lo, hi, ctx.org_id, f"COALESCE(s.target, {probe})")
             self.resolve_by_key(
                 table,
@@ -198,11 +199,11 @@ class GlobalKeyLookup(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResu
             # hash (``joined`` rules out the nested loop stale statistics would choose).
             items = f"""SELECT s.pos, s.raw, h.id AS found FROM {table} s
                 LEFT JOIN catalog_datarow h ON h.organization_id = %s
-                 AND h.global_key IS NOT NULL AND LOWER(h.global_key) = LOWER(s.fkey)
+                 AND h.global_key IS NOT NULL AND LOWER(h.global_key) = LOWER(s.raw)
                  AND h.space_id IN ({spaces})
                 WHERE s.pos >= %s AND s.pos < %s"""
         else:
-            found = holder(select="h.id", key="fkey", extra=f" AND h.space_id IN ({spaces})")
+            found = holder(select="h.id", key="raw", extra=f" AND h.space_id IN ({spaces})")
             items = f"""SELECT pos, raw, {found} AS found
                 FROM {table} WHERE pos >= %s AND pos < %s"""
         run = self.joined if ctx.state.get("join") else self._sql
