@@ -112,6 +112,7 @@ class GlobalKeyJob(JobKind):
     space_permission: ClassVar[str] = Permission.GLOBAL_KEY_ASSIGN
     writes: ClassVar[bool] = True
     fails_taken: ClassVar[bool] = True  # asks which rows a chunk releases (fail_taken)
+    every_success_changes: ClassVar[bool] = False  # a clear: each key found is cleared
 
     # --- plan ---------------------------------------------------------------------------
     def plan(self, ctx: JobContext) -> int:
@@ -130,6 +131,10 @@ class GlobalKeyJob(JobKind):
                 "Job %s: %s items were staged already; going on from there", ctx.job_id, staged
             )
         self.stage(ctx, table, skip=staged)
+        return self.prepare(ctx, table)
+
+    def prepare(self, ctx: JobContext, table: str) -> int:
+        """After staging: mark the repeats, analyze; the number of items."""
         self.mark(table)
         staging.analyze(table)
         return staging.size(table)
@@ -227,7 +232,9 @@ class GlobalKeyJob(JobKind):
                 logger.info("Job %s chunk %s-%s retried: %s", ctx.job_id, lo, hi, exc)
                 time.sleep(RETRY_BASE_DELAY * 2**attempt)
         self.record(ctx, table, lo, hi)
-        counts = staging.counts(table, lo, hi)
+        counts = staging.counts(table, lo, hi, changed=not self.every_success_changes)
+        if self.every_success_changes:
+            counts["changed"] = counts.get("", 0)
         total = dict(ctx.state.get("counts") or {})
         for code, n in counts.items():
             total[code or "SUCCESS"] = total.get(code or "SUCCESS", 0) + n
@@ -250,12 +257,16 @@ class GlobalKeyJob(JobKind):
     # as a join the planner may order: with the statistics of a table where no row had a
     # key yet (right after an import or an assign, before autovacuum's analyze) a join was
     # planned as a nested loop over every keyed row × every staged item of the chunk.
-    def lock(self, table: str, lo: int, hi: int, org_id: str, row: str) -> None:
+    def lock(self, table: str, lo: int, hi: int, org_id: str, row: str, extra: str = "") -> None:
         """Lock the chunk's rows in id order (PostgreSQL), so overlapping jobs queue rather
-        than deadlock; ``row`` is the SQL giving an item's row id from ``s``."""
+        than deadlock; ``row`` is the SQL giving an item's row id from ``s``; ``extra``:
+        more conditions on the items."""
         if not staging.is_postgres():
             return  # SQLite writers are serialized by the database itself
-        ids = f"SELECT {row} FROM {table} s WHERE s.pos >= %s AND s.pos < %s AND s.code IS NULL"
+        ids = (
+            f"SELECT {row} FROM {table} s"
+            f" WHERE s.pos >= %s AND s.pos < %s AND s.code IS NULL {extra}"
+        )
         self._sql(
             f"""SELECT d.id FROM catalog_datarow d
             WHERE {staging.ids_in("d.id", ids)} AND d.organization_id = %s
@@ -266,8 +277,8 @@ class GlobalKeyJob(JobKind):
     def lock_by_id(self, table: str, lo: int, hi: int, org_id: str) -> None:
         self.lock(table, lo, hi, org_id, "s.row_id")
 
-    def lock_by_key(self, table: str, lo: int, hi: int, org_id: str) -> None:
-        self.lock(table, lo, hi, org_id, holder(select="h.id", key="s.raw"))
+    def lock_by_key(self, table: str, lo: int, hi: int, org_id: str, extra: str = "") -> None:
+        self.lock(table, lo, hi, org_id, holder(select="h.id", key="s.raw"), extra)
 
     def resolve_by_id(self, table: str, lo: int, hi: int, org_id: str) -> None:
         """target, space_id and prev from the item's row, and whether applying the item
@@ -302,12 +313,15 @@ class GlobalKeyJob(JobKind):
             [code, MESSAGES[code], lo, hi],
         )
 
-    def denied_spaces(self, ctx: JobContext, table: str, lo: int, hi: int) -> list[str]:
-        """The chunk's spaces the owner (as of this chunk) may not act in."""
+    def denied_spaces(
+        self, ctx: JobContext, table: str, lo: int, hi: int, extra: str = ""
+    ) -> list[str]:
+        """The chunk's spaces the owner (as of this chunk) may not act in; ``extra``: more
+        conditions on the items."""
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""SELECT DISTINCT space_id FROM {table}
-                WHERE pos >= %s AND pos < %s AND space_id IS NOT NULL""",
+                WHERE pos >= %s AND pos < %s AND space_id IS NOT NULL {extra}""",
                 [lo, hi],
             )
             spaces = [row[0] for row in cursor.fetchall()]
@@ -315,12 +329,12 @@ class GlobalKeyJob(JobKind):
             s for s in spaces if not authz.can_in_space(ctx.principal, s, self.space_permission)
         ]
 
-    def fail_spaces(self, table: str, lo: int, hi: int, spaces: list[str]) -> None:
+    def fail_spaces(self, table: str, lo: int, hi: int, spaces: list[str], extra: str = "") -> None:
         for start in range(0, len(spaces), 500):
             part = spaces[start : start + 500]
             self._sql(
                 f"""UPDATE {table} SET code = 'ACCESS_DENIED', message = %s, changed = NULL
-                WHERE pos >= %s AND pos < %s AND code IS NULL
+                WHERE pos >= %s AND pos < %s AND code IS NULL {extra}
                   AND space_id IN ({", ".join(["%s"] * len(part))})""",
                 [MESSAGES["ACCESS_DENIED"], lo, hi, *part],
             )
@@ -371,7 +385,7 @@ class GlobalKeyJob(JobKind):
         self._sql(
             f"""UPDATE catalog_datarow SET global_key = s.gkey, updated_at = %s
             FROM {table} s WHERE catalog_datarow.id = s.target AND {changed}""",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), lo, hi],
+            [now_value(), lo, hi],
         )
 
     def record(self, ctx: JobContext, table: str, lo: int, hi: int) -> None:
@@ -450,6 +464,11 @@ def subquery_sql(queryset) -> tuple[str, list]:
     except EmptyResultSet:
         return "SELECT NULL WHERE 1 = 0", []
     return sql, list(params)
+
+
+def now_value():
+    """The time now, as the database takes it in a hand-written statement."""
+    return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
 def sql_true() -> str:

@@ -33,6 +33,10 @@ SHAPES = {
     "a blank line": (b"k-1\n\nK-2\n", ["k-1", "K-2"]),
     "a backslash": (b"k\\1\nk-1\n", ["k\\1", "k-1"]),
     "the COPY end marker": (b"k-1\n\\.\nK-2\n", ["k-1", "\\.", "K-2"]),
+    "JSON's special characters": (
+        '"a""b"\nx\ty\n\u00e9\u2028z\n'.encode(),
+        ['a"b', "x\ty", "\u00e9\u2028z"],
+    ),
 }
 
 
@@ -60,9 +64,9 @@ def test_a_lookup_reads_the_same_items_whatever_the_csv_looks_like(tenant, rows,
         return
     assert job.outcome == "SUCCESS", job.error_message
     ids = {r.global_key.lower(): r.id for r in rows}
-    assert [(i.key, i.data["data_row_id"]) for i in job_items_all(job=job)] == [
-        (k, ids.get(k.lower())) for k in keys
-    ]
+    assert [
+        (i.key, i.data["global_key"], i.data["data_row_id"]) for i in job_items_all(job=job)
+    ] == [(k, k, ids.get(k.lower())) for k in keys]
 
 
 def test_a_clear_of_a_csv_clears_its_keys_and_marks_repeats(tenant, rows):

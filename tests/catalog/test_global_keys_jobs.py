@@ -423,3 +423,39 @@ def test_revert_of_a_clear_gives_the_keys_back(world):
     revert = run(global_keys_revert(actor=world.member, job_id=clear.id))
     assert [i.error_code for i in items(revert)] == ["", "KEY_TAKEN"]
     assert keys_of(rows) == ["x", None]
+
+
+@pytest.mark.parametrize("way", ["probe", "resolved"])
+def test_a_clear_previewed_then_run_then_reverted_gives_back_each_key_as_it_was(
+    world, settings, monkeypatch, way
+):
+    resolve_while_planning(way, monkeypatch)
+    settings.GLOBAL_KEYS_CHUNK = 3
+    rows = make_rows(dataset=world.data, n=4, keys=["One", "two", "THREE", "four"])
+    (theirs,) = make_rows(dataset=world.locked, n=1, keys=["five"])
+    keys = ["one", "Two", "five", "three", "nope", "ONE", "four"]
+
+    preview = run(global_keys_clear(actor=world.member, keys=keys, dry_run=True))
+    assert keys_of(rows + [theirs]) == ["One", "two", "THREE", "four", "five"]
+    job = run(global_keys_clear(actor=world.member, keys=keys))
+
+    def outcomes(j):
+        return [(i.status, i.key, i.error_code, i.data) for i in items(j)]
+
+    assert outcomes(preview) == outcomes(job)
+    assert [
+        (i.error_code, i.data["previous_global_key"], i.data["changed"]) for i in items(job)
+    ] == [
+        ("", "One", True),
+        ("", "two", True),
+        ("ACCESS_DENIED", "five", None),
+        ("", "THREE", True),
+        ("NOT_FOUND", None, None),
+        ("DUPLICATE_IN_REQUEST", None, None),
+        ("", "four", True),
+    ]
+    assert job.result["changed"] == 4 and job.result["counts"]["SUCCESS"] == 4
+    assert keys_of(rows + [theirs]) == [None, None, None, None, "five"]
+    revert = run(global_keys_revert(actor=world.member, job_id=job.id))
+    assert revert.outcome == "SUCCESS"
+    assert keys_of(rows + [theirs]) == ["One", "two", "THREE", "four", "five"]
