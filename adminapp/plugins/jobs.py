@@ -1,7 +1,7 @@
 """Plugin job kinds: install (store, uploaded archive or git — an update is an install of a
 newer version of an installed id) and delete.
 
-An install runs in two steps, each a chunk the engine checkpoints:
+An install does two things, in this order:
 
 1. ``unpacked`` — outside any transaction: fetch the archive (a copy of the upload, the
    store's file with its sha256 checked, or a git checkout zipped deterministically), unpack
@@ -12,8 +12,17 @@ An install runs in two steps, each a chunk the engine checkpoints:
 2. ``switched`` — one transaction: the version row, ``current`` pointed at it, the source,
    the audit event. Readers see the old version until it commits, the new one after.
 
-A worker killed anywhere before the commit of step 2 leaves the old version current and
-working; a re-run continues from step 1's checkpoint (its archive is in the storage).
+An uploaded archive or a git checkout is installed in two chunks, one per step: step 1's
+checkpoint names the archive it stored (its hash is known only once it is fetched), so a
+job given up after a killed worker still has it removed, and a re-run continues with the
+switch. A store install knows its archive's sha256 before it runs (the index's, read by the
+request, in its params: the archive fetched must have it), so the name step 1 stores it
+under is in the job's params: it runs as **one chunk** — step 1 before the chunk's
+transaction opens, the switch in it, the job finished in the same transaction (one
+transaction, abort and owner check and checkpoint less). Whatever stops it before that
+commit (an abort or a revoked owner seen before the switch, a refused version, a killed
+worker given up by the reaper) leaves the old version current and, once the job is
+finished, no stored archive behind (``cleanup``): nothing but the job's record.
 """
 
 from __future__ import annotations
@@ -47,6 +56,10 @@ class PluginInstallParams(BaseModel):
     input: str = ""  # archive: the uploaded file's name in the storage
     filename: str = ""
     store: str = ""  # store: where the store was when the install was asked
+    # store: the index's entry when the install was asked (its file and the sha256 the
+    # archive fetched must have); empty in a job asked before they were recorded
+    store_archive: str = ""
+    sha256: str = ""
     plugin_id: str = ""  # store: the id asked; an update: the installed plugin's id
     version: str | None = None
     url: str = ""
@@ -102,6 +115,26 @@ def _locked(plugin_id: str) -> tuple[Plugin | None, str | None]:
     return plugin, next(iter(found), None)
 
 
+def _store_entry(params: PluginInstallParams) -> store.StoreEntry:
+    """The store's entry the install was asked for (validated again: a plain file name, a
+    sha256); read from the store's index for a job asked before params carried it."""
+    if params.sha256:
+        return store.StoreEntry(
+            id=params.plugin_id,
+            version=params.version or "",
+            archive=params.store_archive,
+            sha256=params.sha256,
+        )
+    index = store.read_index(params.store)
+    return store.entry_for(index, params.plugin_id, params.version)
+
+
+def one_chunk(params: PluginInstallParams) -> bool:
+    """Whether the install runs as one chunk: the archive's name in the storage is known
+    before it runs (see the module's docstring)."""
+    return params.source == "store" and bool(params.sha256)
+
+
 def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, str, dict]:
     """The archive to install as a local zip, its sha256 (taken as it was written: the
     archive is not read a second time for it) and its source (no credentials)."""
@@ -114,8 +147,7 @@ def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, str, dict]:
                 out.write(block)
         return zip_path, digest.hexdigest(), {"kind": "archive", "filename": params.filename}
     if params.source == "store":
-        index = store.read_index(params.store)
-        entry = store.entry_for(index, params.plugin_id, params.version)
+        entry = _store_entry(params)
         sha = store.fetch_archive(entry, zip_path, params.store)
         source = {"kind": "store", "store": params.store, "expect": [entry.id, entry.version]}
         return zip_path, sha, source
@@ -141,9 +173,12 @@ class WorkFile(File):
         return self.file.name
 
 
-def prepare(params: PluginInstallParams) -> dict:
+def prepare(params: PluginInstallParams, *, check_installed: bool = True) -> dict:
     """Step 1 (see the module's docstring): the new version stored and unpacked beside the
-    old one, and what step 2 needs to switch to it."""
+    old one, and what step 2 needs to switch to it. ``check_installed``: refuse a version
+    that is not newer than the installed one before storing it (the switch checks again,
+    under the plugin's lock; a one-chunk install, whose switch follows at once, checks
+    there only)."""
     work = cache.workdir("install")
     try:
         zip_path, sha, source = _fetch(params, work)
@@ -167,10 +202,13 @@ def prepare(params: PluginInstallParams) -> dict:
                 "version of the same plugin.",
                 code="plugin_id_mismatch",
             )
-        installed, current = _installed_version(m.id)
-        if params.update and not installed:
-            raise NotFound(f"No plugin {params.plugin_id!r} is installed.", code="plugin_not_found")
-        check_newer(m.id, m.version, current, params.allow_downgrade)
+        if check_installed:
+            installed, current = _installed_version(m.id)
+            if params.update and not installed:
+                raise NotFound(
+                    f"No plugin {params.plugin_id!r} is installed.", code="plugin_not_found"
+                )
+            check_newer(m.id, m.version, current, params.allow_downgrade)
         name = f"{ARCHIVES}/{sha}.zip"
         if not default_storage.exists(name):
             with open(zip_path, "rb") as fh:
@@ -255,6 +293,11 @@ class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
     total = 2  # unpacked, switched
 
     def chunks(self, ctx: JobContext[PluginInstallParams], after) -> Iterator[Chunk]:
+        if after is None and one_chunk(ctx.params):
+            # Both steps: the archive work now, before the chunk's transaction; the switch in it.
+            new = prepare(ctx.params, check_installed=False)
+            yield Chunk(payload=new, after="switched", size=2, stage="switched", last=True)
+            return
         if after is None:
             yield Chunk(
                 payload=prepare(ctx.params), after="unpacked", stage="unpacked and validated"
@@ -269,9 +312,14 @@ class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
             return [
                 ItemOutcome.success(key=f"{new['plugin_id']} {new['version']}", step="unpacked")
             ]
-        result = switch(ctx, ctx.state["new"])
+        new = ctx.state["new"] if chunk.payload is None else chunk.payload
+        result = switch(ctx, new)
         ctx.state["result"] = result.model_dump(mode="json")
-        return [ItemOutcome.success(key=f"{result.plugin_id} {result.version}", step="switched")]
+        key = f"{result.plugin_id} {result.version}"
+        switched = ItemOutcome.success(key=key, step="switched")
+        if chunk.payload is None:
+            return [switched]
+        return [ItemOutcome.success(key=key, step="unpacked"), switched]
 
     def result(self, ctx: JobContext[PluginInstallParams]) -> PluginInstallResult:
         return PluginInstallResult.model_validate(ctx.state["result"])
@@ -279,20 +327,26 @@ class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
     def cleanup(self, job_id: str) -> None:
         from adminapp.jobs.models import Job
 
-        found = Job.objects.filter(id=job_id).values_list("params", "checkpoint").first()
+        found = (
+            Job.objects.filter(id=job_id).values_list("params", "checkpoint", "attempts").first()
+        )
         if found is None:
             return
-        params, checkpoint = found[0] or {}, found[1] or {}
+        params, checkpoint, attempts = found[0] or {}, found[1] or {}, found[2]
         name = params.get("input", "")
         if name.startswith(UPLOADS + "/"):
             default_storage.delete(name)
-        # A version stored by step 1 that step 2 never switched to (the job failed or was
-        # aborted in between): its archive is nobody's. Once switched (the checkpoint says
-        # so, written in step 2's transaction) a version row holds it.
+        # A version stored by step 1 that the switch never committed (the job failed or was
+        # aborted in between, or its worker was killed and the reaper gave it up): its
+        # archive is nobody's. Once switched (the checkpoint says so, written in the
+        # switch's transaction) a version row holds it.
         if checkpoint.get("after") == "switched":
             return
-        new = (checkpoint.get("state") or {}).get("new") or {}
-        stored = new.get("archive", "")
+        if attempts and one_chunk(PluginInstallParams.model_validate(params)):
+            stored = f"{ARCHIVES}/{params['sha256']}.zip"  # what step 1 stores it as
+        else:
+            new = (checkpoint.get("state") or {}).get("new") or {}
+            stored = new.get("archive", "")
         if (
             stored.startswith(ARCHIVES + "/")
             and not PluginVersion.objects.filter(archive=stored).exists()

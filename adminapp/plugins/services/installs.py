@@ -133,6 +133,8 @@ def plugin_install_from_store(
         store=where,
         plugin_id=entry.id,
         version=entry.version,
+        store_archive=entry.archive,
+        sha256=entry.sha256,
         allow_downgrade=allow_downgrade,
         update=update,
     )
