@@ -371,6 +371,16 @@ def _claim_sql() -> str:
     )
 
 
+def _claim_loader():
+    """The compiler, converters and attribute names that load a row of ``_claim_sql``'s
+    ``RETURNING`` columns (the model's concrete fields, in order) into a Job. Built per
+    call (~0.09 ms), as they hold this thread's connection."""
+    fields = Job._meta.concrete_fields
+    compiler = Job.objects.all().query.get_compiler(connection=connection)
+    converters = compiler.get_converters([f.get_col(Job._meta.db_table) for f in fields])
+    return compiler, converters, [f.attname for f in fields]
+
+
 def job_claim(*, job_id: str) -> Job | None:
     """QUEUED → RUNNING, atomically; None when another delivery already has it (or the job
     was aborted while queued). One statement: the conditional UPDATE returns the row it
@@ -378,8 +388,16 @@ def job_claim(*, job_id: str) -> Job | None:
     would need a second query to read it back."""
     now = timezone.now()
     params = [JobState.RUNNING, now, now, "running", this_worker(), job_id, JobState.QUEUED]
-    claimed = list(Job.objects.raw(_claim_sql(), params))
-    return claimed[0] if claimed else None
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # The row as the ORM would load it (each column through its field's converters),
+    # without ``Manager.raw``'s work of matching the cursor's columns to the model's.
+    compiler, converters, names = _claim_loader()
+    (values,) = compiler.apply_converters([row], converters) if converters else [row]
+    return Job.from_db(connection.alias, names, list(values))
 
 
 def job_run(*, job_id: str) -> None:
