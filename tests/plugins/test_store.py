@@ -316,3 +316,13 @@ def test_a_one_chunk_update_whose_worker_died_is_cleaned_up_when_given_up(
     assert job.state == "ABORTED"
     assert Plugin.objects.get().current.version == "1.0.0"
     assert stored_archives() == kept
+
+
+def test_an_index_rewritten_with_the_same_size_at_once_is_read_anew(tmp_path):
+    """The parsed index is cached by its bytes, not by the file's size and mtime (two
+    writes within one clock tick share it)."""
+    where = make_store(tmp_path, ("demo", "1.0.0"))
+    path = where / "index.json"
+    assert [e.version for e in store.read_index(str(where)).plugins] == ["1.0.0"]
+    path.write_text(path.read_text().replace('"1.0.0"', '"1.0.1"'))
+    assert [e.version for e in store.read_index(str(where)).plugins] == ["1.0.1"]
