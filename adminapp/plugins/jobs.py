@@ -107,19 +107,23 @@ def _installed_version(plugin_id: str) -> tuple[bool, str | None]:
 
 def _locked(plugin_id: str) -> tuple[Plugin | None, str | None]:
     """The installed plugin (its id, manifest id and current version's id only), its row
-    locked, and its current version. Nothing is joined to the locked row: on PostgreSQL a
-    row locked after waiting is re-read as committed, but a row joined to it would be the
-    one of the statement's older snapshot (a stale ``current``); the current version is
-    read by its own query, after the lock. Hand-written: the ORM spent ~1 ms of CPU
-    compiling these two on every install."""
+    locked, and its current version.
+
+    One statement in the usual case: the version is read by a sub-select beside the
+    locked row. On PostgreSQL a row locked after waiting for another transaction is
+    re-read as that one committed it, but the sub-select still sees the statement's older
+    snapshot: a version row inserted by that transaction is not in it (NULL), while one
+    that is has the right string (a version row never changes). So a NULL beside a
+    ``current_id`` is read again by its own query, after the lock. Hand-written: the ORM
+    spent ~1 ms of CPU compiling the lock and the lookup on every install."""
     with connection.cursor() as cursor:
         cursor.execute(_locked_sql(), [plugin_id.lower()])
         row = cursor.fetchone()
         if row is None:
             return None, None
         plugin = Plugin(id=row[0], plugin_id=row[1], current_id=row[2])
-        if plugin.current_id is None:
-            return plugin, None
+        if plugin.current_id is None or row[3] is not None:
+            return plugin, row[3]
         cursor.execute(_version_sql(), [plugin.current_id])
         found = cursor.fetchone()
     return plugin, found[0] if found else None
@@ -127,10 +131,17 @@ def _locked(plugin_id: str) -> tuple[Plugin | None, str | None]:
 
 @functools.cache
 def _locked_sql() -> str:
-    table = connection.ops.quote_name(Plugin._meta.db_table)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    q = connection.ops.quote_name
+    plugins, versions = q(Plugin._meta.db_table), q(PluginVersion._meta.db_table)
+    lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+    if lock == "" and connection.features.has_select_for_update:
+        lock = " FOR UPDATE"
     # LOWER(plugin_id): the expression of the unique index (plugin_id_unique_ci).
-    return f"SELECT id, plugin_id, current_id FROM {table} WHERE LOWER(plugin_id) = %s{lock}"  # noqa: S608
+    return (
+        f"SELECT p.id, p.plugin_id, p.current_id,"  # noqa: S608
+        f" (SELECT v.version FROM {versions} v WHERE v.id = p.current_id)"
+        f" FROM {plugins} p WHERE LOWER(p.plugin_id) = %s{lock}"
+    )
 
 
 @functools.cache
