@@ -379,6 +379,14 @@ class PluginInstall(JobKind[PluginInstallParams, PluginInstallResult]):
     def result(self, ctx: JobContext[PluginInstallParams]) -> PluginInstallResult:
         return PluginInstallResult.model_validate(ctx.state["result"])
 
+    def finished(self, ctx: JobContext[PluginInstallParams], state: str) -> None:
+        """After a success nothing is left but an uploaded archive's copy (the version
+        switched to holds the stored archive): the job is not read back for it."""
+        if state != "SUCCEEDED":
+            self.cleanup(ctx.job_id)
+        elif ctx.params.input.startswith(UPLOADS + "/"):
+            default_storage.delete(ctx.params.input)
+
     def cleanup(self, job_id: str) -> None:
         from adminapp.jobs.models import Job
 
