@@ -11,7 +11,8 @@ models, taken from its generic parameters), and splits its work in three:
   that work on millions of items, as ``Outcomes(succeeded, failed)`` after writing the
   chunk's JobItems itself, set-based, numbered from ``ctx.seq`` (see ``Outcomes``);
 - ``cleanup(job_id)``: release what the job kept between deliveries (a staging table, an
-  input file) once it is finished, whatever the way (success, failure, abort, the reaper).
+  input file) once it is finished, whatever the way (success, failure, abort, the reaper);
+  ``finished(ctx, state)`` is called instead when the delivery that ran it finishes it.
 
 The engine (``adminapp.jobs.engine``) owns everything else: it applies each chunk, its item
 outcomes and the checkpoint in one transaction (so a chunk is applied exactly once, even
@@ -187,6 +188,13 @@ class JobKind(Generic[ParamsT, ResultT]):
         """Called once the job is finished (SUCCEEDED, FAILED or ABORTED, by its worker, an
         abort or the reaper), outside any chunk: drop what only the run needed. Must be
         safe to call twice and when nothing was ever made. Errors are logged, not raised."""
+
+    def finished(self, ctx: JobContext[ParamsT], state: str) -> None:
+        """Called instead of ``cleanup`` when the job finishes in the delivery that ran it
+        (``state``: SUCCEEDED, FAILED or ABORTED), with its context: a kind that can tell
+        from it what is left to drop (nothing, after a success) need not read its job back.
+        By default, ``cleanup``."""
+        self.cleanup(ctx.job_id)
 
     def result(self, ctx: JobContext[ParamsT]) -> ResultT:
         """The job's summary once its chunks are done. For a chunk marked ``last`` it runs

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from django.utils import timezone
 from pydantic import BaseModel
 
 from adminapp.accounts import principals
-from adminapp.audit.services import audit_record
+from adminapp.audit.services import audit_record, audit_records
 from adminapp.core.errors import Conflict, ValidationFailed
 from adminapp.core.principal import Principal
 from adminapp.jobs import kinds
@@ -60,8 +61,12 @@ def job_create(
     kind: type[JobKind] | JobKind | str,
     params: BaseModel | dict[str, Any] | None = None,
     idempotency_key: str | None = None,
+    audit: Sequence[dict[str, Any]] = (),
 ) -> tuple[Job, bool]:
     """Create a QUEUED job of ``kind`` and publish it once the transaction commits.
+    ``audit``: the caller's own events about the new job (each a dict of
+    ``audit_record``'s keywords; ``target_type`` and ``target_id`` default to the job),
+    written with its ``job.create`` event in one INSERT, only when the job is created.
 
     Returns ``(job, created)``. With an ``idempotency_key`` this principal already used for
     the same request (same kind and parameters), the earlier job is returned instead
@@ -103,12 +108,13 @@ def job_create(
                 # the publish; a publish that fails sets it back to None.
                 published_at=timezone.now(),
             )
-            audit_record(
+            about_job = {"target_type": "job", "target_id": job.id}
+            audit_records(
                 actor=actor,
-                action="job.create",
-                target_type="job",
-                target_id=job.id,
-                details={"kind": job_kind.name},
+                events=[
+                    {**about_job, "action": "job.create", "details": {"kind": job_kind.name}},
+                    *({**about_job, **event} for event in audit),
+                ],
             )
             transaction.on_commit(
                 lambda: job_publish(job_id=job.id, kind=job_kind.name, stamped=True)

@@ -86,11 +86,21 @@ def sweep() -> None:
             continue
 
 
+SWEEP_EVERY_S = 600
+_swept: dict[Path, float] = {}  # cache folder -> when this process last swept it
+
+
 def workdir(prefix: str) -> Path:
     """A fresh temporary folder inside the cache (same filesystem: what is unpacked in it
-    can be renamed into place); stale ones of killed processes are swept first."""
-    sweep()
-    return Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=cache_dir()))
+    can be renamed into place); stale ones of killed processes are swept first, at most
+    every ``SWEEP_EVERY_S`` per process (a sweep lists the whole cache folder: ~0.3 ms of
+    CPU on every install, for folders that go stale after a day)."""
+    base = cache_dir()
+    now = time.monotonic()
+    if now - _swept.get(base, -SWEEP_EVERY_S) >= SWEEP_EVERY_S:
+        sweep()
+        _swept[base] = now
+    return Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=base))
 
 
 def adopt(sha256: str, directory: Path) -> Path:

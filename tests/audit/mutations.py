@@ -990,6 +990,7 @@ NOT_AUDITED: dict[str, str] = {
         "system setup of the demo seed, the CLI and tests; no API reaches it"
     ),
     "audit.services.audit_record": "the audit write itself, called by every row above",
+    "audit.services.audit_records": "the audit write itself, several events in one INSERT",
     "catalog.services.datasets.dataset_name_taken": "not a mutation: builds the 409",
     "catalog.services.datasets.lock_dataset": "a helper: locks a live dataset (404 if gone)",
     "catalog.services.rows_checks.clean_external_id": _ROWS_HELPER,

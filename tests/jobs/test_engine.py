@@ -18,7 +18,7 @@ from adminapp.accounts.models import ApiKey, OrgMembership
 from adminapp.audit.models import AuditEvent
 from adminapp.core import crypto
 from adminapp.jobs.engine import job_claim, job_run
-from adminapp.jobs.models import Job, JobItem, JobState
+from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState
 from adminapp.jobs.services import job_create
 from tests.factories import add_member, make_key
 from tests.jobs.kinds import (
@@ -169,11 +169,27 @@ def test_a_worker_that_lost_its_claim_commits_nothing_and_the_next_attempt_finis
 
 # --- a final chunk marked last ---------------------------------------------------------------
 def job_writes(job: Job) -> list[str]:
-    """The UPDATEs of the job's row while it runs."""
+    """The UPDATEs of the job's row while it runs (on PostgreSQL a chunk's few item
+    outcomes ride on its checkpoint's UPDATE, in a WITH before it)."""
     with CaptureQueriesContext(connection) as captured:
         job_run(job_id=job.id)
     table = Job._meta.db_table
-    return [q["sql"] for q in captured if q["sql"].startswith(f'UPDATE "{table}"')]
+    return [q["sql"] for q in captured if f'UPDATE "{table}"' in q["sql"]]
+
+
+def test_a_chunks_few_outcomes_are_written_in_its_checkpoints_statement(tenant):
+    """On PostgreSQL each chunk's items go with its checkpoint (one statement, not two);
+    numbered and stored as ``record`` stores them."""
+    job = start(tenant.principal("ADMIN"), n=25, per_chunk=10, mark_last=True)
+    with CaptureQueriesContext(connection) as captured:
+        job_run(job_id=job.id)
+    item_inserts = [q["sql"] for q in captured if JobItem._meta.db_table in q["sql"]]
+    postgres = connection.vendor == "postgresql"
+    assert len(item_inserts) == 3
+    assert all(q.startswith("WITH items AS (INSERT") == postgres for q in item_inserts)
+    items = list(JobItem.objects.filter(job=job).order_by("seq"))
+    assert [i.seq for i in items] == list(range(25))
+    assert {(i.status, type(i.data)) for i in items} == {(JobItemStatus.SUCCESS, dict)}
 
 
 def test_a_job_whose_final_chunk_is_marked_last_finishes_in_its_transaction(tenant):

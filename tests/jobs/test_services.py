@@ -73,6 +73,22 @@ def test_the_same_idempotency_key_returns_the_same_job(tenant):
     assert Job.objects.filter(organization=tenant.org).count() == 1
 
 
+def test_the_callers_audit_events_are_written_with_the_jobs_only_when_it_is_created(tenant):
+    from adminapp.audit.models import AuditEvent
+
+    actor = tenant.principal("ADMIN")
+    asked = [{"action": "count.requested", "details": {"n": 3}}]
+    job, _ = job_create(
+        actor=actor, kind=Count, params={"n": 3}, idempotency_key="abc-2", audit=asked
+    )
+    job_create(actor=actor, kind=Count, params={"n": 3}, idempotency_key="abc-2", audit=asked)
+    events = AuditEvent.objects.filter(target_id=job.id).order_by("action")
+    assert [(e.action, e.target_type, e.details, e.actor_id) for e in events] == [
+        ("count.requested", "job", {"n": 3}, actor.actor_id),
+        ("job.create", "job", {"kind": Count.name}, actor.actor_id),
+    ]
+
+
 def test_an_idempotency_key_is_per_principal(tenant):
     a, _ = job_create(
         actor=tenant.principal("ADMIN"), kind=Count, params={"n": 1}, idempotency_key="k1"

@@ -44,3 +44,50 @@ def test_installs_of_one_new_id_at_once_leave_one_plugin(tenant, tmp_path):
     assert plugin.current.version == max(
         (j.result["version"] for j in succeeded), key=lambda v: int(v.rsplit(".", 1)[1])
     )
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_switch_that_waited_for_the_lock_sees_the_version_committed_meanwhile(tenant, tmp_path):
+    """Another install switches ``raced`` to 2.0.0 while holding the plugin's lock; the
+    lock taken after it (one statement, the version read by a sub-select of the older
+    snapshot) still answers 2.0.0 as the current version, not none."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from adminapp.plugins.jobs import _locked
+    from tests.plugins.factories import install_archive
+
+    admin, _ = instance_admin(tenant)
+    install_archive(admin, zip_of(tmp_path / "v1.zip", plugin_files("raced", "1.0.0")))
+    locked, seen = threading.Event(), {}
+
+    def switch_meanwhile():
+        try:
+            with transaction.atomic():
+                plugin = Plugin.objects.select_for_update().get()
+                version = PluginVersion.objects.create(
+                    plugin=plugin, version="2.0.0", manifest={}, sha256="0" * 64, archive="x"
+                )
+                Plugin.objects.filter(id=plugin.id).update(current=version)
+                locked.set()
+                threading.Event().wait(0.5)  # the other lock waits meanwhile
+        finally:
+            connections.close_all()
+
+    def lock_after_it():
+        try:
+            locked.wait(10)
+            with transaction.atomic():
+                seen["plugin"], seen["version"] = _locked("RACED")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=switch_meanwhile), threading.Thread(target=lock_after_it)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert seen["version"] == "2.0.0"
+    assert seen["plugin"].current_id == Plugin.objects.get().current_id

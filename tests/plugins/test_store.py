@@ -188,3 +188,141 @@ def test_every_plugin_of_the_shipped_store_installs(admin, settings):
         installed = Plugin.objects.get(plugin_id=entry.id)
         assert installed.current.manifest["components"], entry.id
     assert Plugin.objects.count() == len(index.plugins)
+
+
+# --- a store install is one chunk ---------------------------------------------------------------
+def stored_archives() -> list[str]:
+    from django.core.files.storage import default_storage
+
+    if not default_storage.exists("plugins/archives"):
+        return []
+    return sorted(default_storage.listdir("plugins/archives")[1])
+
+
+def test_a_store_install_fetches_checks_unpacks_and_switches_in_one_chunk(
+    admin, tmp_path, settings
+):
+    """Both steps in one chunk: one checkpoint (written with the switch), both steps'
+    items, "2 of 2 steps"; the archive fetched is the one whose sha256 the request read."""
+    from adminapp.jobs.models import JobItem
+    from adminapp.plugins.models import PluginVersion
+
+    where = make_store(tmp_path, ("demo", "1.0.0"))
+    settings.PLUGINS_STORE_URL = str(where)
+    job = services.plugin_install_from_store(actor=admin, plugin_id="demo")
+    entry = store.read_index(str(where)).plugins[0]
+    assert (job.params["store_archive"], job.params["sha256"]) == (entry.archive, entry.sha256)
+    job = run(job)
+    assert (job.state, job.progress_done, job.progress_total, job.message) == (
+        "SUCCEEDED",
+        2,
+        2,
+        "2 of 2 steps",
+    ), job.error_message
+    assert job.checkpoint["after"] == "switched"
+    items = JobItem.objects.filter(job_id=job.id).order_by("seq")
+    assert [(i.seq, i.key, i.data["step"]) for i in items] == [
+        (0, "demo 1.0.0", "unpacked"),
+        (1, "demo 1.0.0", "switched"),
+    ]
+    assert PluginVersion.objects.get().sha256 == entry.sha256
+    assert stored_archives() == [f"{entry.sha256}.zip"]
+
+
+def test_a_store_archive_changed_after_the_request_is_refused(admin, tmp_path, settings):
+    """The job checks the archive against the sha256 the request read from the index, even
+    when the store has been rebuilt with other bytes (and a matching index) since."""
+    where = make_store(tmp_path, ("demo", "1.0.0"))
+    settings.PLUGINS_STORE_URL = str(where)
+    job = services.plugin_install_from_store(actor=admin, plugin_id="demo")
+    rebuilt = make_store(tmp_path, ("demo", "1.0.0"), name="rebuilt")
+    with zipfile.ZipFile(rebuilt / "demo-1.0.0.zip", "a") as zf:
+        zf.writestr("extra.py", "print('slipped in')\n")
+    (where / "demo-1.0.0.zip").write_bytes((rebuilt / "demo-1.0.0.zip").read_bytes())
+    job = run(job)
+    assert (job.state, job.error_code) == ("FAILED", "plugin_sha256_mismatch")
+    assert Plugin.objects.count() == 0
+    assert stored_archives() == []
+
+
+def test_a_refused_one_chunk_update_leaves_the_old_version_and_no_stored_archive(
+    admin, tmp_path, settings
+):
+    """An install of an older version than the installed one, found out under the lock
+    after the archive was stored: the job fails, the old version stays current and the
+    archive it stored is removed."""
+    from adminapp.audit.models import AuditEvent
+
+    settings.PLUGINS_STORE_URL = str(make_store(tmp_path, ("demo", "1.0.0"), ("demo", "1.1.0")))
+    newer = run(services.plugin_install_from_store(actor=admin, plugin_id="demo", version="1.1.0"))
+    assert newer.state == "SUCCEEDED", newer.error_message
+    kept = stored_archives()
+    job = run(services.plugin_install_from_store(actor=admin, plugin_id="demo", version="1.0.0"))
+    assert (job.state, job.error_code) == ("FAILED", "plugin_version_not_newer")
+    assert Plugin.objects.get().current.version == "1.1.0"
+    assert stored_archives() == kept
+    assert not AuditEvent.objects.filter(action="plugin.update").exists()
+
+
+def test_a_one_chunk_update_aborted_before_its_switch_leaves_no_trace(
+    admin, tmp_path, settings, monkeypatch
+):
+    """The abort is asked (through the service, as a user would) while the archive is
+    being fetched and unpacked; the engine sees it before the switch: ABORTED, the old
+    version current, the new archive not in the storage, no update audited."""
+    from adminapp.audit.models import AuditEvent
+    from adminapp.jobs.services import job_abort
+    from adminapp.plugins import jobs as plugin_jobs
+
+    settings.PLUGINS_STORE_URL = str(make_store(tmp_path, ("demo", "1.0.0"), ("demo", "1.1.0")))
+    run(services.plugin_install_from_store(actor=admin, plugin_id="demo", version="1.0.0"))
+    kept = stored_archives()
+    job = services.plugin_install_from_store(actor=admin, plugin_id="demo", version="1.1.0")
+    prepare = plugin_jobs.prepare
+
+    def abort_asked_meanwhile(params, **kwargs):
+        new = prepare(params, **kwargs)
+        job_abort(actor=admin, job_id=job.id)
+        return new
+
+    monkeypatch.setattr(plugin_jobs, "prepare", abort_asked_meanwhile)
+    job = run(job)
+    assert job.state == "ABORTED"
+    assert Plugin.objects.get().current.version == "1.0.0"
+    assert stored_archives() == kept
+    assert not AuditEvent.objects.filter(action="plugin.update").exists()
+
+
+def test_a_one_chunk_update_whose_worker_died_is_cleaned_up_when_given_up(
+    admin, tmp_path, settings
+):
+    """A worker killed after storing the new archive, before the switch committed: no
+    checkpoint says so, but the job's params name the archive; aborted and reaped, the job
+    leaves the old version current and the archive removed."""
+    from adminapp.jobs.engine import job_claim
+    from adminapp.jobs.services import job_abort, jobs_reap
+    from adminapp.plugins import jobs as plugin_jobs
+
+    settings.PLUGINS_STORE_URL = str(make_store(tmp_path, ("demo", "1.0.0"), ("demo", "1.1.0")))
+    run(services.plugin_install_from_store(actor=admin, plugin_id="demo", version="1.0.0"))
+    kept = stored_archives()
+    job = services.plugin_install_from_store(actor=admin, plugin_id="demo", version="1.1.0")
+    claimed = job_claim(job_id=job.id)  # what the killed worker did before it died:
+    new = plugin_jobs.prepare(plugin_jobs.PluginInstallParams.model_validate(claimed.params))
+    assert stored_archives() == sorted([*kept, f"{new['sha256']}.zip"])
+    job_abort(actor=admin, job_id=job.id)
+    jobs_reap(heartbeat_timeout=0)
+    job.refresh_from_db()
+    assert job.state == "ABORTED"
+    assert Plugin.objects.get().current.version == "1.0.0"
+    assert stored_archives() == kept
+
+
+def test_an_index_rewritten_with_the_same_size_at_once_is_read_anew(tmp_path):
+    """The parsed index is cached by its bytes, not by the file's size and mtime (two
+    writes within one clock tick share it)."""
+    where = make_store(tmp_path, ("demo", "1.0.0"))
+    path = where / "index.json"
+    assert [e.version for e in store.read_index(str(where)).plugins] == ["1.0.0"]
+    path.write_text(path.read_text().replace('"1.0.0"', '"1.0.1"'))
+    assert [e.version for e in store.read_index(str(where)).plugins] == ["1.0.1"]

@@ -33,19 +33,13 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 def _start(
     actor: Principal, params: PluginInstallParams, *, action: str, details: dict, key: str | None
 ) -> tuple[Job, bool]:
-    with transaction.atomic():
-        job, created = job_create(
-            actor=actor, kind=PluginInstall, params=params, idempotency_key=key
-        )
-        if created:
-            audit_record(
-                actor=actor,
-                action=action,
-                target_type="job",
-                target_id=job.id,
-                details=details,
-            )
-    return job, created
+    return job_create(
+        actor=actor,
+        kind=PluginInstall,
+        params=params,
+        idempotency_key=key,
+        audit=[{"action": action, "details": details}],  # with the job's own, one INSERT
+    )
 
 
 def plugin_install_from_archive(
@@ -133,6 +127,8 @@ def plugin_install_from_store(
         store=where,
         plugin_id=entry.id,
         version=entry.version,
+        store_archive=entry.archive,
+        sha256=entry.sha256,
         allow_downgrade=allow_downgrade,
         update=update,
     )

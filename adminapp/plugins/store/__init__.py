@@ -15,6 +15,7 @@ verified (``PLUGINS_STORE_CA_BUNDLE`` names a CA file for a private store)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -135,6 +136,14 @@ def read_index(where: str | None = None) -> StoreIndex:
         if path.stat().st_size > INDEX_MAX_BYTES:
             raise StoreRefused(f"The store's {INDEX_NAME} is larger than {INDEX_MAX_BYTES} bytes.")
         raw = path.read_bytes()
+    return _parsed(raw)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(raw: bytes) -> StoreIndex:
+    """``index.json``'s bytes, validated: cached by the bytes themselves (not by the file's
+    mtime, which two writes within a clock tick share), so an unchanged index is not parsed
+    again on every install request. The index returned is shared: callers only read it."""
     try:
         return StoreIndex.model_validate(json.loads(raw))
     except (ValueError, ValidationError) as exc:
