@@ -13,7 +13,8 @@ Columns (one row per input item, ``pos`` from 0 in input order):
 ``row_id``   the data row id the item names (assign, revert), else NULL
 ``raw``      the key as given (what the item's outcome shows as its key)
 ``gkey``     the key to store on the row (checked or sanitized; NULL: clear the key)
-``fkey``     the folded key repeats and lookups compare by (NULL: not compared)
+``fkey``     assign: the folded key its repeats compare by (clear and lookup compare
+             ``LOWER(raw)``, like the unique index; NULL: not compared)
 ``sanitized`` whether sanitizing changed the key
 ``expect``   revert only: the key the row must still hold (NULL: no key)
 ``code``     the item's error code once known (NULL: fine so far; INVALID_KEY and
