@@ -24,6 +24,8 @@ Columns (one row per input item, ``pos`` from 0 in input order):
 ``space_id`` that row's space
 ``prev``     that row's key before the job (recorded for revert)
 ``changed``  whether applying the item changes the row (same key already there: not)
+``hctid``    a large clear only (PostgreSQL): where that row lay when planned
+             (``GlobalKeyClear.resolve_all`` rebuilds the table with it)
 
 Table names come from job ids (``job_`` + letters and digits), checked here, so the only
 text put into SQL by hand is a name this module made.
