@@ -142,7 +142,8 @@ class GlobalKeyClear(GlobalKeyJob, JobKind[GlobalKeyJobParams, GlobalKeyJobResul
                        NULL::BOOLEAN AS changed, h.ctid AS hctid
                 FROM (
                     SELECT t.*, t.code IS NULL AND ROW_NUMBER() OVER (
-                        PARTITION BY LOWER(t.raw), t.code IS NULL ORDER BY t.pos
+                        PARTITION BY {staging.by_bytes("LOWER(t.raw)")}, t.code IS NULL
+                        ORDER BY t.pos
                     ) > 1 AS repeat
                     FROM {table} t
                 ) s
