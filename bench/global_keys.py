@@ -19,8 +19,15 @@ the same validations in SQL — key rules (a regex), repeats (a window function)
 keys taken by other rows (through the unique index) — and one ``UPDATE … FROM``, on
 ``bench_gk_floor``: a copy of the org's rows with ``catalog_datarow``'s shape and every one
 of its indexes (``CREATE TABLE … (LIKE catalog_datarow INCLUDING ALL)``). Lookup: ``COPY
-(SELECT … LEFT JOIN … ORDER BY pos) TO STDOUT``; clear: one ``UPDATE … SET global_key =
-NULL FROM``. Its CPU is this process's plus its backend's. The floor records no outcomes.
+(SELECT … LEFT JOIN … ORDER BY pos) TO STDOUT``; clear: the items whose key no row holds marked
+NOT_FOUND (an anti-join; the few of those whose key is held in a space the caller may not
+write: ACCESS_DENIED), then one ``UPDATE … SET global_key = NULL FROM`` for the rest. Every floor
+checks the spaces as the jobs do (a row counts only in a space the caller may act in:
+``space_id = ANY(…)``, every one of the org's here). Its CPU is this process's plus its
+backend's. The floor records no outcomes.
+
+Parallel query is off for every connection (``PGOPTIONS``): its workers are processes the
+meter cannot attribute, so a plan using them would hide CPU, ours or the floor's.
 
 **Django**: ``bulk_update`` as Django documents it, ``bulk_update(objs, ["global_key"])``
 (and ``global_key=None`` for clear), rows loaded by id, in one transaction. Its default batch
@@ -123,21 +130,22 @@ def build_floor(org_id: str) -> None:
 
 
 # --- the floor ------------------------------------------------------------------------------
-def floor_run(kind: str, path: Path, org_id: str) -> tuple[float, float, dict]:
-    """(wall s, CPU s, counts) of the hand-written floor for ``kind``."""
+def floor_run(kind: str, path: Path, org_id: str, spaces: list[str]) -> tuple[float, float, dict]:
+    """(wall s, CPU s, counts) of the hand-written floor for ``kind``; ``spaces``: those the
+    caller may write in (the jobs' space check: every one of the org's here)."""
     import psycopg
 
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         pid, cpu0 = c.backend_cpu(conn)
         wall, mine = time.perf_counter(), time.process_time()
-        counts = _floor_sql(conn, kind, path, org_id)
+        counts = _floor_sql(conn, kind, path, org_id, spaces)
         conn.commit()
         wall = time.perf_counter() - wall
         cpu = time.process_time() - mine + (c.proc_cpu(pid) or 0.0) - cpu0
     return wall, cpu, counts
 
 
-def _floor_sql(conn, kind: str, path: Path, org_id: str) -> dict:
+def _floor_sql(conn, kind: str, path: Path, org_id: str, spaces: list[str]) -> dict:
     cols = "row_id, gkey" if kind == "assign" else "gkey"
     conn.execute(
         "CREATE TEMP TABLE items (pos bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -153,8 +161,9 @@ def _floor_sql(conn, kind: str, path: Path, org_id: str) -> dict:
         with conn.cursor().copy(
             f"""COPY (SELECT i.pos, d.id FROM items i LEFT JOIN {FLOOR} d
                 ON d.organization_id = %s AND d.global_key IS NOT NULL
-               AND LOWER(d.global_key) = LOWER(i.gkey) ORDER BY i.pos) TO STDOUT""",  # noqa: S608
-            [org_id],
+               AND LOWER(d.global_key) = LOWER(i.gkey) AND d.space_id = ANY(%s)
+               ORDER BY i.pos) TO STDOUT""",  # noqa: S608
+            [org_id, spaces],
         ) as copy:
             for row in copy.rows():
                 n += 1
@@ -165,21 +174,43 @@ def _floor_sql(conn, kind: str, path: Path, org_id: str) -> dict:
                          FROM items WHERE code IS NULL) r WHERE n > 1)"""
     if kind == "clear":
         conn.execute(dup.format(col="LOWER(gkey)"))
-        done = conn.execute(
+        # The items no row of a space the caller may write holds are NOT_FOUND (those few
+        # whose key is held in another space: ACCESS_DENIED); then one UPDATE clears the rest.
+        held = f"""SELECT 1 FROM {FLOOR} d WHERE d.organization_id = %s
+            AND d.global_key IS NOT NULL AND LOWER(d.global_key) = LOWER(i.gkey)"""
+        conn.execute(
+            f"""UPDATE items i SET code = 'NOT_FOUND' WHERE code IS NULL
+              AND NOT EXISTS ({held} AND d.space_id = ANY(%s))""",
+            [org_id, spaces],
+        )
+        conn.execute(
+            f"UPDATE items i SET code = 'ACCESS_DENIED' WHERE code = 'NOT_FOUND' AND EXISTS ({held})",
+            [org_id],
+        )
+        conn.execute(
             f"""UPDATE {FLOOR} d SET global_key = NULL, updated_at = now() FROM items i
             WHERE d.organization_id = %s AND d.global_key IS NOT NULL
               AND LOWER(d.global_key) = LOWER(i.gkey) AND i.code IS NULL""",  # noqa: S608
             [org_id],
-        ).rowcount
+        )
+        done = conn.execute("SELECT count(*) FROM items WHERE code IS NULL").fetchone()[0]
         return {"items": _count(conn), "cleared": done}
     conn.execute(
         "UPDATE items SET code = 'INVALID_KEY' WHERE length(gkey) > 200 OR gkey !~ %s", [KEY_RE]
     )
     conn.execute(dup.format(col="LOWER(gkey)"))
     conn.execute(dup.format(col="row_id"))
+    # Rows missing or in a space the caller may not write: one probe per item, then the
+    # few found told apart.
     conn.execute(
         f"""UPDATE items i SET code = 'DATA_ROW_NOT_FOUND' WHERE code IS NULL AND NOT EXISTS (
-            SELECT 1 FROM {FLOOR} d WHERE d.id = i.row_id AND d.organization_id = %s)""",  # noqa: S608
+            SELECT 1 FROM {FLOOR} d WHERE d.id = i.row_id AND d.organization_id = %s
+              AND d.space_id = ANY(%s))""",  # noqa: S608
+        [org_id, spaces],
+    )
+    conn.execute(
+        f"""UPDATE items i SET code = 'ACCESS_DENIED' WHERE code = 'DATA_ROW_NOT_FOUND'
+          AND EXISTS (SELECT 1 FROM {FLOOR} d WHERE d.id = i.row_id AND d.organization_id = %s)""",  # noqa: S608
         [org_id],
     )
     conn.execute(
@@ -259,6 +290,9 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, in order
     bulk_default = min(args.bulk_default, bulk)
 
     var_dir = h.setup_env("global_keys")
+    # A parallel query's workers are processes of their own, whose CPU the meter cannot
+    # attribute to a job (or to the floor): parallel query off for every connection here.
+    os.environ["PGOPTIONS"] = "-c max_parallel_workers_per_gather=0"
     # Per million items, measured on 2 cores: ours, the floor and bulk_update's sample for
     # assign, lookup and clear take ~6.5 minutes together (a run at 1M stopped at a 290 s
     # limit before clear); plus seeding the first time.
@@ -287,6 +321,11 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, in order
             f"SELECT count(*) FROM {c.DATAROW_TABLE} WHERE organization_id = %s", [tenant.org_id]
         )  # noqa: S608
         org_rows = cur.fetchone()[0]
+        cur.execute(
+            "SELECT id FROM spaces_space WHERE organization_id = %s AND deleted_at IS NULL",
+            [tenant.org_id],
+        )
+        spaces = [r[0] for r in cur.fetchall()]  # the owner acts in every one
     c.reset_jobs(tenant.org_id)
     build_floor(tenant.org_id)
     pairs, keys = write_inputs(var_dir, rows)
@@ -357,7 +396,7 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, in order
                     [ds_id],
                 )
                 assert cur.fetchone()[0] == rows, "not every key was assigned"
-        fw, fc, counts = floor_run(kind, path, tenant.org_id)
+        fw, fc, counts = floor_run(kind, path, tenant.org_id, spaces)
         ow, oc = orm_run(kind, tenant.org_id, bulk, TUNED_BATCH)
         # bulk_update as documented (its default batch: one query), on smaller samples
         default = small = None
