@@ -92,3 +92,14 @@ def test_a_resumed_import_reads_on_after_the_rows_already_imported(db, tmp_path)
             {"row_data": "c", "external_id": "line-3"},
             {"row_data": "d", "external_id": "line-4"},
         ]
+
+
+def test_a_resume_skips_rows_across_the_plugins_messages(db, tmp_path):
+    # The child sends rows many to a message (1000 a message): a checkpoint falls anywhere.
+    lines_plugin(tmp_path)
+    source = tmp_path / "input.txt"
+    source.write_text("".join(f"{n}\n" for n in range(1, 2501)))
+    for skip in (0, 999, 1000, 1500, 2499, 2500):
+        with PLUGIN_IMPORTERS.rows(key="lines/txt", path=source, job_id="job_x", skip=skip) as rows:
+            read = [row["external_id"] for row in rows]
+        assert read == [f"line-{n}" for n in range(skip + 1, 2501)], skip
