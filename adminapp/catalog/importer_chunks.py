@@ -22,6 +22,7 @@ from adminapp.catalog.import_common import (
     BadFile,
     ImportParams,
     Record,
+    gc_paused,
     import_state,
     object_row,
 )
@@ -66,8 +67,31 @@ def importer_chunks(ctx: JobContext[ImportParams], after: dict | None) -> Iterat
         with importers.importer_rows(
             key=ctx.params.importer, path=local, job_id=ctx.job_id, skip=rows
         ) as source:
-            for value in source:
-                if rows >= max_rows:
+            values = iter(source)
+            while True:
+                full = too_many = False
+                # A chunk's records are many small objects kept a while, as a file's are
+                # (``catalog.imports``): measured at 0.25 s of 100,000 rows' 0.6 s.
+                with gc_paused():
+                    for value in values:
+                        if rows >= max_rows:
+                            too_many = True
+                            break
+                        rows += 1
+                        row, error = importer_row(value)
+                        batch.append(
+                            Record(
+                                line=rows,
+                                end=0,
+                                row=row,
+                                error=error,
+                                raw=None if row is not None else str(value)[:RAW_INPUT_MAX],
+                            )
+                        )
+                        if len(batch) >= per_chunk:
+                            full = True
+                            break
+                if too_many:
                     if batch:
                         yield chunk()
                     raise ApplicationError(
@@ -76,20 +100,10 @@ def importer_chunks(ctx: JobContext[ImportParams], after: dict | None) -> Iterat
                         "imported; nothing after.",
                         code="import_too_many_rows",
                     )
-                rows += 1
-                row, error = importer_row(value)
-                batch.append(
-                    Record(
-                        line=rows,
-                        end=0,
-                        row=row,
-                        error=error,
-                        raw=None if row is not None else str(value)[:RAW_INPUT_MAX],
-                    )
-                )
-                if len(batch) >= per_chunk:
-                    yield chunk()
-                    batch = []
+                if not full:
+                    break
+                yield chunk()
+                batch = []
             if batch:
                 yield chunk()
                 batch = []

@@ -49,10 +49,8 @@ The input file is deleted from storage when the job ends, however it ends (``cle
 from __future__ import annotations
 
 import csv
-import gc
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import IO, Any
 
 from django.conf import settings
@@ -66,6 +64,7 @@ from adminapp.catalog.import_common import (
     BadFile,
     ImportParams,
     Record,
+    gc_paused,
     import_state,
     object_row,
 )
@@ -214,23 +213,6 @@ def read_records(
 
 
 # --- the job ------------------------------------------------------------------------------
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cycle collector off for a block that makes and keeps thousands of small
-    objects without cycles (a chunk's records, rows and outcomes): each burst of them would
-    set off collections that walk every long-lived object of the worker — measured at 40%
-    of an import's Python time. Reference counting frees them as usual; any cycle waits for
-    the next collection, once the block ends."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 @register
 class DataRowsImport(JobKind[ImportParams, DataRowsImportResult]):
     name = "data_rows_import"

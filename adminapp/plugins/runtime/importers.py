@@ -72,14 +72,27 @@ class PluginImporters:
             yield _rows(proc, skip)
 
 
-def _rows(proc: PluginProcess, skip: int) -> Iterator[dict[str, Any]]:
+def _rows(proc: PluginProcess, skip: int) -> Iterator[Any]:
+    """The rows of the plugin's ``rows`` messages (a list each) and ``row`` messages (one
+    each), in order, from the ``skip``-th on. A ``rows`` that is not a list is one row (the
+    import refuses it, naming it)."""
     seen = 0
     for message in proc.messages():
-        if message.get("type") != "row":
+        kind = message.get("type")
+        if kind == "rows":
+            rows = message.get("rows")
+            if not isinstance(rows, list):
+                rows = [rows]
+        elif kind == "row":
+            rows = [message.get("row")]
+        else:
             continue
-        seen += 1
-        if seen > skip:
-            yield message.get("row")
+        if seen >= skip:
+            seen += len(rows)
+            yield from rows
+        else:
+            start, seen = skip - seen, seen + len(rows)
+            yield from rows[start:]
 
 
 PLUGIN_IMPORTERS = PluginImporters()

@@ -31,7 +31,8 @@ raise again once lowered):
 The protocol: standard output carries JSON lines to the worker, one object each:
 
     {"type": "hello", "confinement": {...}}                 first, once confined
-    {"type": "row", "row": {...}}                           an importer's data row
+    {"type": "rows", "rows": [{...}, ...]}                  an importer's data rows, in order
+    {"type": "row", "row": {...}}                           one data row (see ``Protocol``)
     {"type": "progress", "done": 3, "total": 10, "message": "..."}
     {"type": "log", "message": "..."}
     {"type": "done", "result": {...}}                       last, on success
@@ -237,14 +238,50 @@ def python_paths() -> list[str]:
 
 
 # --- the context handed to plugin code ---------------------------------------------------------
+# ``json.dumps(message, separators=(",", ":"), default=str)``, its encoder made once.
+_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+ROWS_PER_MESSAGE = 1000
+ROWS_MESSAGE_MAX = 1024 * 1024  # characters; past it, the rows go one message each
+
+
 class Protocol:
+    """The JSON lines to the worker. An importer's rows are sent ``ROWS_PER_MESSAGE`` to a
+    message (one JSON text to encode, one line for the worker to read); any other message
+    sends the rows before it first, so the worker reads everything in the order it was
+    made. Rows that cannot go in one message go one each, as ``row`` messages: the one that
+    cannot be encoded (not JSON) fails the run after the rows before it were sent, and only
+    a row over the worker's line limit (4 MB) makes a line that long."""
+
     def __init__(self, stream):
         self._stream = stream
+        self._rows: list[dict[str, Any]] = []
 
     def send(self, message: dict[str, Any]) -> None:
-        self._stream.write(json.dumps(message, separators=(",", ":"), default=str) + "\n")
+        self.send_rows()
+        self._stream.write(_encode(message) + "\n")
+
+    def row(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= ROWS_PER_MESSAGE:
+            self.send_rows()
+
+    def send_rows(self) -> None:
+        """The rows not sent yet; raises as encoding the first one that is not JSON does."""
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        try:
+            text = _encode({"type": "rows", "rows": rows})
+        except Exception:  # noqa: BLE001 - one of them is not JSON: found one by one below
+            text = None
+        if text is None or (len(text) > ROWS_MESSAGE_MAX and len(rows) > 1):
+            for row in rows:
+                self._stream.write(_encode({"type": "row", "row": row}) + "\n")
+            return
+        self._stream.write(text + "\n")
 
     def flush(self) -> None:
+        self.send_rows()
         self._stream.flush()
 
 
@@ -314,11 +351,18 @@ def _run(spec: dict[str, Any], protocol: Protocol, client: Any) -> Any:
     if not callable(parse):
         raise TypeError("An importer's entry module must define parse(ctx, path).")
     rows = 0
-    for row in parse(ctx, spec["input_path"]):
-        if not isinstance(row, dict):
-            raise TypeError(f"parse() yielded a {type(row).__name__}, not a dict (row {rows + 1}).")
-        protocol.send({"type": "row", "row": row})
-        rows += 1
+    try:
+        for row in parse(ctx, spec["input_path"]):
+            if not isinstance(row, dict):
+                raise TypeError(
+                    f"parse() yielded a {type(row).__name__}, not a dict (row {rows + 1})."
+                )
+            protocol.row(row)
+            rows += 1
+    finally:
+        # The rows read before a failure are sent before it is; a row among them that is
+        # not JSON is the failure then (it came first).
+        protocol.send_rows()
     ctx.close_files()
     return {"rows": rows}
 

@@ -48,6 +48,7 @@ from adminapp.plugins.runtime import spawn
 logger = logging.getLogger(__name__)
 
 MAX_LINE = 4 * 1024 * 1024  # one protocol message (a row) at most
+READ_SIZE = 1 << 18  # an importer's rows come ~200 kB to a line (``runner.Protocol``)
 STDERR_TAIL = 16 * 1024
 MESSAGE_TAIL_LINES = 12
 
@@ -242,7 +243,7 @@ class PluginProcess:
                     yield {"type": "idle"}
                 for key, _ in selector.select(timeout=min(remaining, 1.0)):
                     try:
-                        data = os.read(key.fd, 1 << 16)
+                        data = os.read(key.fd, READ_SIZE)
                     except BlockingIOError:
                         continue
                     if not data:

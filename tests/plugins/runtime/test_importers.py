@@ -4,11 +4,17 @@ plugin; the importer's rows, read by a real child process, resume after a checkp
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from adminapp.catalog.models import DataRow
+from adminapp.catalog.services.imports import data_rows_import_file
+from adminapp.jobs.engine import job_run
+from adminapp.jobs.models import JobState
 from adminapp.plugins.runtime.importers import PLUGIN_IMPORTERS
 from adminapp.plugins.runtime.registry import running_jobs
 from tests.catalog.factories import make_dataset
@@ -92,3 +98,59 @@ def test_a_resumed_import_reads_on_after_the_rows_already_imported(db, tmp_path)
             {"row_data": "c", "external_id": "line-3"},
             {"row_data": "d", "external_id": "line-4"},
         ]
+
+
+def test_a_resume_skips_rows_across_the_plugins_messages(db, tmp_path):
+    # The child sends rows many to a message (1000 a message): a checkpoint falls anywhere.
+    lines_plugin(tmp_path)
+    source = tmp_path / "input.txt"
+    source.write_text("".join(f"{n}\n" for n in range(1, 2501)))
+    for skip in (0, 999, 1000, 1500, 2499, 2500):
+        with PLUGIN_IMPORTERS.rows(key="lines/txt", path=source, job_id="job_x", skip=skip) as rows:
+            read = [row["external_id"] for row in rows]
+        assert read == [f"line-{n}" for n in range(skip + 1, 2501)], skip
+
+
+def _import_lines(tenant, text: str):
+    dataset = make_dataset(space=make_space(tenant, "Docs"), name="lines")
+    job = data_rows_import_file(
+        actor=tenant.principal("ADMIN"),
+        dataset_id=dataset.id,
+        file=ContentFile(text.encode(), name="a.txt"),
+        filename="a.txt",
+        format="lines/txt",
+    )
+    job_run(job_id=job.id)
+    job.refresh_from_db()
+    rows = DataRow.objects.filter(dataset=dataset).order_by("created_at", "id")
+    return job, list(rows.values_list("row_data", flat=True))
+
+
+def test_an_importers_rows_go_in_chunks_and_the_job_counts_them(db, tenant, tmp_path, settings):
+    settings.IMPORT_CHUNK_ROWS = 2
+    lines_plugin(tmp_path)
+    job, rows = _import_lines(tenant, "a\nb\nc\nd\ne\n")
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    assert (job.result["rows"], job.result["created"], job.result["importer"]) == (
+        5,
+        5,
+        "lines/txt",
+    )
+    assert rows == ["a", "b", "c", "d", "e"]
+    assert gc.isenabled()  # paused while a chunk's records are read, on again after
+
+
+def test_an_importer_reading_more_rows_than_the_limit_stops_after_importing_the_limit(
+    db, tenant, tmp_path, settings
+):
+    settings.IMPORT_CHUNK_ROWS = 2
+    settings.IMPORT_MAX_ROWS = 3
+    lines_plugin(tmp_path)
+    job, rows = _import_lines(tenant, "a\nb\nc\nd\ne\n")
+    assert (job.state, job.error_code) == (JobState.FAILED, "import_too_many_rows")
+    assert job.error_message == (
+        "The importer read more than 3 rows: the first 3 were read and 3 of them imported; "
+        "nothing after."
+    )
+    assert rows == ["a", "b", "c"]
+    assert gc.isenabled()

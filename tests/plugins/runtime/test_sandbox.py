@@ -313,12 +313,103 @@ def test_an_importer_streams_the_rows_it_yields(tmp_path):
         limits=Limits(timeout=60),
     )
     with PluginProcess(spec) as proc:
-        rows = [m["row"] for m in proc.messages()]
-    assert rows == [
-        {"row_data": "a.jpg", "external_id": "1"},
-        {"row_data": "b.jpg", "external_id": "2"},
+        messages = list(proc.messages())
+    # Rows go many to a message (one JSON text for the child to write, the worker to read).
+    assert messages == [
+        {
+            "type": "rows",
+            "rows": [
+                {"row_data": "a.jpg", "external_id": "1"},
+                {"row_data": "b.jpg", "external_id": "2"},
+            ],
+        }
     ]
     assert proc.result == {"rows": 2}
+
+
+def _importer_rows(tmp_path, source: str, **params) -> tuple[list, PluginFailed | None]:
+    """The rows an importer plugin sends, in order, and how it failed (None: it did not)."""
+    plugin = write_plugin(tmp_path / "rows", source, entry="rows.py")
+    spec = RunSpec(
+        kind="importer",
+        plugin_dir=plugin,
+        entry="rows.py",
+        label="rows/reader",
+        input_path=plugin / "rows.py",
+        limits=Limits(timeout=60),
+    )
+    rows: list = []
+    try:
+        with PluginProcess(spec) as proc:
+            for message in proc.messages():
+                if message["type"] == "rows":
+                    rows += message["rows"]
+                elif message["type"] == "row":
+                    rows.append(message["row"])
+    except PluginFailed as exc:
+        return rows, exc
+    return rows, None
+
+
+def test_the_rows_before_a_row_that_is_not_json_reach_the_worker_and_it_fails_the_run(tmp_path):
+    # Row 1500 (in the second message's worth of rows) has a key JSON cannot have: the
+    # 1499 rows before it arrive, in order, then the run fails naming why; none after it.
+    rows, failed = _importer_rows(
+        tmp_path,
+        """
+        def parse(ctx, path):
+            for n in range(1, 3001):
+                yield {"row_data": f"{n}.jpg", "metadata": {(1, 2): n} if n == 1500 else {}}
+        """,
+    )
+    assert [row["row_data"] for row in rows] == [f"{n}.jpg" for n in range(1, 1500)]
+    assert failed is not None and failed.code == "plugin_error"
+    assert "TypeError: keys must be str, int, float, bool or None, not tuple" in str(failed)
+
+
+def test_the_rows_before_an_importer_fails_reach_the_worker_first(tmp_path):
+    rows, failed = _importer_rows(
+        tmp_path,
+        """
+        def parse(ctx, path):
+            for n in range(1, 1201):
+                yield {"row_data": f"{n}.jpg"}
+            yield ["not", "a", "dict"]
+        """,
+    )
+    assert len(rows) == 1200 and rows[-1] == {"row_data": "1200.jpg"}
+    assert failed is not None
+    assert "TypeError: parse() yielded a list, not a dict (row 1201)." in str(failed)
+
+
+def test_big_rows_arrive_whole_and_in_order(tmp_path):
+    # 3 rows of 700 kB among small ones: a message holding several would pass 1 MB, so they
+    # go one each; each is well under the worker's 4 MB line.
+    rows, failed = _importer_rows(
+        tmp_path,
+        """
+        def parse(ctx, path):
+            for n in range(1, 11):
+                text = "x" * (700_000 if n in (2, 3, 7) else 10)
+                yield {"row_data": f"{n}.jpg", "metadata": {"text": text}}
+        """,
+    )
+    assert failed is None
+    assert [row["row_data"] for row in rows] == [f"{n}.jpg" for n in range(1, 11)]
+    assert [len(row["metadata"]["text"]) for row in rows][:4] == [10, 700_000, 700_000, 10]
+
+
+def test_a_row_past_the_line_limit_fails_the_run_as_a_protocol_error(tmp_path):
+    rows, failed = _importer_rows(
+        tmp_path,
+        """
+        def parse(ctx, path):
+            yield {"row_data": "1.jpg"}
+            yield {"row_data": "2.jpg", "metadata": {"text": "x" * 5_000_000}}
+        """,
+    )
+    assert failed is not None and failed.code == "plugin_protocol_error"
+    assert "sent a message longer than 4 MB" in str(failed)
 
 
 def test_an_entry_outside_the_plugin_is_refused_before_anything_runs(tmp_path):
