@@ -23,7 +23,6 @@ the job.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from typing import Any
@@ -39,7 +38,7 @@ from adminapp.accounts import principals
 from adminapp.core import logs
 from adminapp.core.errors import ApplicationError
 from adminapp.core.principal import Principal
-from adminapp.jobs import blocks, kinds
+from adminapp.jobs import blocks, kinds, statements
 from adminapp.jobs.kinds import Chunk, ItemOutcome, JobContext, JobKind, Outcomes, StartOver
 from adminapp.jobs.models import Job, JobItem, JobItemStatus, JobState, outcome_of
 from adminapp.jobs.workers import this_worker
@@ -118,9 +117,9 @@ class _Run:
         and a lost claim raises, so the chunk's transaction rolls them back)."""
         fields = [Job._meta.get_field(name) for name in changes]
         values = [f.get_db_prep_save(changes[f.name], connection) for f in fields]
-        sql = _update_sql(tuple(f.column for f in fields))
+        sql = statements.update_sql(tuple(f.column for f in fields))
         if items:
-            sql = _items_sql(len(items)) + sql
+            sql = statements.items_sql(len(items)) + sql
             values = [*self.item_values(items, seq), *values]
         with connection.cursor() as cursor:
             cursor.execute(sql, [*values, self.job.id, JobState.RUNNING, self.attempt])
@@ -200,9 +199,9 @@ class _Run:
         )
         with connection.cursor() as cursor:
             if query is None:
-                cursor.execute(_abort_sql(), [job.id])
+                cursor.execute(statements.abort_sql(), [job.id])
             else:
-                cursor.execute(_abort_and_sql(query.sql), [*query.params, job.id])
+                cursor.execute(statements.abort_and_sql(query.sql), [*query.params, job.id])
             found = cursor.fetchone()
         if found is None:
             raise JobLost(job.id)  # the job itself is gone
@@ -231,7 +230,7 @@ class _Run:
                 succeeded, total = applied.succeeded, applied.total
             else:
                 outcomes = list(applied or ())
-                if _items_with_update(outcomes):
+                if statements.items_with_update(outcomes):
                     inline = outcomes
                 else:
                     self.record(outcomes)
@@ -267,8 +266,8 @@ class _Run:
             job_cleanup(job_id=self.job.id, kind=self.kind, ctx=self.ctx, state=JobState.SUCCEEDED)
 
     def item_values(self, outcomes: list[ItemOutcome], first: int) -> list[Any]:
-        """The parameters of ``_items_sql`` for ``outcomes``, numbered from ``first``, as
-        ``record`` numbers them."""
+        """The parameters of ``statements.items_sql`` for ``outcomes``, numbered from
+        ``first``, as ``record`` numbers them."""
         data = JobItem._meta.get_field("data")
         values: list[Any] = []
         for i, o in enumerate(outcomes):
@@ -370,78 +369,6 @@ def job_cleanup(
         logger.exception("Cleanup of job %s (%s) failed", job_id, found.name)
 
 
-@functools.cache
-def _update_sql(columns: tuple[str, ...]) -> str:
-    q = connection.ops.quote_name
-    sets = ", ".join(f"{q(column)} = %s" for column in columns)
-    # Only names from the model's metadata are interpolated; every value is a parameter.
-    return (
-        f"UPDATE {q(Job._meta.db_table)} SET {sets}"  # noqa: S608
-        " WHERE id = %s AND state = %s AND attempts = %s"
-    )
-
-
-ITEMS_WITH_UPDATE_MAX = 50  # more outcomes than this: one bulk INSERT of their own
-
-
-def _items_with_update(outcomes: list[ItemOutcome]) -> bool:
-    """Whether ``outcomes`` are written in the checkpoint's statement (PostgreSQL: a
-    data-modifying WITH; SQLite has none, and writes them before it)."""
-    return 0 < len(outcomes) <= ITEMS_WITH_UPDATE_MAX and connection.vendor == "postgresql"
-
-
-@functools.cache
-def _items_sql(rows: int) -> str:
-    """``WITH items AS (INSERT … VALUES (…), …)`` of ``rows`` job items, to precede an
-    UPDATE of the job (see ``_Run.write``)."""
-    q = connection.ops.quote_name
-    names = ("job", "seq", "status", "key", "data", "error_code", "message")
-    columns = ", ".join(q(JobItem._meta.get_field(name).column) for name in names)
-    row = "(" + ", ".join(["%s"] * len(names)) + ")"
-    # Only names from the model's metadata are interpolated; every value is a parameter.
-    return (
-        f"WITH items AS (INSERT INTO {q(JobItem._meta.db_table)} ({columns})"  # noqa: S608
-        f" VALUES {', '.join([row] * rows)}) "
-    )
-
-
-@functools.cache
-def _abort_and_sql(query: str) -> str:
-    """``query`` (one row) with the job's abort flag as a first column."""
-    table = connection.ops.quote_name(Job._meta.db_table)
-    return f"SELECT j.abort_requested, q.* FROM {table} j CROSS JOIN ({query}) q WHERE j.id = %s"  # noqa: S608
-
-
-@functools.cache
-def _abort_sql() -> str:
-    return (
-        f"SELECT abort_requested FROM {connection.ops.quote_name(Job._meta.db_table)} WHERE id = %s"  # noqa: S608
-    )
-
-
-@functools.cache
-def _claim_sql() -> str:
-    q = connection.ops.quote_name
-    columns = ", ".join(q(f.column) for f in Job._meta.concrete_fields)
-    # Only names from the model's metadata are interpolated; every value is a parameter.
-    return (
-        f"UPDATE {q(Job._meta.db_table)} SET state = %s, attempts = attempts + 1,"  # noqa: S608
-        " heartbeat_at = %s, started_at = %s, stage = %s, worker = %s"
-        " WHERE id = %s AND state = %s AND NOT abort_requested"
-        f" RETURNING {columns}"
-    )
-
-
-def _claim_loader():
-    """The compiler, converters and attribute names that load a row of ``_claim_sql``'s
-    ``RETURNING`` columns (the model's concrete fields, in order) into a Job. Built per
-    call (~0.09 ms), as they hold this thread's connection."""
-    fields = Job._meta.concrete_fields
-    compiler = Job.objects.all().query.get_compiler(connection=connection)
-    converters = compiler.get_converters([f.get_col(Job._meta.db_table) for f in fields])
-    return compiler, converters, [f.attname for f in fields]
-
-
 def job_claim(*, job_id: str) -> Job | None:
     """QUEUED → RUNNING, atomically; None when another delivery already has it (or the job
     was aborted while queued). One statement: the conditional UPDATE returns the row it
@@ -450,13 +377,13 @@ def job_claim(*, job_id: str) -> Job | None:
     now = timezone.now()
     params = [JobState.RUNNING, now, now, "running", this_worker(), job_id, JobState.QUEUED]
     with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(), params)
+        cursor.execute(statements.claim_sql(), params)
         row = cursor.fetchone()
     if row is None:
         return None
     # The row as the ORM would load it (each column through its field's converters),
     # without ``Manager.raw``'s work of matching the cursor's columns to the model's.
-    compiler, converters, names = _claim_loader()
+    compiler, converters, names = statements.claim_loader()
     (values,) = compiler.apply_converters([row], converters) if converters else [row]
     return Job.from_db(connection.alias, names, list(values))
 
