@@ -371,16 +371,24 @@ class GlobalKeyJob(JobKind):
         so within one chunk A↔B swaps and rotations succeed. Across chunks, items apply in
         input order: a key is free for an item only once the chunk releasing it has run."""
         changed = "s.pos >= %s AND s.pos < %s AND s.code IS NULL AND s.changed"
-        # After fail_taken, a row holding the key of a fine changed item is either that
-        # item's own row (a change of case) or a row the chunk releases: release them all.
-        holders = (
-            f"SELECT {holder(select='h.id', key='s.gkey')} FROM {table} s "
-            f"WHERE {changed} AND s.gkey IS NOT NULL"
-        )
+        # After fail_taken, a row holding the key of a fine changed item is that item's own
+        # row (a change of case) or a row the chunk releases — both rows this chunk gives a
+        # new key (or none), locked by it: release those. Any other holder took the key
+        # after fail_taken looked (another job's commit in between): it keeps it, and this
+        # chunk's UPDATE below fails on the unique index, so ``apply`` runs the chunk again
+        # and that item becomes KEY_TAKEN.
+        holders = f"""SELECT held.id FROM (
+                SELECT {holder(select="h.id", key="s.gkey")} AS id FROM {table} s
+                WHERE {changed} AND s.gkey IS NOT NULL
+            ) held
+            WHERE EXISTS (
+                SELECT 1 FROM {table} r WHERE r.target = held.id
+                  AND r.pos >= %s AND r.pos < %s AND r.code IS NULL AND r.changed
+            )"""
         self._sql(
             f"""UPDATE catalog_datarow SET global_key = NULL
             WHERE {staging.ids_in("id", holders)}""",
-            [org_id, lo, hi],
+            [org_id, lo, hi, lo, hi],
         )
         self._sql(
             f"""UPDATE catalog_datarow SET global_key = s.gkey, updated_at = %s

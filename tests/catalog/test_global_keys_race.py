@@ -3,7 +3,8 @@ thread and connection, at the same moment, in small chunks: the unique index hol
 on one row), every key is won by exactly one job and the other reports KEY_TAKEN for it, and
 neither job fails or deadlocks (a lost race or a deadlock is retried as KEY_TAKEN).
 
-On SQLite one writing transaction runs at a time, so there is no race to test."""
+On SQLite one writing transaction runs at a time, so there is no race to test; the last
+test plays the race's losing interleaving step by step, on both databases."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 
+from adminapp.catalog import staging
+from adminapp.catalog.global_key_jobs import GlobalKeyAssign
+from adminapp.catalog.keys import OnInvalid
 from adminapp.catalog.models import DataRow
 from adminapp.catalog.services.global_keys import global_keys_assign
 from adminapp.jobs.engine import job_run
@@ -107,3 +111,33 @@ def test_two_jobs_racing_for_the_same_keys_each_win_some_and_lose_the_rest_as_ke
     counts = [jobs[j].result["counts"] for j in (first.id, second.id)]
     assert sum(c.get("SUCCESS", 0) for c in counts) == N
     assert sum(c.get("KEY_TAKEN", 0) for c in counts) == N
+
+
+@pytest.mark.django_db
+def test_a_key_taken_by_another_row_after_the_chunk_checked_it_is_not_taken_from_that_row(
+    tenant,
+):
+    """The interleaving the race test met once in CI ("won twice"): this chunk finds its key
+    free (fail_taken), another job then commits the key on another row, and this chunk
+    writes. Its write must not release that row's key — the row is not one it gives a key —
+    but fail on the unique index, so that ``apply`` runs the chunk again (KEY_TAKEN)."""
+    dataset = make_dataset(space=make_space(tenant, "S"))
+    other, wanting = make_rows(dataset=dataset, n=2)
+    org = tenant.org.id
+    kind = GlobalKeyAssign()
+    table = staging.table_name("job_takenlate")
+    staging.create(table)
+    try:
+        staging.load(table, [kind.staged(0, wanting.id, "late-key", OnInvalid.REJECT)])
+        kind.lock_by_id(table, 0, 1, org)
+        kind.resolve_by_id(table, 0, 1, org)
+        kind.fail_taken(table, 0, 1, org)
+        # another job's chunk commits the key on another row now
+        DataRow.objects.filter(id=other.id).update(global_key="Late-Key")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            kind.write_keys(table, 0, 1, org)
+        assert dict(
+            DataRow.objects.filter(id__in=[other.id, wanting.id]).values_list("id", "global_key")
+        ) == {other.id: "Late-Key", wanting.id: None}
+    finally:
+        staging.drop(table)
