@@ -228,6 +228,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 JOB_SOFT_TIME_LIMIT = env_int("JOB_SOFT_TIME_LIMIT", 3300)
 JOB_HARD_TIME_LIMIT = env_int("JOB_HARD_TIME_LIMIT", 3600)
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3900)
+if CELERY_BROKER_URL.startswith("redis://"):
+    # Kombu's Redis transport with one redis-py client per channel (adminapp.core.redis_broker).
+    CELERY_BROKER_TRANSPORT = "adminapp.core.redis_broker:Transport"
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
