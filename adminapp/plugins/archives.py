@@ -158,23 +158,35 @@ def open_zip(path: Path) -> zipfile.ZipFile:
 
 
 def extract(path: Path, dest: Path, limits: Limits | None = None) -> Path:
-    """Unpack the archive at ``path`` into the new directory ``dest`` (checked first);
-    returns the plugin's root in it (``find_root``)."""
+    """Unpack the archive at ``path`` into ``dest`` (checked first): a directory made here,
+    or an empty one the caller has just made for it (``tempfile.mkdtemp``); returns the
+    plugin's root in it (``find_root``)."""
     limits = limits or Limits.from_settings()
     deadline = time.monotonic() + limits.timeout_s
-    dest.mkdir(parents=True, exist_ok=False)
+    try:
+        dest.mkdir(parents=True)
+    except FileExistsError:
+        with os.scandir(dest) as found:  # raises unless it is a directory
+            if next(found, None) is not None:
+                raise FileExistsError(f"{dest} is not empty") from None
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    root = dest.resolve()
+    checked = {dest}  # folders made and found to resolve inside ``dest``
     with open_zip(path) as zf:
         infos = inspect(zf, limits)
         for info in infos:
             parts = check_name(info.filename)
             target = dest.joinpath(*parts)
-            if _file_type(info) == "dir":
-                target.mkdir(parents=True, exist_ok=True)
+            folder = target if _file_type(info) == "dir" else target.parent
+            if folder not in checked:
+                folder.mkdir(parents=True, exist_ok=True)
+                # Belt and braces: nothing under ``dest`` is a link (no entry makes one, and
+                # files are opened with O_NOFOLLOW), so each folder resolves inside it.
+                if not folder.resolve().is_relative_to(root):
+                    raise _refuse(f"Entry {info.filename!r} leads outside the plugin.")
+                checked.add(folder)
+            if folder is target:
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.resolve().is_relative_to(dest.resolve()):  # belt and braces
-                raise _refuse(f"Entry {info.filename!r} leads outside the plugin.")
             fd = os.open(target, flags, 0o644)
             try:
                 with os.fdopen(fd, "wb") as out, zf.open(info) as src:

@@ -4,9 +4,9 @@ A version's archive lives in Django's default storage (a shared folder or an S3 
 workers on other machines run the same code: ``materialize`` copies it into
 ``PLUGINS_CACHE_DIR/<sha256>/`` once per worker — downloaded to a temporary file while its
 hash is checked, unpacked with the archive checks into a temporary folder beside the final
-one, then renamed into place in one step (two processes racing both unpack; the first
-rename wins, the other's copy is dropped). A half-made copy is never seen under the final
-name."""
+one, then that folder renamed into place in one step (two processes racing both unpack; the
+first rename wins, the other's copy is dropped). A half-made copy is never seen under the
+final name."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ def materialize(version) -> Path:
     if final.is_dir():
         return archives.find_root(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{version.sha256[:12]}-", dir=base))
+    zip_path = beside(tmp, ".zip")
     try:
-        zip_path = tmp / "archive.zip"
         digest = hashlib.sha256()
         with default_storage.open(version.archive, "rb") as src, open(zip_path, "wb") as out:
             while block := src.read(_CHUNK):
@@ -56,14 +56,15 @@ def materialize(version) -> Path:
                 f"The stored archive of {version.plugin_id} {version.version} does not match "
                 "its sha256."
             )
-        archives.extract(zip_path, tmp / "files")
+        archives.extract(zip_path, tmp)
         try:
-            os.rename(tmp / "files", final)
+            os.rename(tmp, final)
         except OSError:
             if not final.is_dir():
                 raise
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        zip_path.unlink(missing_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # unless renamed into place
     return archives.find_root(final)
 
 
@@ -80,8 +81,11 @@ def sweep() -> None:
     now = time.time()
     for path in cache_dir().glob(".*"):
         try:
-            if now - path.stat().st_mtime > STALE_AFTER_S:
-                shutil.rmtree(path, ignore_errors=True)
+            if now - path.lstat().st_mtime > STALE_AFTER_S:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink()
         except OSError:
             continue
 
@@ -101,6 +105,12 @@ def workdir(prefix: str) -> Path:
         sweep()
         _swept[base] = now
     return Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=base))
+
+
+def beside(folder: Path, suffix: str) -> Path:
+    """A name for a temporary file or folder beside ``folder`` (a ``workdir``): unique as
+    the folder's own name is, and swept with it if a killed process leaves it behind."""
+    return folder.with_name(folder.name + suffix)
 
 
 def adopt(sha256: str, directory: Path) -> Path:

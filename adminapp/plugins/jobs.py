@@ -192,23 +192,23 @@ def one_chunk(params: PluginInstallParams) -> bool:
     return params.source == "store" and bool(params.sha256)
 
 
-def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, str, dict]:
-    """The archive to install as a local zip, its sha256 (taken as it was written: the
-    archive is not read a second time for it) and its source (no credentials)."""
-    zip_path = work / "archive.zip"
+def _fetch(params: PluginInstallParams, zip_path: Path, scratch: Path) -> tuple[str, dict]:
+    """The archive to install, written to ``zip_path``: its sha256 (taken as it was
+    written: the archive is not read a second time for it) and its source (no credentials).
+    ``scratch``: where a git checkout goes."""
     if params.source == "archive":
         digest = hashlib.sha256()
         with default_storage.open(params.input, "rb") as src, open(zip_path, "wb") as out:
             while block := src.read(256 * 1024):
                 digest.update(block)
                 out.write(block)
-        return zip_path, digest.hexdigest(), {"kind": "archive", "filename": params.filename}
+        return digest.hexdigest(), {"kind": "archive", "filename": params.filename}
     if params.source == "store":
         entry = _store_entry(params)
         sha = store.fetch_archive(entry, zip_path, params.store)
         source = {"kind": "store", "store": params.store, "expect": [entry.id, entry.version]}
-        return zip_path, sha, source
-    fetched = gitsource.fetch(params.url, params.checkout, params.subpath, work / "git")
+        return sha, source
+    fetched = gitsource.fetch(params.url, params.checkout, params.subpath, scratch)
     sha = archives.deterministic_zip(fetched.directory, zip_path)
     source = {
         "kind": "git",
@@ -217,14 +217,14 @@ def _fetch(params: PluginInstallParams, work: Path) -> tuple[Path, str, dict]:
         "commit": fetched.commit,
         "subpath": params.subpath or None,
     }
-    return zip_path, sha, source
+    return sha, source
 
 
 class WorkFile(File):
     """The fetched archive, handed to the storage as a file it may take: a filesystem
     storage moves it into place (one rename, as it does with a large upload's temporary
-    file) instead of copying its bytes; any other storage reads it as usual. The work
-    folder is removed afterwards either way."""
+    file) instead of copying its bytes; any other storage reads it as usual. A copy the
+    storage did not take is removed afterwards."""
 
     def temporary_file_path(self) -> str:
         return self.file.name
@@ -236,15 +236,19 @@ def prepare(params: PluginInstallParams, *, check_installed: bool = True) -> dic
     that is not newer than the installed one before storing it (the switch checks again,
     under the plugin's lock; a one-chunk install, whose switch follows at once, checks
     there only)."""
-    work = cache.workdir("install")
+    # The new version's files are unpacked straight into a fresh folder of the cache, which
+    # is renamed into place as it is; the archive and a git checkout go beside it (on this
+    # VM a folder made or removed costs ~0.3 ms of CPU, as much as unpacking 1 MB).
+    files = cache.workdir("install")
+    zip_path, scratch = cache.beside(files, ".zip"), cache.beside(files, ".git")
     try:
-        zip_path, sha, source = _fetch(params, work)
+        sha, source = _fetch(params, zip_path, scratch)
         size = zip_path.stat().st_size
         if size > settings.PLUGINS_MAX_ARCHIVE_BYTES:
             raise archives.ArchiveRefused(
                 f"The archive is {size} bytes; at most {settings.PLUGINS_MAX_ARCHIVE_BYTES}."
             )
-        root = archives.extract(zip_path, work / "files")
+        root = archives.extract(zip_path, files)
         m = manifest.load(root)
         expect = source.pop("expect", None)
         if expect and (m.id.lower() != expect[0].lower() or m.version != expect[1]):
@@ -270,7 +274,7 @@ def prepare(params: PluginInstallParams, *, check_installed: bool = True) -> dic
         if not default_storage.exists(name):
             with open(zip_path, "rb") as fh:
                 name = default_storage.save(name, WorkFile(fh, name=f"{sha}.zip"))
-        cache.adopt(sha, work / "files")
+        cache.adopt(sha, files)
         return {
             "plugin_id": m.id,
             "version": m.version,
@@ -281,7 +285,9 @@ def prepare(params: PluginInstallParams, *, check_installed: bool = True) -> dic
             "source": source,
         }
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        zip_path.unlink(missing_ok=True)  # unless the storage took it
+        shutil.rmtree(files, ignore_errors=True)  # unless adopted
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def switch(ctx: JobContext[PluginInstallParams], new: dict) -> PluginInstallResult:

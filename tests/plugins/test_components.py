@@ -77,16 +77,22 @@ def test_usages_registry_asks_every_finder(tmp_path):
     assert usages.usages_of(pv.plugin) == []
 
 
-def test_folders_a_killed_install_left_in_the_cache_are_swept_after_a_day(tmp_path):
+def test_what_a_killed_install_left_in_the_cache_is_swept_after_a_day(tmp_path):
     import os
     import time
 
     old = cache.cache_dir() / ".install-killed"
     old.mkdir()
-    (old / "archive.zip").write_bytes(b"half")
+    (old / "plugin.json").write_bytes(b"half")
+    old_zip = cache.beside(old, ".zip")  # the fetched archive, beside the unpacked files
+    old_zip.write_bytes(b"half")
     recent = cache.cache_dir() / ".install-running"
     recent.mkdir()
+    recent_zip = cache.beside(recent, ".zip")
+    recent_zip.write_bytes(b"still being written")
     day_ago = time.time() - cache.STALE_AFTER_S - 60
-    os.utime(old, (day_ago, day_ago))
+    for path in (old, old_zip):
+        os.utime(path, (day_ago, day_ago))
     fresh = cache.workdir("install")
-    assert not old.exists() and recent.is_dir() and fresh.is_dir()
+    assert not old.exists() and not old_zip.exists()
+    assert recent.is_dir() and recent_zip.is_file() and fresh.is_dir()

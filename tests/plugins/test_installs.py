@@ -82,6 +82,8 @@ def test_an_archive_installs_as_a_job_and_its_components_appear(admin, tmp_path)
     assert default_storage.exists(plugin.current.archive)
     assert not default_storage.listdir("plugins/uploads")[1]  # the upload was removed
     assert code_of() == "VERSION = '1.0.0'\n"
+    # The worker's cache holds the version under its hash, and nothing the install used.
+    assert os.listdir(cache.cache_dir()) == [plugin.current.sha256]
     actions = list(AuditEvent.objects.order_by("created_at", "id").values_list("action", flat=True))
     assert actions[-2:] == ["plugin.install_requested", "plugin.install"]
 
