@@ -317,33 +317,44 @@ def test_creating_a_repo_opens_its_page_with_its_metadata(owner, tenant):
     assert repo.metadata == {"team": "climate", "year": 2024, "public": True}
 
 
-def _submitted(form: str, name: str) -> str:
-    """The value a browser submits for the select ``name``: its selected option, or else
-    its first one."""
-    select = re.search(rf'<select name="{name}".*?</select>', form, re.S).group(0)
-    options = re.findall(r'<option value="([^"]*)"([^>]*)>', select)
-    return next((v for v, attrs in options if "selected" in attrs), options[0][0])
-
-
-def test_the_repo_form_creates_in_the_default_when_it_is_not_among_the_configs_offered(
-    owner, tenant, monkeypatch
-):
-    # The select offers the oldest CONFIGS_OFFERED configs (200): with more, a newer default
-    # was missing from it and the browser picked the first one offered instead.
+def test_past_the_configs_offered_the_repo_form_takes_any_config_typed(owner, tenant, monkeypatch):
+    # The form offers the oldest CONFIGS_OFFERED configs (200) in a select: a config made
+    # after them could not be picked at all. With more, the config is typed, the offered
+    # ones suggested, and the API checks the nickname.
     from adminapp.storage.services import bucket_config_set_default
     from adminapp.web.storage import repos as views
 
     monkeypatch.setattr(views, "CONFIGS_OFFERED", 2)
-    for nickname in ("first", "second", "newest"):
+    for nickname in ("first", "second", "newest", "other"):
         make_bucket_config(tenant, nickname, f"gs://acme-{nickname}", extra_config={})
     bucket_config_set_default(actor=tenant.principal("OWNER"), nickname="newest")
     form = main_of(owner.get(reverse("web:repos")))
-    picked = _submitted(form, "bucket_config_nickname")
+    assert '<select name="bucket_config_nickname"' not in form
+    field = re.search(r'<input[^>]*name="bucket_config_nickname"[^>]*>', form).group(0)
+    assert 'list="bucket-config-suggestions"' in field
+    assert 'value="' not in field  # empty: the organization's default
+    suggested = re.search(r'<datalist id="bucket-config-suggestions">(.*?)</datalist>', form, re.S)
+    assert re.findall(r'<option value="([^"]*)"', suggested.group(1)) == ["first", "second"]
+
+    data = {"kind": "v1"}
     response = owner.post(
-        reverse("web:repos"), {"name": "climate", "kind": "v1", "bucket_config_nickname": picked}
+        reverse("web:repos"), {**data, "name": "typed", "bucket_config_nickname": "other"}
     )
     assert response.status_code == 302
-    assert Repo.objects.get(name="climate").bucket_config.nickname == "newest"
+    response = owner.post(
+        reverse("web:repos"), {**data, "name": "unsaid", "bucket_config_nickname": ""}
+    )
+    assert response.status_code == 302
+    created = dict(Repo.objects.values_list("name", "bucket_config__nickname"))
+    assert created == {"typed": "other", "unsaid": "newest"}
+
+    response = owner.post(
+        reverse("web:repos"), {**data, "name": "typo", "bucket_config_nickname": "nwest"}
+    )
+    assert response.status_code == 422
+    (shown,) = field_error(response, "Bucket config")
+    assert "No such bucket config." in shown
+    assert not Repo.objects.filter(name="typo").exists()
 
 
 @pytest.mark.parametrize(

@@ -277,7 +277,10 @@ class KeyValueLinesField(forms.CharField):
 
 
 class RepoForm(forms.Form):
-    """Create a repo in a bucket config (the default one is picked at first)."""
+    """Create a repo in a bucket config (the default one is picked at first). ``configs``:
+    the ones the form offers; ``more``: the organization has others, so the config is
+    typed (any nickname, the API checks it) with the offered ones suggested
+    (``suggestions``, a ``<datalist>``) instead of picked from a select."""
 
     name = _text(128, placeholder="e.g. climate")
     kind = forms.ChoiceField(required=False, choices=KIND_CHOICES)
@@ -291,8 +294,31 @@ class RepoForm(forms.Form):
         "else is text.",
     )
 
-    def __init__(self, *args: Any, configs: list[BucketConfig] = (), **kwargs: Any) -> None:
+    SUGGESTIONS_ID = "bucket-config-suggestions"
+
+    def __init__(
+        self, *args: Any, configs: list[BucketConfig] = (), more: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.has_configs = bool(configs)
+        self.suggestions: list[tuple[str, str]] = []
+        if more:
+            self.fields["bucket_config_nickname"] = forms.CharField(
+                required=False,
+                max_length=255,
+                label="Bucket config",
+                help_text=f"Its nickname ({len(configs)} suggested as you type). Empty: the "
+                "organization's default bucket config.",
+                widget=forms.TextInput(
+                    attrs={
+                        "list": self.SUGGESTIONS_ID,
+                        "autocomplete": "off",
+                        "spellcheck": "false",
+                    }
+                ),
+            )
+            self.suggestions = [(c.nickname, c.uri) for c in configs]
+            return
         field = self.fields["bucket_config_nickname"]
         field.choices = [
             (c.nickname, f"{c.nickname} ({c.uri}){' — default' if c.is_default else ''}")
@@ -301,8 +327,8 @@ class RepoForm(forms.Form):
         default = next((c.nickname for c in configs if c.is_default), None)
         if default:
             self.initial.setdefault("bucket_config_nickname", default)
-        elif configs:  # more configs than offered, the default not among them: a select
-            # without it would pick the first one offered; "" leaves the choice to the API
+        elif configs:  # none is the default (it was deleted): a select would pick the first
+            # one unasked; "" leaves the choice to the API, which says what is missing
             field.choices = [("", "The organization's default bucket config"), *field.choices]
             self.initial.setdefault("bucket_config_nickname", "")
 

@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from adminapp.client import APIStatusError, NotFoundError, Permission, PermissionDeniedError
-from adminapp.client.types.storage import BucketConfig, Repo
+from adminapp.client.types.storage import Repo
 from adminapp.web import render
 from adminapp.web.client import can, sdk
 from adminapp.web.flow import REQUIRED, after_removal, idempotency_key, submit
@@ -28,7 +28,7 @@ from adminapp.web.storage.forms import RepoExportForm, RepoForm, RepoImportForm
 REPOS = "web/storage/repos.html"
 REPO = "web/storage/repo_detail.html"
 OBJECTS_PER_PAGE = 50
-CONFIGS_OFFERED = 200  # bucket configs the create form's select offers
+CONFIGS_OFFERED = 200  # bucket configs the create form offers (a select; past it, typed)
 SPACES_OFFERED = 20  # spaces, and datasets of each, the dataset select offers
 DATASETS_PER_SPACE = 50
 
@@ -37,8 +37,13 @@ def _repo_url(repo: Repo) -> str:
     return reverse("web:repo_detail", args=[repo.name])
 
 
-def _configs(request: HttpRequest) -> list[BucketConfig]:
-    return list(islice(sdk(request).storage.bucket_configs.list(limit=100), CONFIGS_OFFERED))
+def _repo_form(request: HttpRequest, data: Any = None) -> RepoForm:
+    """The create form with the first ``CONFIGS_OFFERED`` bucket configs, and whether the
+    organization has more (then the config is typed, see ``RepoForm``)."""
+    listed = sdk(request).storage.bucket_configs.list(limit=100)
+    configs = list(islice(listed, CONFIGS_OFFERED + 1))
+    more = len(configs) > CONFIGS_OFFERED
+    return RepoForm(data, configs=configs[:CONFIGS_OFFERED], more=more)
 
 
 def dataset_choices(request: HttpRequest) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -68,7 +73,7 @@ def repos(request: HttpRequest) -> HttpResponse:
     deleted = request.method == "GET" and request.GET.get("deleted") == "1"
     form, status = None, 200
     if request.method == "POST":
-        form = RepoForm(request.POST, configs=_configs(request))
+        form = _repo_form(request, request.POST)
         submission = submit(form, client.storage.repos.create, created=True)
         status = submission.status
         if submission.ok:
@@ -78,7 +83,7 @@ def repos(request: HttpRequest) -> HttpResponse:
     page = client.storage.repos.list(deleted=deleted, cursor=request.GET.get("cursor") or None)
     context: dict[str, Any] = {"repos": page, "deleted": deleted, "manage": manage}
     if manage and not deleted:
-        context["form"] = form or RepoForm(configs=_configs(request))
+        context["form"] = form or _repo_form(request)
     partials = {"repos-panel": "repos-panel", "repos-more": "repo-rows"}
     return render.page(request, REPOS, context, partials=partials, status=status)
 
