@@ -98,6 +98,38 @@ def test_a_members_page_shows_their_role_spaces_keys_and_last_sign_in(tenant):
     assert 'id="member-spaces"' not in theirs.content.decode()
 
 
+def test_a_members_spaces_past_the_first_page_come_with_load_more(tenant, monkeypatch):
+    # The page showed a member's first 100 spaces and said so: the rest were out of reach.
+    from adminapp.spaces import services as spaces
+    from adminapp.web.accounts import views
+    from tests.spaces.factories import predefined
+
+    monkeypatch.setattr(views, "SPACES_PER_PAGE", 2)
+    owner = tenant.principal("OWNER")
+    for n in range(5):
+        space = spaces.space_create(actor=owner, name=f"Space {n}")
+        spaces.space_member_set(
+            actor=owner, space=space.id, user_id=tenant.member.id, role=predefined("READ_ONLY")
+        )
+    admin = _browser(tenant.admin)
+    url = reverse("web:member_detail", args=[tenant.member.id])
+    seen: list[str] = []
+    html = admin.get(url).content.decode()
+    seen += re.findall(r">(Space \d)</a>", html)
+    for _ in range(5):  # without JavaScript, the link; with htmx, the rows replace the link's
+        more = re.search(
+            r'id="member-spaces-more">\s*<td colspan="3">\s*<a [^>]*href="([^"]+)"', html
+        )
+        if more is None:
+            break
+        html = admin.get(
+            url + more.group(1).replace("&amp;", "&"), **HTMX, HTTP_HX_TARGET="member-spaces-more"
+        ).content.decode()
+        assert "<html" not in html  # only the rows
+        seen += re.findall(r">(Space \d)</a>", html)
+    assert sorted(seen) == [f"Space {n}" for n in range(5)]
+
+
 def test_deactivate_and_reactivate_from_the_members_page(tenant):
     admin = _browser(tenant.admin)
     url = reverse("web:member_deactivate", args=[tenant.member.id])

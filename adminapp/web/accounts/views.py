@@ -33,6 +33,7 @@ from adminapp.web.flow import FORM_ERRORS, after_removal, after_success, in_word
 API_KEYS = "web/accounts/api_keys.html"
 MEMBERS = "web/accounts/members.html"
 MEMBER = "web/accounts/member.html"
+SPACES_PER_PAGE = 50  # a member's spaces on their page, then "Load more"
 # The members table's sortable columns, in their order on the page.
 MEMBER_SORT_LABELS = {
     "name": "Member",
@@ -293,7 +294,13 @@ def member_detail(request: HttpRequest, user_id: str) -> HttpResponse:
     member = client.organizations.get_member(current.organization.id, user_id)
     own = current.user is not None and current.user.id == member.user.id
     manage = can(request, Permission.MEMBER_MANAGE)
-    spaces = client.spaces.of_member(member.user.id, limit=100) if manage or own else None
+    spaces = (
+        client.spaces.of_member(
+            member.user.id, limit=SPACES_PER_PAGE, cursor=request.GET.get("cursor") or None
+        )
+        if manage or own
+        else None
+    )
     keys = (
         client.api_keys.list(user_id=member.user.id, include_revoked=True, limit=100)
         if can(request, Permission.API_KEY_MANAGE) or own
@@ -313,7 +320,8 @@ def member_detail(request: HttpRequest, user_id: str) -> HttpResponse:
         "spaces": spaces,
         "keys": keys,
     }
-    return render.page(request, MEMBER, context)
+    partials = {"member-spaces-more": "member-space-rows"}  # "Load more" spaces
+    return render.page(request, MEMBER, context, partials=partials)
 
 
 def _member_action(request: HttpRequest, user_id: str, *, action: str) -> HttpResponse:
