@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ def materialize(version) -> Path:
                 "its sha256."
             )
         archives.extract(zip_path, tmp)
+        _open_up(tmp, base)
         try:
             os.rename(tmp, final)
         except OSError:
@@ -113,11 +115,19 @@ def beside(folder: Path, suffix: str) -> Path:
     return folder.with_name(folder.name + suffix)
 
 
+def _open_up(folder: Path, base: Path) -> None:
+    """Give a ``workdir`` (made 0700 by ``mkdtemp``) the mode of the cache folder that will
+    hold it, as a folder made there would have."""
+    folder.chmod(stat.S_IMODE(base.stat().st_mode))
+
+
 def adopt(sha256: str, directory: Path) -> Path:
     """Move an unpacked and validated copy into place under its hash, in one rename (an
     existing copy of the same content wins). Returns the plugin root."""
-    final = cache_dir() / sha256
+    base = cache_dir()
+    final = base / sha256
     if not final.is_dir():
+        _open_up(directory, base)
         try:
             os.rename(directory, final)
         except OSError:

@@ -3,6 +3,9 @@ cache of stored versions, and the usages registry."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 from django.core.files.storage import default_storage
 
@@ -11,6 +14,10 @@ from adminapp.plugins import cache, selectors, usages
 from tests.plugins.factories import stored_version
 
 pytestmark = pytest.mark.django_db
+
+
+def mode_of(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
 
 
 def test_component_get_finds_an_enabled_plugins_component_and_its_files(tmp_path):
@@ -52,6 +59,8 @@ def test_components_list_shows_only_enabled_plugins_components_of_the_type(tmp_p
 def test_materialize_unpacks_once_and_a_tampered_archive_is_refused(tmp_path):
     pv = stored_version(tmp_path, "coco")
     root = cache.materialize(pv)
+    # Unpacked in a private temporary folder, placed with the cache folder's own mode.
+    assert mode_of(root) == mode_of(cache.cache_dir())
     (root / "marker").write_text("still the same copy")
     assert (cache.materialize(pv) / "marker").is_file()  # not unpacked again
     cache.evict(pv.sha256)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 
 import pytest
 from django.core.files.storage import default_storage
@@ -84,6 +85,8 @@ def test_an_archive_installs_as_a_job_and_its_components_appear(admin, tmp_path)
     assert code_of() == "VERSION = '1.0.0'\n"
     # The worker's cache holds the version under its hash, and nothing the install used.
     assert os.listdir(cache.cache_dir()) == [plugin.current.sha256]
+    placed = os.stat(cache.cache_dir() / plugin.current.sha256).st_mode
+    assert stat.S_IMODE(placed) == stat.S_IMODE(os.stat(cache.cache_dir()).st_mode)
     actions = list(AuditEvent.objects.order_by("created_at", "id").values_list("action", flat=True))
     assert actions[-2:] == ["plugin.install_requested", "plugin.install"]
 
