@@ -6,7 +6,7 @@ set -u
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-.venv/bin/python}"
 status=0
-for name in api_audit dashboard_audit job_latency deep_pages spaces_pages spaces_all storage_pages plugins_install; do
+for name in api_audit dashboard_audit job_latency deep_pages member_ties spaces_pages spaces_all storage_pages plugins_install; do
     timeout --signal=TERM 200 "$PY" "bench/$name.py" || status=1
     echo
 done

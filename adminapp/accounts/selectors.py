@@ -63,12 +63,14 @@ USER_SORTS = ("name", "email", "last_login")  # the user's columns, the others t
 
 
 def _member_sort_key(sort: str):
+    """The key of a sort of the membership's own (``joined``, ``role``) or, for
+    ``USER_SORTS``, of the user's (a list of the org's users, see ``org_member_list``)."""
     return {
         "joined": F("created_at"),
-        "name": name_sort("user__"),
-        "email": F("user__email"),
+        "name": name_sort(),
+        "email": F("email"),
         "role": ROLE_RANK,  # OWNER, ADMIN, MEMBER, ANNOTATOR
-        "last_login": last_login_sort("user__"),  # never signed in: first
+        "last_login": last_login_sort(),  # never signed in: first
     }[sort]
 
 
@@ -93,25 +95,48 @@ def org_member_list(
         raise ValidationFailed(
             f"Unknown sort {sort!r}.", fields={"sort": [f"One of {', '.join(MEMBER_SORTS)}."]}
         )
-    qs = OrgMembership.objects.filter(organization_id=org_id).select_related("user")
+    user = "" if sort in USER_SORTS else "user__"  # the filters' path to the user's fields
+    if sort in USER_SORTS:
+        qs = User.objects.filter(org_memberships__organization_id=org_id)
+    else:
+        qs = OrgMembership.objects.filter(organization_id=org_id).select_related("user")
     if email:
-        qs = qs.filter(user__email__icontains=email.strip())
+        qs = qs.filter(**{f"{user}email__icontains": email.strip()})
     if search and search.strip():
         term = search.strip()
-        qs = qs.filter(Q(user__email__icontains=term) | Q(user__name__icontains=term))
+        qs = qs.filter(
+            Q(**{f"{user}email__icontains": term}) | Q(**{f"{user}name__icontains": term})
+        )
     if sort == "joined" and not descending:
         return paginate(qs, limit=limit, cursor=cursor, newest_first=False)
-    return paginate_sorted(
+    page = paginate_sorted(
         qs,
         key=_member_sort_key(sort),
         name=sort,
         descending=descending,
         limit=limit,
         cursor=cursor,
-        # A user's column: ties broken by the user's id (one per member of an org), so the
-        # user index (key, id) yields the order and a page is found without sorting the org.
-        tiebreak="user_id" if sort in USER_SORTS else "id",
+        # A user's column: the org's users are paged on the users' own index (key, id),
+        # found without sorting the org and sought directly inside a tie (thousands never
+        # signed in); their cursors say user_id, as a list of memberships would.
+        tiebreak_name="user_id" if sort in USER_SORTS else None,
     )
+    if sort in USER_SORTS:
+        page.items = _memberships_of(org_id, page.items)
+    return page
+
+
+def _memberships_of(org_id: str, users: list[User]) -> list[OrgMembership]:
+    """The org's memberships of ``users``, in their order, each with its user attached (a
+    user whose membership ended since the page was read is left out)."""
+    found = OrgMembership.objects.filter(organization_id=org_id, user_id__in=[u.id for u in users])
+    by_user = {m.user_id: m for m in found}
+    memberships = []
+    for u in users:
+        if (m := by_user.get(u.id)) is not None:
+            m.user = u
+            memberships.append(m)
+    return memberships
 
 
 def org_member_get(*, actor: Principal, org_id: str, user_id: str) -> OrgMembership:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db import models
+from django.db.models import F, Func, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from ninja import Schema
 from pydantic import Field
@@ -174,6 +175,16 @@ def _decode_value(value: Any) -> Any:
     return value
 
 
+class _Row(Func):
+    """A row value, ``(a, b)``, compared with another as a whole: ``(a, b) > (x, y)`` is
+    ``a > x OR (a = x AND b > y)``, which an index on ``(a, b)`` seeks directly (the OR
+    spelled out seeks to ``a = x`` and then reads every row of that tie). PostgreSQL and
+    SQLite (3.15+) both have row values."""
+
+    function = ""
+    output_field = models.Field()
+
+
 def paginate_sorted(
     queryset: QuerySet,
     *,
@@ -183,6 +194,7 @@ def paginate_sorted(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     tiebreak: str = "id",
+    tiebreak_name: str | None = None,
 ) -> Page:
     """One page of ``queryset`` ordered by ``key`` (a field name or an expression that is
     never NULL: wrap a nullable column in ``Coalesce``), ties broken by ``tiebreak``: a
@@ -191,9 +203,16 @@ def paginate_sorted(
     that one index on the joined table, ``(key, id)``, yields the whole order (a members
     list sorted by the users' names walks the users' index and stops at a page). ``name``
     names the order; a cursor from another order is refused (422), so a page never
-    continues a list sorted differently."""
+    continues a list sorted differently. ``tiebreak_name``: what the order calls the
+    tiebreak, when it is the same value as another queryset's (a list of users paged like
+    a list of their memberships, ``user_id``), so that their cursors stay interchangeable.
+
+    A page after a cursor is ``(key, tiebreak) > (value, pk)`` as one row comparison, with
+    a leading range on the key: deep inside a large tie (thousands of members never signed
+    in) an index on ``(key, tiebreak)`` seeks to the page instead of reading the tie."""
     check_limit(limit)
-    order = [name, descending] if tiebreak == "id" else [name, descending, tiebreak]
+    label = tiebreak_name or tiebreak
+    order = [name, descending] if label == "id" else [name, descending, label]
     expression = F(key) if isinstance(key, str) else key
     queryset = queryset.annotate(_page_key=expression)
     if descending:
@@ -215,24 +234,26 @@ def paginate_sorted(
                 "page unchanged, with the same sort.",
                 fields={"cursor": ["Invalid cursor."]},
             ) from exc
-        # The leading range on the key lets an index on it seek; the OR breaks ties.
+        # The leading range on the key seeks where the row comparison cannot (its tiebreak
+        # not in the key's index); the row comparison seeks within a tie.
+        after = _Row(Value(value), Value(pk))
+        queryset = queryset.alias(_page_row=_Row(F("_page_key"), F(tiebreak)))
         if descending:
-            queryset = queryset.filter(_page_key__lte=value).filter(
-                Q(_page_key__lt=value) | Q(**{f"{tiebreak}__lt": pk})
-            )
+            queryset = queryset.filter(_page_key__lte=value, _page_row__lt=after)
         else:
-            queryset = queryset.filter(_page_key__gte=value).filter(
-                Q(_page_key__gt=value) | Q(**{f"{tiebreak}__gt": pk})
-            )
+            queryset = queryset.filter(_page_key__gte=value, _page_row__gt=after)
     rows = list(queryset[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if has_more:
         last = rows[-1]
-        raw = json.dumps(
-            ["s", order, _encode_value(last._page_key), getattr(last, tiebreak)],
-            separators=(",", ":"),
-        ).encode()
-        next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        next_cursor = encode_sorted_cursor(order, last._page_key, getattr(last, tiebreak))
     return Page(items=rows, has_more=has_more, next_cursor=next_cursor)
+
+
+def encode_sorted_cursor(order: list, value: Any, pk: str) -> str:
+    """The cursor of ``paginate_sorted`` after the row ``(value, pk)`` in ``order`` (``[name,
+    descending]``, or with the tiebreak's name third when it is not ``id``)."""
+    raw = json.dumps(["s", order, _encode_value(value), pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
