@@ -126,23 +126,15 @@ def _as_key(fd, at, key, size):
     return end + (len(after) - len(rest)) + 1
 
 
-def _value_end(fd, next_key_at):
-    """The end of the value before the member whose key starts at ``next_key_at``: the
-    comma between them, whitespace aside. None when the bytes before it are not one."""
-    before = os.pread(fd, min(next_key_at, 256), next_key_at - min(next_key_at, 256))
+def _closing(fd, offset, char):
+    """The offset of ``char`` ending the bytes before ``offset``, whitespace aside: the comma
+    before the member whose key starts at ``offset``, or the file's closing brace before
+    its end. None when those bytes do not end with it."""
+    before = os.pread(fd, min(offset, 256), offset - min(offset, 256))
     text = before.rstrip(WHITESPACE)
-    if not text.endswith(b","):
+    if not text.endswith(char):
         return None
-    return next_key_at - len(before) + len(text) - 1
-
-
-def _document_end(fd, size):
-    """The offset of the file's closing brace (whitespace after it aside), or None."""
-    after = os.pread(fd, min(size, 256), size - min(size, 256))
-    text = after.rstrip(WHITESPACE)
-    if not text.endswith(b"}"):
-        return None
-    return size - len(after) + len(text) - 1
+    return offset - len(before) + len(text) - 1
 
 
 def _layout(fd, size):
@@ -165,7 +157,11 @@ def _layout(fd, size):
     for i, (name, (_at, start)) in enumerate(order):
         if name not in PLACEHOLDER:
             continue
-        end = _value_end(fd, order[i + 1][1][0]) if i + 1 < len(order) else _document_end(fd, size)
+        end = (
+            _closing(fd, order[i + 1][1][0], b",")
+            if i + 1 < len(order)
+            else _closing(fd, size, b"}")
+        )
         if end is None or end <= start:
             return None
         spans[name] = (start, end)
