@@ -6,7 +6,7 @@ class PluginsConfig(AppConfig):
     label = "plugins"
 
     def ready(self) -> None:
-        from adminapp.plugins import jobs  # noqa: F401 - kinds
+        from adminapp.plugins import delete_job, jobs  # noqa: F401 - kinds
         from adminapp.plugins.runtime import registry
 
         registry.ready()  # the runtime side's job kinds, usages and import formats

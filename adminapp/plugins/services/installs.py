@@ -1,6 +1,7 @@
 """Installs, updates and deletes: each checks what it can at once (permissions, the
 upload's size and kind, the git URL's rules, the store's entry, usages) and starts a job
-(``plugins.jobs``) that does the rest; every request is audited with its job."""
+(``plugins.jobs``, ``plugins.delete_job``) that does the rest; every request is audited
+with its job."""
 
 from __future__ import annotations
 
@@ -16,15 +17,8 @@ from adminapp.core.principal import Principal
 from adminapp.jobs.models import Job
 from adminapp.jobs.services import job_create
 from adminapp.plugins import archives, gitsource, store, usages
-from adminapp.plugins.jobs import (
-    UPLOADS,
-    PluginDelete,
-    PluginDeleteParams,
-    PluginInstall,
-    PluginInstallParams,
-    check_newer,
-    usages_conflict,
-)
+from adminapp.plugins.delete_job import PluginDelete, PluginDeleteParams, usages_conflict
+from adminapp.plugins.jobs import UPLOADS, PluginInstall, PluginInstallParams, check_newer
 from adminapp.plugins.services.common import installed, require_manage
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
